@@ -1,0 +1,135 @@
+//! Typed errors of the runtime. Every variant names the file it is about, so a
+//! CLI can print one line that tells the user what to fix.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong while loading a model or processing an image.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// The file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file concerned.
+        path: PathBuf,
+        /// The operating-system error.
+        source: std::io::Error,
+    },
+    /// The file is not a decodable image (wrong format, truncated, corrupt).
+    #[error("{}: not a readable image: {reason}", path.display())]
+    Decode {
+        /// The image file.
+        path: PathBuf,
+        /// What the decoder reported.
+        reason: String,
+    },
+    /// The image has a zero width or height.
+    #[error("{}: image is empty ({width}x{height})", path.display())]
+    EmptyImage {
+        /// The image file.
+        path: PathBuf,
+        /// Decoded width.
+        width: u32,
+        /// Decoded height.
+        height: u32,
+    },
+    /// The image (or the output it would produce) exceeds the configured limits.
+    #[error("{}: {what} {width}x{height} exceeds the limit of {limit} pixels per side / {max_pixels} pixels", path.display())]
+    TooLarge {
+        /// The image file.
+        path: PathBuf,
+        /// "input" or "output".
+        what: &'static str,
+        /// Width that was refused.
+        width: u64,
+        /// Height that was refused.
+        height: u64,
+        /// Largest side accepted.
+        limit: u64,
+        /// Largest pixel count accepted.
+        max_pixels: u64,
+    },
+    /// The image could not be encoded to the requested output.
+    #[error("{}: cannot write image: {reason}", path.display())]
+    Encode {
+        /// The output file.
+        path: PathBuf,
+        /// What the encoder reported.
+        reason: String,
+    },
+    /// `card.toml` is missing a field, has a wrong type or an unknown value.
+    #[error("{}: invalid model card: {reason}", path.display())]
+    Card {
+        /// The card file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The ONNX file could not be parsed or analysed by tract.
+    #[error("{}: invalid ONNX model: {reason}", path.display())]
+    Onnx {
+        /// The ONNX file.
+        path: PathBuf,
+        /// What tract reported.
+        reason: String,
+    },
+    /// The card and the ONNX graph (or file) disagree.
+    #[error("{}: card and model disagree: {what}", path.display())]
+    Mismatch {
+        /// The ONNX file that does not match its card.
+        path: PathBuf,
+        /// The disagreement.
+        what: String,
+    },
+    /// The request is valid but this runtime cannot serve it.
+    #[error("{}: {reason}", path.display())]
+    Unsupported {
+        /// The file concerned.
+        path: PathBuf,
+        /// Why it is not supported.
+        reason: String,
+    },
+    /// tract failed while building or running a plan.
+    #[error("{}: inference failed: {reason}", path.display())]
+    Inference {
+        /// The model file that was running.
+        path: PathBuf,
+        /// What tract reported.
+        reason: String,
+    },
+}
+
+/// Result alias for the runtime.
+pub type Result<T, E = RuntimeError> = std::result::Result<T, E>;
+
+impl RuntimeError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        RuntimeError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+    pub(crate) fn onnx(path: impl Into<PathBuf>, e: impl std::fmt::Display) -> Self {
+        RuntimeError::Onnx {
+            path: path.into(),
+            reason: flat(e),
+        }
+    }
+    pub(crate) fn inference(path: impl Into<PathBuf>, e: impl std::fmt::Display) -> Self {
+        RuntimeError::Inference {
+            path: path.into(),
+            reason: flat(e),
+        }
+    }
+    pub(crate) fn mismatch(path: impl Into<PathBuf>, what: impl Into<String>) -> Self {
+        RuntimeError::Mismatch {
+            path: path.into(),
+            what: what.into(),
+        }
+    }
+}
+
+/// Collapse a multi-line error chain (tract/anyhow style) into one line.
+pub(crate) fn flat(e: impl std::fmt::Display) -> String {
+    let s = format!("{e:#}");
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}

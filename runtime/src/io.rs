@@ -1,0 +1,174 @@
+//! Reading and writing images: format sniffing, decompression-bomb limits,
+//! EXIF orientation, truncation checks, and encoding by file extension.
+
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
+use std::io::{BufReader, Read, Seek, SeekFrom, Write};
+use std::path::Path;
+
+use crate::error::{Result, RuntimeError};
+
+/// Size limits for decoded inputs and produced outputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageLimits {
+    /// Largest width or height accepted.
+    pub max_side: u64,
+    /// Largest pixel count accepted.
+    pub max_pixels: u64,
+}
+
+impl Default for ImageLimits {
+    /// 65 535 px per side (the PNG/JPEG-friendly bound) and 400 megapixels.
+    fn default() -> Self {
+        ImageLimits {
+            max_side: 65_535,
+            max_pixels: 400_000_000,
+        }
+    }
+}
+
+impl ImageLimits {
+    /// Limits for decoding inputs: 32 768 px per side, 120 megapixels.
+    pub fn input() -> Self {
+        ImageLimits {
+            max_side: 32_768,
+            max_pixels: 120_000_000,
+        }
+    }
+
+    /// Fail with [`RuntimeError::TooLarge`] when `width`×`height` is over the limits.
+    pub fn check(&self, path: &Path, what: &'static str, width: u64, height: u64) -> Result<()> {
+        if width > self.max_side || height > self.max_side || width * height > self.max_pixels {
+            return Err(RuntimeError::TooLarge {
+                path: path.into(),
+                what,
+                width,
+                height,
+                limit: self.max_side,
+                max_pixels: self.max_pixels,
+            });
+        }
+        Ok(())
+    }
+}
+
+fn decode_err(path: &Path, reason: impl std::fmt::Display) -> RuntimeError {
+    RuntimeError::Decode {
+        path: path.into(),
+        reason: crate::error::flat(reason),
+    }
+}
+
+/// Decode an image file, applying EXIF orientation, within `limits`.
+///
+/// Refuses files that are not images, truncated JPEG/PNG streams, empty
+/// images and images larger than `limits` (checked from the header, before
+/// any pixel buffer is allocated).
+pub fn read_image(path: &Path, limits: &ImageLimits) -> Result<DynamicImage> {
+    let file = std::fs::File::open(path).map_err(|e| RuntimeError::io(path, e))?;
+    if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+        return Err(decode_err(path, "is a directory"));
+    }
+    let mut reader = ImageReader::new(BufReader::new(file))
+        .with_guessed_format()
+        .map_err(|e| RuntimeError::io(path, e))?;
+    let format = reader
+        .format()
+        .ok_or_else(|| decode_err(path, "unknown image format"))?;
+    if format == ImageFormat::Jpeg {
+        check_jpeg_complete(path)?;
+    }
+    let mut decoder_limits = image::Limits::default();
+    decoder_limits.max_image_width = Some(limits.max_side.min(u32::MAX as u64) as u32);
+    decoder_limits.max_image_height = Some(limits.max_side.min(u32::MAX as u64) as u32);
+    decoder_limits.max_alloc = Some(limits.max_pixels * 8);
+    reader.limits(decoder_limits);
+    let mut decoder = reader.into_decoder().map_err(|e| decode_err(path, e))?;
+    let (w, h) = decoder.dimensions();
+    if w == 0 || h == 0 {
+        return Err(RuntimeError::EmptyImage {
+            path: path.into(),
+            width: w,
+            height: h,
+        });
+    }
+    limits.check(path, "input", w as u64, h as u64)?;
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut image = DynamicImage::from_decoder(decoder).map_err(|e| decode_err(path, e))?;
+    image.apply_orientation(orientation);
+    Ok(image)
+}
+
+/// A JPEG stream must end with an EOI marker (FF D9), possibly followed by
+/// padding: decoders otherwise fill a truncated image with grey silently.
+fn check_jpeg_complete(path: &Path) -> Result<()> {
+    let mut f = std::fs::File::open(path).map_err(|e| RuntimeError::io(path, e))?;
+    let len = f.metadata().map_err(|e| RuntimeError::io(path, e))?.len();
+    let tail_len = len.min(64 * 1024);
+    f.seek(SeekFrom::Start(len - tail_len))
+        .map_err(|e| RuntimeError::io(path, e))?;
+    let mut tail = Vec::with_capacity(tail_len as usize);
+    f.read_to_end(&mut tail)
+        .map_err(|e| RuntimeError::io(path, e))?;
+    if tail.windows(2).any(|w| w == [0xFF, 0xD9]) {
+        Ok(())
+    } else {
+        Err(decode_err(path, "truncated JPEG (no end-of-image marker)"))
+    }
+}
+
+/// The encoder format for an output path, from its extension.
+pub fn output_format(path: &Path) -> Result<ImageFormat> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match ext.as_deref() {
+        Some("png") => Ok(ImageFormat::Png),
+        Some("jpg" | "jpeg") => Ok(ImageFormat::Jpeg),
+        Some("webp") => Ok(ImageFormat::WebP),
+        _ => Err(RuntimeError::Encode {
+            path: path.into(),
+            reason: "unsupported output extension (use .png, .jpg or .webp)".into(),
+        }),
+    }
+}
+
+/// Encode `image` as `format` into `writer`; `path` names the destination in errors.
+///
+/// 16-bit images are kept 16-bit in PNG and reduced to 8 bits for JPEG and
+/// WebP, which cannot hold more; alpha is dropped for JPEG.
+pub fn encode(
+    image: &DynamicImage,
+    format: ImageFormat,
+    writer: &mut (impl Write + Seek),
+    path: &Path,
+) -> Result<()> {
+    let converted;
+    let image = match format {
+        ImageFormat::Jpeg if image.color().has_alpha() || image.color().bytes_per_pixel() > 4 => {
+            converted = if image.color().has_color() {
+                DynamicImage::ImageRgb8(image.to_rgb8())
+            } else {
+                DynamicImage::ImageLuma8(image.to_luma8())
+            };
+            &converted
+        }
+        ImageFormat::WebP if image.color().bytes_per_pixel() > 4 || !image.color().has_color() => {
+            converted = if image.color().has_alpha() {
+                DynamicImage::ImageRgba8(image.to_rgba8())
+            } else {
+                DynamicImage::ImageRgb8(image.to_rgb8())
+            };
+            &converted
+        }
+        _ => image,
+    };
+    image
+        .write_to(writer, format)
+        .map_err(|e| RuntimeError::Encode {
+            path: path.into(),
+            reason: crate::error::flat(e),
+        })
+}

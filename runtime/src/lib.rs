@@ -1,0 +1,32 @@
+//! # edgegan-runtime
+//!
+//! The part of edgegan that ships to the board: it loads a model directory
+//! (`card.toml` + ONNX), checks that card and graph agree, builds optimized
+//! [tract](https://github.com/sonos/tract) plans for fixed window shapes and
+//! upscales images of any size tile by tile, with output equal to a
+//! whole-image run. It never depends on the trainer.
+//!
+//! ```no_run
+//! use edgegan_runtime::{Model, Precision, Upscaler, UpscaleOptions, io};
+//! use std::{path::Path, sync::Arc};
+//! let model = Arc::new(Model::load(Path::new("models/bicubic-x2"), Precision::F32)?);
+//! let up = Upscaler::new(model, UpscaleOptions { tile: Some(128), threads: 2 });
+//! let input = io::read_image(Path::new("in.png"), &io::ImageLimits::input())?;
+//! let output = up.upscale(&input, Path::new("in.png"))?;
+//! assert_eq!(output.width(), 2 * input.width());
+//! # Ok::<(), edgegan_runtime::RuntimeError>(())
+//! ```
+
+pub mod card;
+pub mod error;
+pub mod graph;
+pub mod io;
+pub mod model;
+pub mod resample;
+pub mod tiling;
+pub mod upscale;
+
+pub use card::{ModelCard, Precision, Task};
+pub use error::{Result, RuntimeError};
+pub use model::Model;
+pub use upscale::{UpscaleOptions, Upscaler};

@@ -1,0 +1,149 @@
+//! File batching for image commands: expanding inputs (files and folders)
+//! into jobs, choosing output paths, and writing outputs atomically.
+
+use anyhow::{bail, Context, Result};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// Extensions treated as images when a folder is expanded.
+const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff", "gif"];
+
+/// One input file and where its result goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    /// The input image.
+    pub input: PathBuf,
+    /// The output path.
+    pub output: PathBuf,
+}
+
+fn is_image(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
+    let entries =
+        std::fs::read_dir(dir).with_context(|| format!("{}: cannot list folder", dir.display()))?;
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for p in paths {
+        if p.is_dir() {
+            walk(&p, files)?;
+        } else if is_image(&p) {
+            files.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Expand `inputs` into jobs writing under `out`.
+///
+/// One input file and an `out` with an image extension that is not a folder:
+/// `out` is the output file. Otherwise `out` is a folder; folder inputs keep
+/// their relative paths under it. `ext` replaces the output extension.
+pub fn plan_jobs(inputs: &[PathBuf], out: &Path, ext: Option<&str>) -> Result<Vec<Job>> {
+    let single_file = inputs.len() == 1 && !inputs[0].is_dir() && !out.is_dir() && is_image(out);
+    if single_file {
+        return Ok(vec![Job {
+            input: inputs[0].clone(),
+            output: out.to_path_buf(),
+        }]);
+    }
+    let mut jobs = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            let mut files = Vec::new();
+            walk(input, &mut files)?;
+            if files.is_empty() {
+                bail!("{}: folder holds no images", input.display());
+            }
+            for f in files {
+                let rel = f.strip_prefix(input).unwrap_or(&f).to_path_buf();
+                jobs.push(Job {
+                    output: out.join(rel),
+                    input: f,
+                });
+            }
+        } else {
+            let name = input
+                .file_name()
+                .with_context(|| format!("{}: not a file", input.display()))?;
+            jobs.push(Job {
+                input: input.clone(),
+                output: out.join(name),
+            });
+        }
+    }
+    if let Some(ext) = ext {
+        for j in &mut jobs {
+            j.output.set_extension(ext);
+        }
+    }
+    Ok(jobs)
+}
+
+/// Refuse outputs that would destroy data: the input itself, or an existing
+/// file unless `overwrite`.
+pub fn check_output(job: &Job, overwrite: bool) -> Result<()> {
+    let same = match (job.input.canonicalize(), job.output.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => job.input == job.output,
+    };
+    if same {
+        bail!(
+            "{}: output path is the input file; choose another output",
+            job.output.display()
+        );
+    }
+    if !overwrite && job.output.exists() {
+        bail!(
+            "{}: output exists; pass --overwrite to replace it",
+            job.output.display()
+        );
+    }
+    Ok(())
+}
+
+/// Write a file atomically: `write` fills a temporary file in the target's
+/// folder, which is renamed over `path` only once complete. On any error the
+/// temporary file is removed and `path` is untouched.
+pub fn write_atomic(
+    path: &Path,
+    overwrite: bool,
+    write: impl FnOnce(&mut BufWriter<&std::fs::File>) -> Result<()>,
+) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("{}: cannot create output folder", dir.display()))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".edgegan-")
+        .suffix(".part")
+        .tempfile_in(dir)
+        .with_context(|| format!("{}: cannot write in output folder", dir.display()))?;
+    {
+        let mut w = BufWriter::new(tmp.as_file());
+        write(&mut w)?;
+        w.flush()
+            .with_context(|| format!("{}: write failed", path.display()))?;
+    }
+    tmp.as_file()
+        .sync_all()
+        .with_context(|| format!("{}: sync failed", path.display()))?;
+    let persisted = if overwrite {
+        tmp.persist(path).map(drop)
+    } else {
+        tmp.persist_noclobber(path).map(drop)
+    };
+    persisted.map_err(|e| {
+        anyhow::anyhow!(
+            "{}: cannot move output into place: {}",
+            path.display(),
+            e.error
+        )
+    })
+}

@@ -1,0 +1,51 @@
+//! `edgegan`: the command-line front end. Parses arguments, sets up logging
+//! and dispatches to the commands; the work happens in the library crates.
+
+mod batch;
+mod upscale;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Train small GAN generators on a host and run them on Raspberry-Pi-class boards.
+#[derive(Debug, Parser)]
+#[command(name = "edgegan", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Upscale images or folders of images with a super-resolution model.
+    Upscale(upscale::UpscaleArgs),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("EDGEGAN_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Upscale(args) => upscale::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", one_line(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// An error and its causes on one line.
+pub(crate) fn one_line(e: &anyhow::Error) -> String {
+    format!("{e:#}")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}

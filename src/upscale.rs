@@ -1,0 +1,152 @@
+//! `edgegan upscale`: super-resolution over files and folders.
+
+use anyhow::{bail, Result};
+use clap::{Args, ValueEnum};
+use edgegan_runtime::io::{encode, output_format, read_image, ImageLimits};
+use edgegan_runtime::{Model, Precision, Task, UpscaleOptions, Upscaler};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::batch::{check_output, plan_jobs, write_atomic, Job};
+
+/// Precision requested on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PrecisionArg {
+    /// 32-bit float graph.
+    F32,
+    /// Quantized int8 graph (the card must list one).
+    Int8,
+    /// f32 until the model ships an int8 graph measured faster on this machine.
+    Auto,
+}
+
+/// Arguments of `edgegan upscale`.
+#[derive(Debug, Args)]
+pub struct UpscaleArgs {
+    /// Input images and/or folders (folders are searched recursively).
+    #[arg(required = true, value_name = "IN")]
+    pub inputs: Vec<PathBuf>,
+    /// Output file (one input) or folder (several inputs or a folder).
+    #[arg(short, long, value_name = "OUT")]
+    pub output: PathBuf,
+    /// Model: a model directory, or a name looked up as models/NAME.
+    #[arg(short, long, value_name = "NAME|DIR")]
+    pub model: String,
+    /// Numeric precision of the model graph.
+    #[arg(long, value_enum, default_value_t = PrecisionArg::Auto)]
+    pub precision: PrecisionArg,
+    /// Tile size in input pixels (halo excluded); default: the card's.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(8..=4096))]
+    pub tile: Option<u32>,
+    /// Worker threads running tiles in parallel; default: all cores.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub threads: Option<u32>,
+    /// Output format for folder batches (default: keep each input's).
+    #[arg(long, value_name = "png|jpg|webp")]
+    pub format: Option<String>,
+    /// Replace existing output files.
+    #[arg(long)]
+    pub overwrite: bool,
+}
+
+/// Find a model directory from a `--model` argument.
+pub fn resolve_model(arg: &str) -> Result<PathBuf> {
+    let direct = PathBuf::from(arg);
+    if direct.join("card.toml").exists() || direct.is_dir() {
+        return Ok(direct);
+    }
+    let named = Path::new("models").join(arg);
+    if named.is_dir() {
+        return Ok(named);
+    }
+    bail!("{arg}: no such model (looked for {arg}/card.toml and models/{arg}/)")
+}
+
+pub fn run(args: UpscaleArgs) -> Result<ExitCode> {
+    let dir = resolve_model(&args.model)?;
+    let precision = match args.precision {
+        PrecisionArg::F32 | PrecisionArg::Auto => Precision::F32,
+        PrecisionArg::Int8 => Precision::Int8,
+    };
+    let model = Model::load(&dir, precision)?;
+    if model.card().task != Task::SuperResolution {
+        bail!(
+            "{}: model {} is for {:?}, not super-resolution",
+            dir.display(),
+            model.card().name,
+            model.card().task
+        );
+    }
+    if let Some(f) = &args.format {
+        output_format(Path::new(&format!("x.{f}")))?;
+    }
+    let jobs = plan_jobs(&args.inputs, &args.output, args.format.as_deref())?;
+    let threads = args.threads.map(|t| t as usize).unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    let up = Upscaler::new(
+        Arc::new(model),
+        UpscaleOptions {
+            tile: args.tile.map(|t| t as usize),
+            threads,
+        },
+    );
+    let started = Instant::now();
+    let bar = if jobs.len() > 1 {
+        ProgressBar::new(jobs.len() as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed_precise} eta {eta} {wide_msg}")
+            .expect("static template"),
+    );
+    let mut failed = 0;
+    for job in &jobs {
+        bar.set_message(job.input.display().to_string());
+        match upscale_one(&up, job, args.overwrite) {
+            Ok(()) => tracing::info!("{} -> {}", job.input.display(), job.output.display()),
+            Err(e) => {
+                failed += 1;
+                bar.suspend(|| eprintln!("error: {}", crate::one_line(&e)));
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let ok = jobs.len() - failed;
+    eprintln!(
+        "upscaled {ok} of {} file(s) with {} ({}, x{}) in {:.1} s{}",
+        jobs.len(),
+        up.model().card().name,
+        up.model().precision(),
+        up.model().scale(),
+        started.elapsed().as_secs_f64(),
+        if failed > 0 {
+            format!("; {failed} failed")
+        } else {
+            String::new()
+        }
+    );
+    Ok(if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn upscale_one(up: &Upscaler, job: &Job, overwrite: bool) -> Result<()> {
+    check_output(job, overwrite)?;
+    let format = output_format(&job.output)?;
+    let image = read_image(&job.input, &ImageLimits::input())?;
+    let out = up.upscale(&image, &job.input)?;
+    drop(image);
+    write_atomic(&job.output, overwrite, |w| {
+        Ok(encode(&out, format, w, &job.output)?)
+    })
+}

@@ -1,0 +1,133 @@
+//! Shared helpers for the integration tests: model directories built in code
+//! and deterministic test images.
+#![allow(dead_code)]
+
+use edgegan_runtime::card::ModelCard;
+use edgegan_runtime::{Model, Precision};
+use edgegan_trainer::export::{sr_card, write_model_dir};
+use edgegan_trainer::onnx::{attr_int, attr_ints, attr_str, GraphBuilder, OnnxModel};
+use image::{ImageBuffer, Pixel, Rgb};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// SplitMix64: a tiny deterministic generator for weights and pixels.
+pub struct Rng(pub u64);
+impl Rng {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f32 {
+        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
+    }
+    pub fn weights(&mut self, n: usize, amp: f32) -> Vec<f32> {
+        (0..n).map(|_| (self.unit() * 2.0 - 1.0) * amp).collect()
+    }
+}
+
+/// A ×2 conv stack with biases, ReLUs, a dilated conv and a conv after
+/// DepthToSpace: its reach is 1 + 2 + 1 LR pixels + 1 HR pixel = 4.5 → 5.
+pub fn conv_stack_x2(seed: u64) -> OnnxModel {
+    let mut rng = Rng(seed);
+    let mut g = GraphBuilder::new("conv-stack-x2");
+    let layers: [(&str, usize, usize, i64); 3] = [("a", 3, 8, 1), ("b", 8, 8, 2), ("c", 8, 12, 1)];
+    let mut x = "input".to_string();
+    for (name, cin, cout, dil) in layers {
+        let w = format!("{name}_w");
+        let b = format!("{name}_b");
+        g.initializer(
+            &w,
+            &[cout as i64, cin as i64, 3, 3],
+            rng.weights(cout * cin * 9, 0.35),
+        );
+        g.initializer(&b, &[cout as i64], rng.weights(cout, 0.2));
+        let y = format!("{name}_y");
+        g.node(
+            "Conv",
+            &[&x, &w, &b],
+            &[&y],
+            vec![
+                attr_ints("kernel_shape", &[3, 3]),
+                attr_ints("pads", &[dil, dil, dil, dil]),
+                attr_ints("dilations", &[dil, dil]),
+            ],
+        );
+        x = y;
+        if name != "c" {
+            let r = format!("{name}_r");
+            g.node("Relu", &[&x], &[&r], vec![]);
+            x = r;
+        }
+    }
+    g.node(
+        "DepthToSpace",
+        &[&x],
+        &["hr"],
+        vec![attr_int("blocksize", 2), attr_str("mode", "DCR")],
+    );
+    g.initializer("d_w", &[3, 3, 3, 3], rng.weights(81, 0.3));
+    g.node(
+        "Conv",
+        &["hr", "d_w"],
+        &["output"],
+        vec![
+            attr_ints("kernel_shape", &[3, 3]),
+            attr_ints("pads", &[1, 1, 1, 1]),
+        ],
+    );
+    g.finish("input", "output", 3)
+}
+
+/// Write `model` with a super-resolution card into `dir` and return the card.
+pub fn model_dir(
+    dir: &Path,
+    name: &str,
+    scale: usize,
+    halo: usize,
+    model: &OnnxModel,
+) -> ModelCard {
+    write_model_dir(dir, sr_card(name, scale, halo, "test model"), model)
+        .expect("test model exports")
+}
+
+/// A temporary directory holding one model directory `model/`.
+pub fn temp_model(
+    name: &str,
+    scale: usize,
+    halo: usize,
+    model: &OnnxModel,
+) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("model");
+    model_dir(&dir, name, scale, halo, model);
+    (tmp, dir)
+}
+
+pub fn load(dir: &Path) -> Arc<Model> {
+    Arc::new(Model::load(dir, Precision::F32).expect("model loads"))
+}
+
+/// A deterministic image with `P`'s channel count, random samples.
+pub fn noise<P: Pixel>(
+    w: u32,
+    h: u32,
+    seed: u64,
+    sample: impl Fn(f32) -> P::Subpixel,
+) -> ImageBuffer<P, Vec<P::Subpixel>> {
+    let mut rng = Rng(seed);
+    let n = (w * h) as usize * P::CHANNEL_COUNT as usize;
+    let data = (0..n).map(|_| sample(rng.unit())).collect();
+    ImageBuffer::from_raw(w, h, data).unwrap()
+}
+
+pub fn noise_rgb32f(w: u32, h: u32, seed: u64) -> ImageBuffer<Rgb<f32>, Vec<f32>> {
+    noise::<Rgb<f32>>(w, h, seed, |v| v)
+}
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_edgegan"))
+}

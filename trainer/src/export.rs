@@ -1,0 +1,73 @@
+//! Writing model directories: `model.onnx` + `card.toml` with checksums, and
+//! verification that the runtime loads what was written.
+
+use edgegan_runtime::card::{FileSpec, Files, IoSpec, ModelCard, RuntimeSpec, Task};
+use edgegan_runtime::model::sha256_hex;
+use edgegan_runtime::{Model, Precision};
+use std::path::Path;
+
+use crate::onnx::OnnxModel;
+
+/// Errors while writing a model directory.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// Filesystem failure.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file concerned.
+        path: std::path::PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The runtime refused the written model.
+    #[error("exported model does not load: {0}")]
+    Verify(#[from] edgegan_runtime::RuntimeError),
+}
+
+/// A card for a super-resolution model with default runtime settings.
+pub fn sr_card(name: &str, scale: usize, receptive_field: usize, description: &str) -> ModelCard {
+    ModelCard {
+        name: name.into(),
+        task: Task::SuperResolution,
+        scale,
+        description: description.into(),
+        io: IoSpec {
+            layout: "NCHW".into(),
+            channels: 3,
+            range: [0.0, 1.0],
+            receptive_field,
+        },
+        runtime: RuntimeSpec::default(),
+        files: Files {
+            f32: FileSpec {
+                path: "model.onnx".into(),
+                sha256: String::new(),
+            },
+            int8: None,
+        },
+        training: toml::Table::new(),
+        metrics: toml::Table::new(),
+    }
+}
+
+/// Write `model` and `card` (its f32 checksum filled in) into `dir`, then load
+/// the directory with the runtime to prove card and graph agree.
+pub fn write_model_dir(
+    dir: &Path,
+    mut card: ModelCard,
+    model: &OnnxModel,
+) -> Result<ModelCard, ExportError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ExportError::Io { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let bytes = model.encode();
+    card.files.f32.sha256 = sha256_hex(&bytes);
+    let onnx_path = dir.join(&card.files.f32.path);
+    std::fs::write(&onnx_path, &bytes).map_err(io(&onnx_path))?;
+    let card_path = dir.join("card.toml");
+    std::fs::write(&card_path, card.to_toml()).map_err(io(&card_path))?;
+    Model::load(dir, Precision::F32)?;
+    Ok(card)
+}
