@@ -1,6 +1,8 @@
 //! `edgegan`: the command-line front end. Parses arguments, sets up logging
 //! and dispatches to the commands; the work happens in the library crates.
 
+#[cfg(feature = "train")]
+mod baseline;
 mod batch;
 mod upscale;
 
@@ -19,6 +21,9 @@ struct Cli {
 enum Command {
     /// Upscale images or folders of images with a super-resolution model.
     Upscale(upscale::UpscaleArgs),
+    /// Write a classical (bicubic or nearest) upscaler as a model directory.
+    #[cfg(feature = "train")]
+    Baseline(baseline::BaselineArgs),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +37,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Upscale(args) => upscale::run(args),
+        #[cfg(feature = "train")]
+        Command::Baseline(args) => baseline::run(args),
     };
     match result {
         Ok(code) => code,

@@ -7,12 +7,12 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
     /// The file could not be read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Io {
         /// The file concerned.
         path: PathBuf,
         /// The operating-system error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The file is not a decodable image (wrong format, truncated, corrupt).
     #[error("{}: not a readable image: {reason}", path.display())]
@@ -105,7 +105,7 @@ impl RuntimeError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         RuntimeError::Io {
             path: path.into(),
-            source,
+            error: source,
         }
     }
     pub(crate) fn onnx(path: impl Into<PathBuf>, e: impl std::fmt::Display) -> Self {
