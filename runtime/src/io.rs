@@ -77,11 +77,9 @@ pub fn read_image(path: &Path, limits: &ImageLimits) -> Result<DynamicImage> {
     if format == ImageFormat::Jpeg {
         check_jpeg_complete(path)?;
     }
-    let mut decoder_limits = image::Limits::default();
-    decoder_limits.max_image_width = Some(limits.max_side.min(u32::MAX as u64) as u32);
-    decoder_limits.max_image_height = Some(limits.max_side.min(u32::MAX as u64) as u32);
-    decoder_limits.max_alloc = Some(limits.max_pixels * 8);
-    reader.limits(decoder_limits);
+    // Header first, without limits, so an oversized image is reported with its
+    // size; then the decoder's own allocation limit guards the decode itself.
+    reader.no_limits();
     let mut decoder = reader.into_decoder().map_err(|e| decode_err(path, e))?;
     let (w, h) = decoder.dimensions();
     if w == 0 || h == 0 {
@@ -92,6 +90,11 @@ pub fn read_image(path: &Path, limits: &ImageLimits) -> Result<DynamicImage> {
         });
     }
     limits.check(path, "input", w as u64, h as u64)?;
+    let mut decoder_limits = image::Limits::default();
+    decoder_limits.max_alloc = Some(limits.max_pixels * 8);
+    decoder
+        .set_limits(decoder_limits)
+        .map_err(|e| decode_err(path, e))?;
     let orientation = decoder
         .orientation()
         .unwrap_or(image::metadata::Orientation::NoTransforms);

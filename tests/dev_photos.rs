@@ -1,0 +1,103 @@
+//! `edgegan upscale` over a folder of real photos with the exact nearest ×2
+//! model: every output is checked pixel by pixel against its input.
+//!
+//! The folder is `$EDGEGAN_DEV_DATA`, else the first `shared/data/dev` found
+//! beside the checkout or above it, else the bundled `examples/`.
+
+mod common;
+
+use common::*;
+use edgegan_runtime::io::{read_image, ImageLimits};
+use edgegan_trainer::classic;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn photo_folder() -> PathBuf {
+    if let Some(p) = std::env::var_os("EDGEGAN_DEV_DATA") {
+        return PathBuf::from(p);
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    root.ancestors()
+        .map(|a| a.join("shared/data/dev"))
+        .find(|p| p.is_dir())
+        .unwrap_or_else(|| root.join("examples"))
+}
+
+fn images_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            images_under(&p, out);
+        } else if matches!(
+            p.extension().and_then(|e| e.to_str()),
+            Some("png" | "jpg" | "jpeg" | "webp")
+        ) {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn folder_of_photos_upscales_exactly_with_nearest() {
+    let folder = photo_folder();
+    let mut inputs = Vec::new();
+    images_under(&folder, &mut inputs);
+    assert!(!inputs.is_empty(), "{} holds no photos", folder.display());
+    eprintln!("{} photos from {}", inputs.len(), folder.display());
+    let (tmp, model) = temp_model("nearest-x2", 2, 0, &classic::nearest(2));
+    let out = tmp.path().join("out");
+    let o = Command::new(bin())
+        .args([
+            "upscale",
+            "--format",
+            "png",
+            "--tile",
+            "96",
+            "--threads",
+            "2",
+            "--model",
+        ])
+        .arg(&model)
+        .arg(&folder)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("upscaled {n} of {n} file(s)", n = inputs.len())),
+        "{stderr}"
+    );
+    for input in &inputs {
+        let rel = input.strip_prefix(&folder).unwrap().with_extension("png");
+        let src = read_image(input, &ImageLimits::input())
+            .unwrap()
+            .to_rgba16();
+        let dst = image::open(out.join(&rel)).unwrap().to_rgba16();
+        assert_eq!(
+            dst.dimensions(),
+            (src.width() * 2, src.height() * 2),
+            "{}",
+            rel.display()
+        );
+        let channels = if image::open(input).unwrap().color().has_alpha() {
+            3
+        } else {
+            4
+        };
+        for (x, y, p) in dst.enumerate_pixels() {
+            let q = src.get_pixel(x / 2, y / 2);
+            assert_eq!(
+                &p.0[..channels],
+                &q.0[..channels],
+                "{} ({x},{y})",
+                rel.display()
+            );
+        }
+    }
+}
