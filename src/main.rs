@@ -26,23 +26,16 @@ enum Command {
     Baseline(baseline::BaselineArgs),
 }
 
-/// Keep glibc from growing its heap for tile-sized buffers.
-///
-/// glibc raises its mmap threshold each time a large block is freed, after
-/// which tract's per-tile buffers (megabytes each) come from per-thread heaps
-/// that are never given back: a 24 MP upscale with 2 threads and 256 px tiles
-/// peaked at 219 MB instead of 114 MB (input + output = 90 MB). A fixed 128 KiB
-/// threshold keeps large buffers in mmap, returned on free.
-fn bound_heap_growth() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes allocator tuning; called before any thread starts.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
-    }
-}
+/// mimalloc instead of glibc malloc: glibc raises its mmap threshold each
+/// time a large block is freed, after which tract's per-tile buffers come from
+/// per-thread heaps that are never given back (a 24 MP upscale, 2 threads,
+/// 256 px tiles peaked at 219 MB for 90 MB of image buffers); pinning glibc's
+/// threshold bounds memory but made a batch 1.6x slower in page faults.
+/// Measurements: README, "Memory".
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    bound_heap_growth();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
