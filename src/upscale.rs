@@ -120,7 +120,9 @@ pub fn run(args: UpscaleArgs) -> Result<ExitCode> {
     }
     bar.finish_and_clear();
     let ok = jobs.len() - failed;
-    let rss = peak_rss_mb().map(|m| format!(", peak RSS {m:.0} MB")).unwrap_or_default();
+    let rss = peak_rss_mb()
+        .map(|m| format!(", peak RSS {m:.0} MB"))
+        .unwrap_or_default();
     eprintln!(
         "upscaled {ok} of {} file(s) with {} ({}, x{}) in {:.1} s{rss}{}",
         jobs.len(),
