@@ -38,6 +38,16 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
+/// Every image file under `dir` (recursively, sorted); an error if none.
+pub fn image_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    walk(dir, &mut files)?;
+    if files.is_empty() {
+        bail!("{}: folder holds no images", dir.display());
+    }
+    Ok(files)
+}
+
 /// Expand `inputs` into jobs writing under `out`.
 ///
 /// One input file and an `out` with an image extension that is not a folder:
@@ -54,12 +64,7 @@ pub fn plan_jobs(inputs: &[PathBuf], out: &Path, ext: Option<&str>) -> Result<Ve
     let mut jobs = Vec::new();
     for input in inputs {
         if input.is_dir() {
-            let mut files = Vec::new();
-            walk(input, &mut files)?;
-            if files.is_empty() {
-                bail!("{}: folder holds no images", input.display());
-            }
-            for f in files {
+            for f in image_files(input)? {
                 let rel = f.strip_prefix(input).unwrap_or(&f).to_path_buf();
                 jobs.push(Job {
                     output: out.join(rel),

@@ -4,6 +4,7 @@
 #[cfg(feature = "train")]
 mod baseline;
 mod batch;
+mod eval;
 mod upscale;
 
 use clap::{Parser, Subcommand};
@@ -21,6 +22,8 @@ struct Cli {
 enum Command {
     /// Upscale images or folders of images with a super-resolution model.
     Upscale(upscale::UpscaleArgs),
+    /// Measure a super-resolution model against bicubic (PSNR/SSIM on Y).
+    Eval(eval::EvalArgs),
     /// Write a classical (bicubic or nearest) upscaler as a model directory.
     #[cfg(feature = "train")]
     Baseline(baseline::BaselineArgs),
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Upscale(args) => upscale::run(args),
+        Command::Eval(args) => eval::run(args),
         #[cfg(feature = "train")]
         Command::Baseline(args) => baseline::run(args),
     };

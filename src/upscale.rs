@@ -23,6 +23,25 @@ pub enum PrecisionArg {
     Auto,
 }
 
+impl PrecisionArg {
+    /// The model file to load.
+    pub fn resolve(self) -> Precision {
+        match self {
+            PrecisionArg::F32 | PrecisionArg::Auto => Precision::F32,
+            PrecisionArg::Int8 => Precision::Int8,
+        }
+    }
+}
+
+/// `--threads`, defaulting to every core.
+pub fn default_threads(arg: Option<u32>) -> usize {
+    arg.map(|t| t as usize).unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    })
+}
+
 /// Arguments of `edgegan upscale`.
 #[derive(Debug, Args)]
 pub struct UpscaleArgs {
@@ -67,11 +86,7 @@ pub fn resolve_model(arg: &str) -> Result<PathBuf> {
 
 pub fn run(args: UpscaleArgs) -> Result<ExitCode> {
     let dir = resolve_model(&args.model)?;
-    let precision = match args.precision {
-        PrecisionArg::F32 | PrecisionArg::Auto => Precision::F32,
-        PrecisionArg::Int8 => Precision::Int8,
-    };
-    let model = Model::load(&dir, precision)?;
+    let model = Model::load(&dir, args.precision.resolve())?;
     if model.card().task != Task::SuperResolution {
         bail!(
             "{}: model {} is for {:?}, not super-resolution",
@@ -84,11 +99,7 @@ pub fn run(args: UpscaleArgs) -> Result<ExitCode> {
         output_format(Path::new(&format!("x.{f}")))?;
     }
     let jobs = plan_jobs(&args.inputs, &args.output, args.format.as_deref())?;
-    let threads = args.threads.map(|t| t as usize).unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    });
+    let threads = default_threads(args.threads);
     let up = Upscaler::new(
         Arc::new(model),
         UpscaleOptions {

@@ -19,8 +19,10 @@
 
 pub mod card;
 pub mod error;
+pub mod eval;
 pub mod graph;
 pub mod io;
+pub mod metrics;
 pub mod model;
 pub mod resample;
 pub mod tiling;

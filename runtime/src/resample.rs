@@ -95,6 +95,105 @@ impl UpscaleTaps {
     }
 }
 
+/// MATLAB `imresize(x, 1/scale, 'bicubic')` along one axis: antialiased
+/// Keys kernel stretched by `scale`, weights normalized, symmetric borders.
+/// Returns per output sample the (index, weight) taps.
+fn downscale_taps(len: usize, scale: usize) -> Vec<Vec<(usize, f32)>> {
+    let s = scale as f64;
+    (0..len / scale)
+        .map(|j| {
+            let center = (j as f64 + 0.5) * s - 0.5;
+            let first = (center - 2.0 * s).floor() as isize;
+            let last = (center + 2.0 * s).ceil() as isize;
+            let mut taps: Vec<(usize, f64)> = Vec::new();
+            for k in first..=last {
+                let w = keys(((center - k as f64) / s) as f32) as f64;
+                if w == 0.0 {
+                    continue;
+                }
+                // symmetric padding: -1 -> 0, -2 -> 1, len -> len-1, ...
+                let m = if k < 0 {
+                    -k - 1
+                } else if k >= len as isize {
+                    2 * len as isize - k - 1
+                } else {
+                    k
+                };
+                taps.push((m.clamp(0, len as isize - 1) as usize, w));
+            }
+            let sum: f64 = taps.iter().map(|t| t.1).sum();
+            taps.into_iter()
+                .map(|(i, w)| (i, (w / sum) as f32))
+                .collect()
+        })
+        .collect()
+}
+
+/// Downscale an interleaved 8-bit image (`channels` per pixel) by an integer
+/// factor the way SR benchmarks make LR inputs (MATLAB `imresize`, bicubic,
+/// antialiased), rounding to 8 bits. `width` and `height` should be multiples
+/// of `scale`; extra pixels are dropped.
+pub fn downscale_u8(
+    data: &[u8],
+    width: usize,
+    height: usize,
+    channels: usize,
+    scale: usize,
+) -> Vec<u8> {
+    let (ow, oh) = (width / scale, height / scale);
+    let (tx, ty) = (downscale_taps(width, scale), downscale_taps(height, scale));
+    let mut rows = vec![0.0f32; ow * height * channels];
+    for y in 0..height {
+        for (x, taps) in tx.iter().enumerate() {
+            for c in 0..channels {
+                rows[(y * ow + x) * channels + c] = taps
+                    .iter()
+                    .map(|&(i, w)| w * data[(y * width + i) * channels + c] as f32)
+                    .sum();
+            }
+        }
+    }
+    let mut out = vec![0u8; ow * oh * channels];
+    for (y, taps) in ty.iter().enumerate() {
+        for x in 0..ow {
+            for c in 0..channels {
+                let v: f32 = taps
+                    .iter()
+                    .map(|&(i, w)| w * rows[(i * ow + x) * channels + c])
+                    .sum();
+                out[(y * ow + x) * channels + c] = v.round().clamp(0.0, 255.0) as u8;
+            }
+        }
+    }
+    out
+}
+
+/// Upscale an interleaved 8-bit image by an integer factor with Keys bicubic
+/// (MATLAB `imresize` convention; borders replicated), rounding to 8 bits.
+pub fn upscale_u8(
+    data: &[u8],
+    width: usize,
+    height: usize,
+    channels: usize,
+    scale: usize,
+) -> Vec<u8> {
+    let taps = UpscaleTaps::new(scale);
+    let (ow, oh) = (width * scale, height * scale);
+    let mut out = vec![0u8; ow * oh * channels];
+    for oy in 0..oh {
+        for ox in 0..ow {
+            for c in 0..channels {
+                let get = |x: usize, y: usize| data[(y * width + x) * channels + c] as f32;
+                out[(oy * ow + ox) * channels + c] = taps
+                    .sample2(get, width, height, ox, oy)
+                    .round()
+                    .clamp(0.0, 255.0) as u8;
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,6 +221,43 @@ mod tests {
             t.phases[1],
             (-1, [-0.0703125, 0.8671875, 0.2265625, -0.0234375])
         );
+    }
+
+    #[test]
+    fn downscale_taps_match_matlab_x2() {
+        // imresize(.., 0.5, 'bicubic') in the interior: 8 taps at offsets
+        // -3.5..3.5 around the centre, weights keys(d/2)/2 normalized.
+        let t = downscale_taps(64, 2);
+        let w: Vec<f32> = t[10].iter().map(|x| x.1).collect();
+        let idx: Vec<usize> = t[10].iter().map(|x| x.0).collect();
+        assert_eq!(idx, (17..=24).collect::<Vec<_>>());
+        let expect = [-0.01171875, -0.03515625, 0.11328125, 0.43359375];
+        for k in 0..4 {
+            assert!(
+                (w[k] - expect[k]).abs() < 1e-7 && (w[7 - k] - expect[k]).abs() < 1e-7,
+                "{w:?}"
+            );
+        }
+        // symmetric border: output 0 mirrors -1 -> 0, -2 -> 1, -3 -> 2
+        assert_eq!(
+            t[0].iter().map(|x| x.0).collect::<Vec<_>>(),
+            vec![2, 1, 0, 0, 1, 2, 3, 4]
+        );
+    }
+
+    #[test]
+    fn downscale_keeps_linear_ramps_and_constants() {
+        for s in [2usize, 3, 4] {
+            let (w, h) = (24 * s, 2 * s);
+            let ramp: Vec<u8> = (0..w * h).map(|i| (i % w) as u8).collect();
+            let out = downscale_u8(&ramp, w, h, 1, s);
+            for (j, &v) in out.iter().enumerate().take(21).skip(3) {
+                let centre = (j as f32 + 0.5) * s as f32 - 0.5;
+                assert_eq!(v, centre.round() as u8, "x{s} sample {j}");
+            }
+            let flat = downscale_u8(&vec![77u8; w * h * 3], w, h, 3, s);
+            assert!(flat.iter().all(|&v| v == 77));
+        }
     }
 
     #[test]

@@ -1,0 +1,106 @@
+//! `edgegan eval`: PSNR/SSIM on Y of a super-resolution model against bicubic
+//! on a folder of HR photos (protocol: DESIGN.md, "Metric protocol").
+
+use anyhow::Result;
+use clap::Args;
+use edgegan_runtime::eval::{evaluate_image, SrReport};
+use edgegan_runtime::{Model, UpscaleOptions, Upscaler};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use crate::batch::image_files;
+use crate::upscale::{resolve_model, PrecisionArg};
+
+/// Arguments of `edgegan eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Model: a model directory, or a name looked up as models/NAME.
+    #[arg(short, long, value_name = "NAME|DIR")]
+    pub model: String,
+    /// Folder of high-resolution photos (searched recursively).
+    #[arg(long, value_name = "DIR")]
+    pub data: PathBuf,
+    /// Numeric precision of the model graph.
+    #[arg(long, value_enum, default_value_t = PrecisionArg::Auto)]
+    pub precision: PrecisionArg,
+    /// Worker threads running tiles in parallel; default: all cores.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub threads: Option<u32>,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: EvalArgs) -> Result<ExitCode> {
+    let dir = resolve_model(&args.model)?;
+    let model = Model::load(&dir, args.precision.resolve())?;
+    let files = image_files(&args.data)?;
+    let threads = crate::upscale::default_threads(args.threads);
+    let up = Upscaler::new(
+        Arc::new(model),
+        UpscaleOptions {
+            tile: None,
+            threads,
+        },
+    );
+    let bar = ProgressBar::new(files.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} eta {eta} {wide_msg}")
+            .expect("static template"),
+    );
+    let mut scores = Vec::new();
+    let mut failed = 0;
+    for path in &files {
+        let name = path
+            .strip_prefix(&args.data)
+            .unwrap_or(path)
+            .display()
+            .to_string();
+        bar.set_message(name.clone());
+        match evaluate_image(&up, path, &name) {
+            Ok(s) => scores.push(s),
+            Err(e) => {
+                failed += 1;
+                bar.suspend(|| eprintln!("error: {e}"));
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let report = SrReport::new(&up.model().card().name, up.model().scale(), scores);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "{:<48} {:>8} {:>7} {:>8} {:>7}",
+            "image", "PSNR-Y", "SSIM-Y", "bicubic", "SSIM"
+        );
+        for s in &report.images {
+            println!(
+                "{:<48} {:>8.3} {:>7.4} {:>8.3} {:>7.4}",
+                s.file, s.psnr_y, s.ssim_y, s.bicubic_psnr_y, s.bicubic_ssim_y
+            );
+        }
+        let m = &report.mean;
+        println!(
+            "{:<48} {:>8.3} {:>7.4} {:>8.3} {:>7.4}",
+            format!("mean of {}", report.images.len()),
+            m.psnr_y,
+            m.ssim_y,
+            m.bicubic_psnr_y,
+            m.bicubic_ssim_y
+        );
+        println!(
+            "gain over bicubic: {:+.3} dB PSNR-Y, {:+.4} SSIM-Y",
+            m.psnr_y - m.bicubic_psnr_y,
+            m.ssim_y - m.bicubic_ssim_y
+        );
+    }
+    Ok(if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,75 @@
+//! `edgegan eval`: the protocol's numbers on the bundled photo, the bicubic
+//! model reproducing the bicubic baseline, and the JSON shape.
+
+mod common;
+
+use common::*;
+use edgegan_runtime::eval::evaluate_image;
+use edgegan_runtime::{UpscaleOptions, Upscaler};
+use edgegan_trainer::classic;
+use std::path::Path;
+use std::process::Command;
+
+const PHOTO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/astronaut.png");
+
+#[test]
+fn bicubic_model_reproduces_the_bicubic_baseline_and_nearest_is_worse() {
+    for scale in [2, 4] {
+        let (_t1, bic) = temp_model("bicubic", scale, 2, &classic::bicubic(scale));
+        let (_t2, near) = temp_model("nearest", scale, 0, &classic::nearest(scale));
+        let run = |dir: &Path| {
+            let up = Upscaler::new(
+                load(dir),
+                UpscaleOptions {
+                    tile: Some(48),
+                    threads: 2,
+                },
+            );
+            evaluate_image(&up, Path::new(PHOTO), "astronaut.png").unwrap()
+        };
+        let (b, n) = (run(&bic), run(&near));
+        // Same LR, same kernel, border cropped: equal up to f32 rounding of a few pixels.
+        assert!(
+            (b.psnr_y - b.bicubic_psnr_y).abs() < 0.01,
+            "x{scale}: {b:?}"
+        );
+        assert!(
+            (b.ssim_y - b.bicubic_ssim_y).abs() < 1e-4,
+            "x{scale}: {b:?}"
+        );
+        assert_eq!(n.bicubic_psnr_y, b.bicubic_psnr_y);
+        assert!(
+            n.psnr_y < b.bicubic_psnr_y - 0.5,
+            "x{scale}: nearest {} vs bicubic {}",
+            n.psnr_y,
+            b.bicubic_psnr_y
+        );
+        assert!(b.bicubic_ssim_y > 0.5 && b.bicubic_ssim_y < 1.0);
+    }
+}
+
+#[test]
+fn eval_json_has_the_documented_shape() {
+    let (tmp, bic) = temp_model("bicubic-x2", 2, 2, &classic::bicubic(2));
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::copy(PHOTO, data.join("a.png")).unwrap();
+    let o = Command::new(bin())
+        .arg("eval")
+        .arg("--model")
+        .arg(&bic)
+        .arg("--data")
+        .arg(&data)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["model"], "bicubic-x2");
+    assert_eq!(v["scale"], 2);
+    assert_eq!(v["images"][0]["file"], "a.png");
+    for k in ["psnr_y", "ssim_y", "bicubic_psnr_y", "bicubic_ssim_y"] {
+        assert!(v["images"][0][k].is_f64(), "{k}");
+        assert_eq!(v["mean"][k], v["images"][0][k], "{k}");
+    }
+}
