@@ -5,6 +5,8 @@
 mod baseline;
 mod batch;
 mod eval;
+#[cfg(feature = "train")]
+mod train;
 mod upscale;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +29,10 @@ enum Command {
     /// Write a classical (bicubic or nearest) upscaler as a model directory.
     #[cfg(feature = "train")]
     Baseline(baseline::BaselineArgs),
+    /// Train a generator (host builds only).
+    #[cfg(feature = "train")]
+    #[command(subcommand)]
+    Train(train::TrainCommand),
 }
 
 /// mimalloc instead of glibc malloc: glibc raises its mmap threshold each
@@ -52,6 +58,8 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval::run(args),
         #[cfg(feature = "train")]
         Command::Baseline(args) => baseline::run(args),
+        #[cfg(feature = "train")]
+        Command::Train(cmd) => train::run(cmd),
     };
     match result {
         Ok(code) => code,

@@ -45,6 +45,14 @@ pub fn nearest(scale: usize) -> OnnxModel {
 /// replicated borders: edge Pad by 2, a 5×5 polyphase conv, DepthToSpace.
 /// Its output equals [`UpscaleTaps`] sampling everywhere, borders included.
 pub fn bicubic(scale: usize) -> OnnxModel {
+    let mut g = GraphBuilder::new(&format!("bicubic-x{scale}"));
+    add_bicubic(&mut g, "input", "output", scale);
+    g.finish("input", "output", 3)
+}
+
+/// Append the bicubic ×`scale` branch reading `input` and writing `out` to a
+/// graph (node and initializer names are prefixed with `out`).
+pub fn add_bicubic(g: &mut GraphBuilder, input: &str, out: &str, scale: usize) {
     let c = 3;
     let taps = UpscaleTaps::new(scale);
     // 1-D 5-tap kernel per phase: tap k reads source offset k - 2.
@@ -73,26 +81,29 @@ pub fn bicubic(scale: usize) -> OnnxModel {
             }
         }
     }
-    let mut g = GraphBuilder::new(&format!("bicubic-x{scale}"));
-    g.initializer_i64("pads", vec![0, 0, 2, 2, 0, 0, 2, 2]);
-    g.initializer("w", &[oc as i64, c as i64, 5, 5], w);
+    g.initializer_i64(&format!("{out}_pads"), vec![0, 0, 2, 2, 0, 0, 2, 2]);
+    g.initializer(&format!("{out}_w"), &[oc as i64, c as i64, 5, 5], w);
+    let (pads, padded, feats) = (
+        format!("{out}_pads"),
+        format!("{out}_padded"),
+        format!("{out}_features"),
+    );
     g.node(
         "Pad",
-        &["input", "pads"],
-        &["padded"],
+        &[input, &pads],
+        &[&padded],
         vec![attr_str("mode", "edge")],
     );
     g.node(
         "Conv",
-        &["padded", "w"],
-        &["features"],
+        &[&padded, &format!("{out}_w")],
+        &[&feats],
         vec![attr_ints("kernel_shape", &[5, 5])],
     );
     g.node(
         "DepthToSpace",
-        &["features"],
-        &["output"],
+        &[&feats],
+        &[out],
         vec![attr_int("blocksize", scale as i64), attr_str("mode", "DCR")],
     );
-    g.finish("input", "output", c)
 }

@@ -54,20 +54,39 @@ pub fn sr_card(name: &str, scale: usize, receptive_field: usize, description: &s
 /// the directory with the runtime to prove card and graph agree.
 pub fn write_model_dir(
     dir: &Path,
-    mut card: ModelCard,
+    card: ModelCard,
     model: &OnnxModel,
+) -> Result<ModelCard, ExportError> {
+    write_model_bytes(dir, card, &model.encode())
+}
+
+/// [`write_model_dir`] for ONNX bytes already encoded. The directory is
+/// written under a temporary name and renamed into place once verified.
+pub fn write_model_bytes(
+    dir: &Path,
+    mut card: ModelCard,
+    bytes: &[u8],
 ) -> Result<ModelCard, ExportError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| ExportError::Io { path, source }
     };
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let bytes = model.encode();
-    card.files.f32.sha256 = sha256_hex(&bytes);
-    let onnx_path = dir.join(&card.files.f32.path);
-    std::fs::write(&onnx_path, &bytes).map_err(io(&onnx_path))?;
-    let card_path = dir.join("card.toml");
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.with_file_name(format!(".{name}.part"));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
+    card.files.f32.sha256 = sha256_hex(bytes);
+    let onnx_path = tmp.join(&card.files.f32.path);
+    std::fs::write(&onnx_path, bytes).map_err(io(&onnx_path))?;
+    let card_path = tmp.join("card.toml");
     std::fs::write(&card_path, card.to_toml()).map_err(io(&card_path))?;
-    Model::load(dir, Precision::F32)?;
+    if let Err(e) = Model::load(&tmp, Precision::F32) {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e.into());
+    }
+    std::fs::rename(&tmp, dir).map_err(io(dir))?;
     Ok(card)
 }

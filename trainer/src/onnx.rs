@@ -12,10 +12,11 @@
 //! ```
 
 use prost::Message;
+pub use tract_onnx::pb::AttributeProto;
 use tract_onnx::pb::{
     attribute_proto::AttributeType, tensor_proto::DataType,
     tensor_shape_proto::dimension::Value as Dim, tensor_shape_proto::Dimension, type_proto,
-    AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
+    GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
     TensorShapeProto, TypeProto, ValueInfoProto,
 };
 

@@ -1,0 +1,158 @@
+//! Training data for super-resolution: a folder of photos, optionally
+//! downscaled first (clean HR targets from large, compressed wallpapers), and
+//! random patches with dihedral augmentation. LR patches are made exactly as
+//! the evaluation makes them (MATLAB-style antialiased bicubic, 8-bit).
+
+use edgegan_runtime::io::{read_image, ImageLimits};
+use edgegan_runtime::resample::{downscale_u8, upscale_u8};
+use edgegan_runtime::RuntimeError;
+use image::RgbImage;
+use std::path::{Path, PathBuf};
+
+/// SplitMix64: small, seedable, reproducible across platforms.
+#[derive(Debug, Clone)]
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// Next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform integer in `0..n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+}
+
+/// Every image file under `dir`, sorted.
+pub fn image_paths(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d)? {
+            let p = e?.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if matches!(
+                p.extension()
+                    .and_then(|e| e.to_str())
+                    .map(|e| e.to_ascii_lowercase())
+                    .as_deref(),
+                Some("png" | "jpg" | "jpeg" | "webp")
+            ) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// HR photos in memory.
+#[derive(Debug)]
+pub struct PhotoSet {
+    /// The photos (RGB8).
+    pub images: Vec<RgbImage>,
+}
+
+impl PhotoSet {
+    /// Load every photo under `dir`, downscaled by `prescale` (1 = as is),
+    /// skipping those smaller than `min_side` afterwards.
+    pub fn load(dir: &Path, prescale: usize, min_side: u32) -> Result<PhotoSet, RuntimeError> {
+        let paths = image_paths(dir).map_err(|e| RuntimeError::Io {
+            path: dir.into(),
+            error: e,
+        })?;
+        let mut images = Vec::new();
+        for p in paths {
+            let img = read_image(&p, &ImageLimits::input())?.to_rgb8();
+            let img = if prescale > 1 {
+                let (w, h) = (
+                    img.width() as usize / prescale * prescale,
+                    img.height() as usize / prescale * prescale,
+                );
+                let cropped = image::imageops::crop_imm(&img, 0, 0, w as u32, h as u32).to_image();
+                let data = downscale_u8(cropped.as_raw(), w, h, 3, prescale);
+                RgbImage::from_raw((w / prescale) as u32, (h / prescale) as u32, data)
+                    .expect("sizes agree")
+            } else {
+                img
+            };
+            if img.width() >= min_side && img.height() >= min_side {
+                images.push(img);
+            }
+        }
+        Ok(PhotoSet { images })
+    }
+}
+
+/// A batch of patches as NCHW f32 in [0, 1].
+#[derive(Debug, Clone)]
+pub struct Batch {
+    /// Patches in the batch.
+    pub n: usize,
+    /// LR side.
+    pub lr_side: usize,
+    /// Upscaling factor.
+    pub scale: usize,
+    /// LR inputs, n×3×p×p.
+    pub lr: Vec<f32>,
+    /// Bicubic upscale of the LR inputs, n×3×sp×sp.
+    pub bicubic: Vec<f32>,
+    /// HR targets, n×3×sp×sp.
+    pub hr: Vec<f32>,
+}
+
+fn planar(rgb: &[u8], side: usize, out: &mut Vec<f32>) {
+    for c in 0..3 {
+        out.extend((0..side * side).map(|i| rgb[i * 3 + c] as f32 / 255.0));
+    }
+}
+
+/// Apply one of the 8 dihedral transforms to a square RGB patch.
+fn dihedral(p: &RgbImage, t: usize) -> RgbImage {
+    let r = match t % 4 {
+        0 => p.clone(),
+        1 => image::imageops::rotate90(p),
+        2 => image::imageops::rotate180(p),
+        _ => image::imageops::rotate270(p),
+    };
+    if t >= 4 {
+        image::imageops::flip_horizontal(&r)
+    } else {
+        r
+    }
+}
+
+impl PhotoSet {
+    /// `n` random patches of `lr_side` LR pixels at ×`scale`.
+    pub fn batch(&self, rng: &mut Rng, n: usize, lr_side: usize, scale: usize) -> Batch {
+        let hr_side = lr_side * scale;
+        let mut b = Batch {
+            n,
+            lr_side,
+            scale,
+            lr: Vec::new(),
+            bicubic: Vec::new(),
+            hr: Vec::new(),
+        };
+        for _ in 0..n {
+            let img = &self.images[rng.below(self.images.len())];
+            let x = rng.below((img.width() as usize - hr_side) + 1) as u32;
+            let y = rng.below((img.height() as usize - hr_side) + 1) as u32;
+            let crop =
+                image::imageops::crop_imm(img, x, y, hr_side as u32, hr_side as u32).to_image();
+            let hr = dihedral(&crop, rng.below(8));
+            let lr = downscale_u8(hr.as_raw(), hr_side, hr_side, 3, scale);
+            let bic = upscale_u8(&lr, lr_side, lr_side, 3, scale);
+            planar(&lr, lr_side, &mut b.lr);
+            planar(&bic, hr_side, &mut b.bicubic);
+            planar(hr.as_raw(), hr_side, &mut b.hr);
+        }
+        b
+    }
+}

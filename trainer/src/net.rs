@@ -1,0 +1,116 @@
+//! The edge-sized super-resolution generator (burn): an FSRCNN/ESPCN-class
+//! stack of convolutions at LR resolution, a pixel shuffle, and a global
+//! bicubic skip so the network only learns the residual.
+//!
+//! `output = bicubic(lr) + pixel_shuffle(tail(act(body(act(head(lr))))))`
+//!
+//! The bicubic branch is computed outside burn (it has no parameters): by
+//! [`edgegan_runtime::resample`] during training and by the same Keys kernel
+//! as an ONNX Pad + Conv + DepthToSpace in the exported graph.
+
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::{LeakyRelu, LeakyReluConfig, PaddingConfig2d, PixelShuffle, PixelShuffleConfig};
+use burn::prelude::*;
+
+/// Slope of the LeakyReLU activations.
+pub const LEAKY_SLOPE: f64 = 0.1;
+
+/// Shape of a generator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GeneratorShape {
+    /// Upscaling factor.
+    pub scale: usize,
+    /// Feature channels.
+    pub channels: usize,
+    /// Kernel of the first conv (odd).
+    pub head_kernel: usize,
+    /// 3×3 convs between head and tail.
+    pub body: usize,
+}
+
+impl GeneratorShape {
+    /// The default for `scale`: 32 channels, 5×5 head, 3 body convs.
+    pub fn default_for(scale: usize) -> Self {
+        GeneratorShape {
+            scale,
+            channels: 32,
+            head_kernel: 5,
+            body: 3,
+        }
+    }
+
+    /// Receptive-field radius in LR pixels (the bicubic branch reaches 2).
+    pub fn receptive_field(&self) -> usize {
+        ((self.head_kernel - 1) / 2 + self.body + 1).max(2)
+    }
+}
+
+/// The generator.
+#[derive(Module, Debug)]
+pub struct Generator {
+    /// First conv, 3 → channels.
+    pub head: Conv2d,
+    /// 3×3 convs, channels → channels.
+    pub body: Vec<Conv2d>,
+    /// Last conv, channels → 3·scale².
+    pub tail: Conv2d,
+    act: LeakyRelu,
+    shuffle: PixelShuffle,
+}
+
+fn conv(cin: usize, cout: usize, k: usize, device: &Device) -> Conv2d {
+    Conv2dConfig::new([cin, cout], [k, k])
+        .with_padding(PaddingConfig2d::Explicit(k / 2, k / 2, k / 2, k / 2))
+        .init(device)
+}
+
+impl Generator {
+    /// A freshly initialized generator of `shape` on `device`.
+    pub fn new(shape: GeneratorShape, device: &Device) -> Self {
+        let c = shape.channels;
+        let mut tail = conv(c, 3 * shape.scale * shape.scale, 3, device);
+        // Start as pure bicubic: a small tail keeps the residual near zero.
+        tail.weight = tail.weight.map(|w| w.mul_scalar(0.1).detach().require_grad());
+        Generator {
+            head: conv(3, c, shape.head_kernel, device),
+            body: (0..shape.body).map(|_| conv(c, c, 3, device)).collect(),
+            tail,
+            act: LeakyReluConfig::new()
+                .with_negative_slope(LEAKY_SLOPE)
+                .init(),
+            shuffle: PixelShuffleConfig::new(shape.scale).init(),
+        }
+    }
+
+    /// The shape this generator was built with.
+    pub fn shape(&self) -> GeneratorShape {
+        let [c, _, k, _] = self.head.weight.dims();
+        let [t, _, _, _] = self.tail.weight.dims();
+        let scale = ((t / 3) as f64).sqrt().round() as usize;
+        GeneratorShape {
+            scale,
+            channels: c,
+            head_kernel: k,
+            body: self.body.len(),
+        }
+    }
+
+    /// The learned residual for LR input `x` (N×3×h×w in [0, 1]).
+    pub fn residual(&self, x: Tensor<4>) -> Tensor<4> {
+        let mut y = self.act.forward(self.head.forward(x));
+        for c in &self.body {
+            y = self.act.forward(c.forward(y));
+        }
+        self.shuffle.forward(self.tail.forward(y))
+    }
+
+    /// Full output given the LR input and its bicubic upscale.
+    pub fn forward(&self, lr: Tensor<4>, bicubic: Tensor<4>) -> Tensor<4> {
+        bicubic + self.residual(lr)
+    }
+
+    /// Trainable parameter count.
+    pub fn parameters(&self) -> usize {
+        self.num_params()
+    }
+}

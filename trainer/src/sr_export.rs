@@ -1,0 +1,77 @@
+//! Export of a trained [`Generator`] as an ONNX graph the runtime runs:
+//! bicubic branch (Pad edge + 5×5 Conv + DepthToSpace DCR) + learned branch
+//! (Conv/LeakyRelu stack + DepthToSpace CRD, i.e. PixelShuffle), then Add.
+
+use burn::nn::conv::Conv2d;
+
+use crate::classic::add_bicubic;
+use crate::net::{Generator, LEAKY_SLOPE};
+use crate::onnx::{attr_int, attr_ints, attr_str, AttributeProto, GraphBuilder, OnnxModel};
+
+fn floats(t: burn::Tensor<4>) -> Vec<f32> {
+    t.into_data()
+        .convert::<f32>()
+        .try_to_vec::<f32>()
+        .expect("f32 weights")
+}
+
+fn add_conv(g: &mut GraphBuilder, conv: &Conv2d, name: &str, input: &str, output: &str) {
+    let dims = conv.weight.dims();
+    let w = format!("{name}_w");
+    g.initializer(&w, &dims.map(|d| d as i64), floats(conv.weight.val()));
+    let mut inputs = vec![input.to_string(), w];
+    if let Some(bias) = &conv.bias {
+        let b = format!("{name}_b");
+        let data = bias
+            .val()
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .expect("f32 bias");
+        g.initializer(&b, &[dims[0] as i64], data);
+        inputs.push(b);
+    }
+    let k = dims[2] as i64;
+    let p = k / 2;
+    let attrs: Vec<AttributeProto> = vec![
+        attr_ints("kernel_shape", &[k, k]),
+        attr_ints("pads", &[p, p, p, p]),
+    ];
+    let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+    g.node("Conv", &refs, &[output], attrs);
+}
+
+fn add_leaky(g: &mut GraphBuilder, input: &str, output: &str) {
+    let mut a = attr_int("alpha", 0);
+    a.r#type = tract_onnx::pb::attribute_proto::AttributeType::Float as i32;
+    a.f = LEAKY_SLOPE as f32;
+    g.node("LeakyRelu", &[input], &[output], vec![a]);
+}
+
+/// The ONNX graph of `generator`.
+pub fn generator_onnx(generator: &Generator, name: &str) -> OnnxModel {
+    let shape = generator.shape();
+    let mut g = GraphBuilder::new(name);
+    add_bicubic(&mut g, "input", "bicubic", shape.scale);
+    add_conv(&mut g, &generator.head, "head", "input", "head_y");
+    add_leaky(&mut g, "head_y", "head_a");
+    let mut x = "head_a".to_string();
+    for (i, c) in generator.body.iter().enumerate() {
+        let (y, a) = (format!("body{i}_y"), format!("body{i}_a"));
+        add_conv(&mut g, c, &format!("body{i}"), &x, &y);
+        add_leaky(&mut g, &y, &a);
+        x = a;
+    }
+    add_conv(&mut g, &generator.tail, "tail", &x, "tail_y");
+    g.node(
+        "DepthToSpace",
+        &["tail_y"],
+        &["residual"],
+        vec![
+            attr_int("blocksize", shape.scale as i64),
+            attr_str("mode", "CRD"),
+        ],
+    );
+    g.node("Add", &["bicubic", "residual"], &["output"], vec![]);
+    g.finish("input", "output", 3)
+}
