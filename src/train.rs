@@ -72,6 +72,9 @@ pub struct TrainSrArgs {
     /// 3x3 body convolutions.
     #[arg(long, default_value_t = 3)]
     pub body: usize,
+    /// Start from this model directory's generator (same shape) instead of random weights.
+    #[arg(long, value_name = "DIR")]
+    pub init: Option<PathBuf>,
     /// Stop after this many minutes of training even if steps remain.
     #[arg(long, value_name = "MIN")]
     pub minutes: Option<f64>,
@@ -124,7 +127,23 @@ pub fn run(cmd: TrainCommand) -> Result<ExitCode> {
         seed: a.seed,
         val_every: a.val_every.max(1),
         time_limit: a.minutes.map(|m| m * 60.0),
+        init: None,
     };
+    let mut cfg = cfg;
+    let mut prior_steps = 0;
+    if let Some(dir) = &a.init {
+        let model = edgegan_runtime::Model::load(dir, edgegan_runtime::Precision::F32)?;
+        prior_steps = model
+            .card()
+            .training
+            .get("steps")
+            .and_then(|v| v.as_integer())
+            .unwrap_or(0);
+        cfg.init = Some(
+            std::fs::read(model.onnx_path())
+                .with_context(|| format!("{}: cannot read", model.onnx_path().display()))?,
+        );
+    }
     let photos = PhotoSet::load(&a.data, a.prescale, (cfg.lr_patch * scale) as u32)?;
     if photos.images.is_empty() {
         bail!(
@@ -202,7 +221,18 @@ pub fn run(cmd: TrainCommand) -> Result<ExitCode> {
     t.insert("data".into(), a.data.display().to_string().into());
     t.insert("photos".into(), (photos.images.len() as i64).into());
     t.insert("prescale".into(), (a.prescale as i64).into());
-    t.insert("steps".into(), (outcome.steps as i64).into());
+    t.insert("steps".into(), (prior_steps + outcome.steps as i64).into());
+    if let Some(dir) = &a.init {
+        t.insert(
+            "init".into(),
+            format!(
+                "{} ({prior_steps} steps) + {} steps",
+                dir.display(),
+                outcome.steps
+            )
+            .into(),
+        );
+    }
     t.insert("batch".into(), (cfg.batch as i64).into());
     t.insert("lr_patch".into(), (cfg.lr_patch as i64).into());
     t.insert("learning_rate".into(), cfg.learning_rate.into());

@@ -16,8 +16,8 @@ pub use tract_onnx::pb::AttributeProto;
 use tract_onnx::pb::{
     attribute_proto::AttributeType, tensor_proto::DataType,
     tensor_shape_proto::dimension::Value as Dim, tensor_shape_proto::Dimension, type_proto,
-    GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
-    TensorShapeProto, TypeProto, ValueInfoProto,
+    GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, TensorShapeProto,
+    TypeProto, ValueInfoProto,
 };
 
 /// Opset written into exported models.

@@ -75,3 +75,63 @@ pub fn generator_onnx(generator: &Generator, name: &str) -> OnnxModel {
     g.node("Add", &["bicubic", "residual"], &["output"], vec![]);
     g.finish("input", "output", 3)
 }
+
+/// Rebuild a [`Generator`] from ONNX bytes written by [`generator_onnx`]
+/// (to resume training or fine-tune a shipped model).
+pub fn generator_from_onnx(
+    bytes: &[u8],
+    device: &burn::prelude::Device,
+) -> Result<Generator, String> {
+    use burn::module::Param;
+    use burn::prelude::Tensor;
+    use burn::tensor::TensorData;
+    use prost::Message;
+    let model = tract_onnx::pb::ModelProto::decode(bytes).map_err(|e| e.to_string())?;
+    let graph = model.graph.ok_or("no graph")?;
+    let get = |name: &str| graph.initializer.iter().find(|t| t.name == name);
+    let weight = |name: &str| -> Result<(Vec<usize>, Vec<f32>), String> {
+        let t = get(name).ok_or_else(|| format!("initializer {name} missing"))?;
+        Ok((
+            t.dims.iter().map(|&d| d as usize).collect(),
+            t.float_data.clone(),
+        ))
+    };
+    let (hd, _) = weight("head_w")?;
+    let (td, _) = weight("tail_w")?;
+    let body = (0..)
+        .take_while(|i| get(&format!("body{i}_w")).is_some())
+        .count();
+    let scale = ((td[0] / 3) as f64).sqrt().round() as usize;
+    let shape = crate::net::GeneratorShape {
+        scale,
+        channels: hd[0],
+        head_kernel: hd[2],
+        body,
+    };
+    let mut g = Generator::new(shape, device);
+    let load = |conv: &mut Conv2d, name: &str| -> Result<(), String> {
+        let (d, w) = weight(&format!("{name}_w"))?;
+        if d != conv.weight.dims() {
+            return Err(format!(
+                "{name}_w has dims {d:?}, expected {:?}",
+                conv.weight.dims()
+            ));
+        }
+        conv.weight = Param::from_tensor(Tensor::<4>::from_data(
+            TensorData::new(w, [d[0], d[1], d[2], d[3]]),
+            device,
+        ));
+        let (bd, b) = weight(&format!("{name}_b"))?;
+        conv.bias = Some(Param::from_tensor(Tensor::<1>::from_data(
+            TensorData::new(b, [bd[0]]),
+            device,
+        )));
+        Ok(())
+    };
+    load(&mut g.head, "head")?;
+    for (i, c) in g.body.iter_mut().enumerate() {
+        load(c, &format!("body{i}"))?;
+    }
+    load(&mut g.tail, "tail")?;
+    Ok(g)
+}

@@ -34,6 +34,8 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Validate every this many steps (and at the end).
     pub val_every: usize,
+    /// ONNX bytes of a generator to start from (same shape), instead of a fresh one.
+    pub init: Option<Vec<u8>>,
     /// Wall-clock budget for the training steps in seconds (`None`: none).
     /// The learning-rate schedule then follows whichever of steps and time
     /// runs out first, and training stops there.
@@ -88,7 +90,9 @@ pub fn validate(
 ) -> Result<SrReport, RuntimeError> {
     let card = sr_card("validation", shape.scale, shape.receptive_field(), "");
     let model = Model::from_bytes(card, Precision::F32, PathBuf::from("validation.onnx"), onnx)?;
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     let up = Upscaler::new(
         Arc::new(model),
         UpscaleOptions {
@@ -114,7 +118,25 @@ pub fn train_sr(
 ) -> Result<TrainOutcome, RuntimeError> {
     let device = Device::flex().autodiff();
     device.seed(cfg.seed);
-    let mut generator = Generator::new(cfg.shape, &device);
+    let mut generator = match &cfg.init {
+        Some(bytes) => crate::sr_export::generator_from_onnx(bytes, &device).map_err(|e| {
+            RuntimeError::Onnx {
+                path: "init".into(),
+                reason: e,
+            }
+        })?,
+        None => Generator::new(cfg.shape, &device),
+    };
+    if generator.shape() != cfg.shape {
+        return Err(RuntimeError::Onnx {
+            path: "init".into(),
+            reason: format!(
+                "initial generator is {:?}, training asks for {:?}",
+                generator.shape(),
+                cfg.shape
+            ),
+        });
+    }
     let parameters = generator.parameters();
     let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
     let mut rng = Rng(cfg.seed ^ 0x5eed);
