@@ -125,9 +125,12 @@ pub fn write_atomic(
     };
     std::fs::create_dir_all(dir)
         .with_context(|| format!("{}: cannot create output folder", dir.display()))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".edgegan-")
-        .suffix(".part")
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".edgegan-").suffix(".part");
+    // Temporary files are created 0600; outputs get the usual rw-r--r--.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    let tmp = builder
         .tempfile_in(dir)
         .with_context(|| format!("{}: cannot write in output folder", dir.display()))?;
     {

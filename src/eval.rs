@@ -4,19 +4,19 @@
 use anyhow::Result;
 use clap::Args;
 use edgegan_runtime::eval::{evaluate_image, SrReport};
-use edgegan_runtime::{Model, UpscaleOptions, Upscaler};
+use edgegan_runtime::{UpscaleOptions, Upscaler};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use crate::batch::image_files;
-use crate::upscale::{resolve_model, PrecisionArg};
+use crate::upscale::PrecisionArg;
 
 /// Arguments of `edgegan eval`.
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// Model: a model directory, or a name looked up as models/NAME.
+    /// Model: a directory, models/NAME, or an embedded name (sr-x2, sr-x4).
     #[arg(short, long, value_name = "NAME|DIR")]
     pub model: String,
     /// Folder of high-resolution photos (searched recursively).
@@ -34,8 +34,7 @@ pub struct EvalArgs {
 }
 
 pub fn run(args: EvalArgs) -> Result<ExitCode> {
-    let dir = resolve_model(&args.model)?;
-    let model = Model::load(&dir, args.precision.resolve())?;
+    let model = crate::models::load(Some(&args.model), args.precision.resolve())?;
     let files = image_files(&args.data)?;
     let threads = crate::upscale::default_threads(args.threads);
     let up = Upscaler::new(

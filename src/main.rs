@@ -5,6 +5,7 @@
 mod baseline;
 mod batch;
 mod eval;
+mod models;
 #[cfg(feature = "train")]
 mod train;
 mod upscale;

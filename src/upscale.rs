@@ -3,7 +3,7 @@
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 use edgegan_runtime::io::{encode, output_format, read_image, ImageLimits};
-use edgegan_runtime::{Model, Precision, Task, UpscaleOptions, Upscaler};
+use edgegan_runtime::{Precision, Task, UpscaleOptions, Upscaler};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -48,12 +48,14 @@ pub struct UpscaleArgs {
     /// Input images and/or folders (folders are searched recursively).
     #[arg(required = true, value_name = "IN")]
     pub inputs: Vec<PathBuf>,
-    /// Output file (one input) or folder (several inputs or a folder).
+    /// Output file (one input) or folder (several inputs or a folder);
+    /// default for one file: IN_x<scale>.png beside it.
     #[arg(short, long, value_name = "OUT")]
-    pub output: PathBuf,
-    /// Model: a model directory, or a name looked up as models/NAME.
+    pub output: Option<PathBuf>,
+    /// Model: a directory, models/NAME, or an embedded name (sr-x2, sr-x4);
+    /// default: the embedded sr-x2.
     #[arg(short, long, value_name = "NAME|DIR")]
-    pub model: String,
+    pub model: Option<String>,
     /// Numeric precision of the model graph.
     #[arg(long, value_enum, default_value_t = PrecisionArg::Auto)]
     pub precision: PrecisionArg,
@@ -71,26 +73,12 @@ pub struct UpscaleArgs {
     pub overwrite: bool,
 }
 
-/// Find a model directory from a `--model` argument.
-pub fn resolve_model(arg: &str) -> Result<PathBuf> {
-    let direct = PathBuf::from(arg);
-    if direct.join("card.toml").exists() || direct.is_dir() {
-        return Ok(direct);
-    }
-    let named = Path::new("models").join(arg);
-    if named.is_dir() {
-        return Ok(named);
-    }
-    bail!("{arg}: no such model (looked for {arg}/card.toml and models/{arg}/)")
-}
-
 pub fn run(args: UpscaleArgs) -> Result<ExitCode> {
-    let dir = resolve_model(&args.model)?;
-    let model = Model::load(&dir, args.precision.resolve())?;
+    let model = crate::models::load(args.model.as_deref(), args.precision.resolve())?;
     if model.card().task != Task::SuperResolution {
         bail!(
             "{}: model {} is for {:?}, not super-resolution",
-            dir.display(),
+            model.onnx_path().display(),
             model.card().name,
             model.card().task
         );
@@ -98,7 +86,18 @@ pub fn run(args: UpscaleArgs) -> Result<ExitCode> {
     if let Some(f) = &args.format {
         output_format(Path::new(&format!("x.{f}")))?;
     }
-    let jobs = plan_jobs(&args.inputs, &args.output, args.format.as_deref())?;
+    let output = match &args.output {
+        Some(o) => o.clone(),
+        None if args.inputs.len() == 1 && !args.inputs[0].is_dir() => {
+            let stem = args.inputs[0]
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy();
+            args.inputs[0].with_file_name(format!("{stem}_x{}.png", model.scale()))
+        }
+        None => bail!("--output is required for folders and several inputs"),
+    };
+    let jobs = plan_jobs(&args.inputs, &output, args.format.as_deref())?;
     let threads = default_threads(args.threads);
     let up = Upscaler::new(
         Arc::new(model),

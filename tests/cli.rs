@@ -378,3 +378,25 @@ fn help_documents_every_flag() {
         );
     }
 }
+
+#[test]
+fn default_model_and_output_name() {
+    let f = Fixture::new();
+    let input = f.image("photo.png", 40, 30);
+    let o = Command::new(bin())
+        .arg("upscale")
+        .arg(&input)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(stderr.contains("with sr-x2 (f32, x2)"), "{stderr}");
+    let out = f.path("photo_x2.png");
+    assert_eq!(image::image_dimensions(&out).unwrap(), (80, 60));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644, "outputs are not private temp files");
+    }
+}

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use edgegan_runtime::{Model, Precision, RuntimeError, UpscaleOptions, Upscaler};
+use edgegan_runtime::{RuntimeError, UpscaleOptions, Upscaler};
 use edgegan_trainer::classic;
 use image::Rgb;
 
@@ -105,9 +105,12 @@ fn card_receptive_field_below_graph_reach_is_refused() {
         "{msg}"
     );
     assert!(matches!(
-        Model::load(&dir, Precision::F32),
-        Err(RuntimeError::Mismatch { .. })
+        err,
+        edgegan_trainer::export::ExportError::Verify(RuntimeError::Mismatch { .. })
     ));
+    // The refused export leaves nothing behind.
+    assert!(!dir.exists());
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
 }
 
 /// Perturb one input pixel and find how far (in input pixels) the output changes.

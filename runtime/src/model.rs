@@ -77,6 +77,32 @@ impl Model {
         Self::from_bytes(card, precision, onnx_path, &bytes)
     }
 
+    /// Load a model embedded in the binary: card text and ONNX bytes, checked
+    /// like a directory (`label` names it in errors, e.g. `embedded:sr-x2`).
+    pub fn from_embedded(
+        label: &str,
+        card_toml: &str,
+        onnx: &[u8],
+        precision: Precision,
+    ) -> Result<Model> {
+        let card = ModelCard::parse(card_toml, &Path::new(label).join("card.toml"))?;
+        let spec = card
+            .file(precision)
+            .ok_or_else(|| RuntimeError::Unsupported {
+                path: label.into(),
+                reason: format!("model {} has no {precision} file", card.name),
+            })?;
+        let onnx_path = Path::new(label).join(&spec.path);
+        let actual = sha256_hex(onnx);
+        if !actual.eq_ignore_ascii_case(&spec.sha256) {
+            return Err(RuntimeError::mismatch(
+                &onnx_path,
+                format!("sha256 is {actual}, card says {}", spec.sha256),
+            ));
+        }
+        Self::from_bytes(card, precision, onnx_path, onnx)
+    }
+
     /// Build from a card and ONNX bytes already in memory (no checksum check).
     pub fn from_bytes(
         card: ModelCard,

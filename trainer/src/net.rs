@@ -70,9 +70,7 @@ impl Generator {
         let c = shape.channels;
         let mut tail = conv(c, 3 * shape.scale * shape.scale, 3, device);
         // Start as pure bicubic: a small tail keeps the residual near zero.
-        tail.weight = tail
-            .weight
-            .map(|w| w.mul_scalar(0.1).detach().require_grad());
+        tail.weight = burn::module::Param::from_tensor(tail.weight.val().mul_scalar(0.1).detach());
         Generator {
             head: conv(3, c, shape.head_kernel, device),
             body: (0..shape.body).map(|_| conv(c, c, 3, device)).collect(),
