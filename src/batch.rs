@@ -5,9 +5,6 @@ use anyhow::{bail, Context, Result};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-/// Extensions treated as images when a folder is expanded.
-const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff", "gif"];
-
 /// One input file and where its result goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Job {
@@ -17,31 +14,9 @@ pub struct Job {
     pub output: PathBuf,
 }
 
-fn is_image(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-}
-
-fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
-    let entries =
-        std::fs::read_dir(dir).with_context(|| format!("{}: cannot list folder", dir.display()))?;
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    for p in paths {
-        if p.is_dir() {
-            walk(&p, files)?;
-        } else if is_image(&p) {
-            files.push(p);
-        }
-    }
-    Ok(())
-}
-
 /// Every image file under `dir` (recursively, sorted); an error if none.
 pub fn image_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    walk(dir, &mut files)?;
+    let files = edgegan_runtime::io::image_files(dir)?;
     if files.is_empty() {
         bail!("{}: folder holds no images", dir.display());
     }
@@ -54,7 +29,10 @@ pub fn image_files(dir: &Path) -> Result<Vec<PathBuf>> {
 /// `out` is the output file. Otherwise `out` is a folder; folder inputs keep
 /// their relative paths under it. `ext` replaces the output extension.
 pub fn plan_jobs(inputs: &[PathBuf], out: &Path, ext: Option<&str>) -> Result<Vec<Job>> {
-    let single_file = inputs.len() == 1 && !inputs[0].is_dir() && !out.is_dir() && is_image(out);
+    let single_file = inputs.len() == 1
+        && !inputs[0].is_dir()
+        && !out.is_dir()
+        && edgegan_runtime::io::is_image_path(out);
     if single_file {
         return Ok(vec![Job {
             input: inputs[0].clone(),

@@ -8,7 +8,7 @@ use edgegan_runtime::eval::SrReport;
 use edgegan_trainer::data::PhotoSet;
 use edgegan_trainer::export::{sr_card, write_model_bytes};
 use edgegan_trainer::net::GeneratorShape;
-use edgegan_trainer::train::{train_sr, validate, validation_set, TrainConfig};
+use edgegan_trainer::train::{train_sr, validate, TrainConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -153,8 +153,7 @@ pub fn run(cmd: TrainCommand) -> Result<ExitCode> {
             a.prescale
         );
     }
-    let val_all =
-        validation_set(&a.val, 1).with_context(|| format!("{}: cannot list", a.val.display()))?;
+    let val_all = edgegan_runtime::io::image_files(&a.val)?;
     let val: Vec<PathBuf> = val_all
         .iter()
         .step_by(a.val_stride.max(1))

@@ -7,6 +7,34 @@ use std::path::Path;
 
 use crate::error::{Result, RuntimeError};
 
+/// Extensions of the formats this runtime decodes.
+pub const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "webp"];
+
+/// Whether `path` has an image extension (case-insensitive).
+pub fn is_image_path(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// Every image file under `dir`, recursively, in sorted order.
+pub fn image_files(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| RuntimeError::io(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    let mut files = Vec::new();
+    for p in entries {
+        if p.is_dir() {
+            files.extend(image_files(&p)?);
+        } else if is_image_path(&p) {
+            files.push(p);
+        }
+    }
+    Ok(files)
+}
+
 /// Size limits for decoded inputs and produced outputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ImageLimits {

@@ -10,23 +10,11 @@ use image::{ImageBuffer, Pixel, Rgb};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// SplitMix64: a tiny deterministic generator for weights and pixels.
-pub struct Rng(pub u64);
-impl Rng {
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    pub fn unit(&mut self) -> f32 {
-        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
-    }
-    pub fn weights(&mut self, n: usize, amp: f32) -> Vec<f32> {
-        (0..n).map(|_| (self.unit() * 2.0 - 1.0) * amp).collect()
-    }
+pub use edgegan_trainer::data::Rng;
+
+/// `n` weights uniform in [-amp, amp).
+pub fn weights(rng: &mut Rng, n: usize, amp: f32) -> Vec<f32> {
+    (0..n).map(|_| (rng.unit() * 2.0 - 1.0) * amp).collect()
 }
 
 /// A ×2 conv stack with biases, ReLUs, a dilated conv and a conv after
@@ -42,9 +30,9 @@ pub fn conv_stack_x2(seed: u64) -> OnnxModel {
         g.initializer(
             &w,
             &[cout as i64, cin as i64, 3, 3],
-            rng.weights(cout * cin * 9, 0.35),
+            weights(&mut rng, cout * cin * 9, 0.35),
         );
-        g.initializer(&b, &[cout as i64], rng.weights(cout, 0.2));
+        g.initializer(&b, &[cout as i64], weights(&mut rng, cout, 0.2));
         let y = format!("{name}_y");
         g.node(
             "Conv",
@@ -69,7 +57,7 @@ pub fn conv_stack_x2(seed: u64) -> OnnxModel {
         &["hr"],
         vec![attr_int("blocksize", 2), attr_str("mode", "DCR")],
     );
-    g.initializer("d_w", &[3, 3, 3, 3], rng.weights(81, 0.3));
+    g.initializer("d_w", &[3, 3, 3, 3], weights(&mut rng, 81, 0.3));
     g.node(
         "Conv",
         &["hr", "d_w"],

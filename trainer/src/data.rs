@@ -7,7 +7,7 @@ use edgegan_runtime::io::{read_image, ImageLimits};
 use edgegan_runtime::resample::{downscale_u8, upscale_u8};
 use edgegan_runtime::RuntimeError;
 use image::RgbImage;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// SplitMix64: small, seedable, reproducible across platforms.
 #[derive(Debug, Clone)]
@@ -22,34 +22,14 @@ impl Rng {
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     }
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f32 {
+        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
+    }
     /// Uniform integer in `0..n`.
     pub fn below(&mut self, n: usize) -> usize {
         (self.next_u64() % n as u64) as usize
     }
-}
-
-/// Every image file under `dir`, sorted.
-pub fn image_paths(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d)? {
-            let p = e?.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if matches!(
-                p.extension()
-                    .and_then(|e| e.to_str())
-                    .map(|e| e.to_ascii_lowercase())
-                    .as_deref(),
-                Some("png" | "jpg" | "jpeg" | "webp")
-            ) {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
 }
 
 /// HR photos in memory.
@@ -63,10 +43,7 @@ impl PhotoSet {
     /// Load every photo under `dir`, downscaled by `prescale` (1 = as is),
     /// skipping those smaller than `min_side` afterwards.
     pub fn load(dir: &Path, prescale: usize, min_side: u32) -> Result<PhotoSet, RuntimeError> {
-        let paths = image_paths(dir).map_err(|e| RuntimeError::Io {
-            path: dir.into(),
-            error: e,
-        })?;
+        let paths = edgegan_runtime::io::image_files(dir)?;
         let mut images = Vec::new();
         for p in paths {
             let img = read_image(&p, &ImageLimits::input())?.to_rgb8();

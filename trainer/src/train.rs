@@ -8,7 +8,7 @@ use burn::prelude::*;
 use burn::tensor::TensorData;
 use edgegan_runtime::eval::{evaluate_image, SrReport};
 use edgegan_runtime::{Model, Precision, RuntimeError, UpscaleOptions, Upscaler};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -195,12 +195,4 @@ pub fn train_sr(
         steps: step,
         parameters,
     })
-}
-
-/// Photos under `dir` used for validation (every `stride`-th, sorted).
-pub fn validation_set(dir: &Path, stride: usize) -> std::io::Result<Vec<PathBuf>> {
-    Ok(crate::data::image_paths(dir)?
-        .into_iter()
-        .step_by(stride.max(1))
-        .collect())
 }
