@@ -23,29 +23,10 @@ fn photo_folder() -> PathBuf {
         .unwrap_or_else(|| root.join("examples"))
 }
 
-fn images_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            images_under(&p, out);
-        } else if matches!(
-            p.extension().and_then(|e| e.to_str()),
-            Some("png" | "jpg" | "jpeg" | "webp")
-        ) {
-            out.push(p);
-        }
-    }
-}
-
 #[test]
 fn folder_of_photos_upscales_exactly_with_nearest() {
     let folder = photo_folder();
-    let mut inputs = Vec::new();
-    images_under(&folder, &mut inputs);
+    let inputs = edgegan_runtime::io::image_files(&folder).unwrap();
     assert!(!inputs.is_empty(), "{} holds no photos", folder.display());
     eprintln!("{} photos from {}", inputs.len(), folder.display());
     let (tmp, model) = temp_model("nearest-x2", 2, 0, &classic::nearest(2));
