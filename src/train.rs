@@ -171,9 +171,7 @@ pub fn run(cmd: TrainCommand) -> Result<ExitCode> {
     let backend = match a.backend {
         Backend::Cpu => format!(
             "burn 0.22.1 flex (CPU, {} threads)",
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
+            edgegan_runtime::upscale::available_threads()
         ),
     };
     let bar = ProgressBar::new(cfg.steps as u64);

@@ -35,11 +35,7 @@ impl PrecisionArg {
 
 /// `--threads`, defaulting to every core.
 pub fn default_threads(arg: Option<u32>) -> usize {
-    arg.map(|t| t as usize).unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    })
+    arg.map_or_else(edgegan_runtime::upscale::available_threads, |t| t as usize)
 }
 
 /// Arguments of `edgegan upscale`.

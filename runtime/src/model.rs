@@ -59,22 +59,9 @@ impl Model {
             ));
         }
         let card = ModelCard::load(&dir.join("card.toml"))?;
-        let spec = card
-            .file(precision)
-            .ok_or_else(|| RuntimeError::Unsupported {
-                path: dir.join("card.toml"),
-                reason: format!("model {} has no {precision} file", card.name),
-            })?;
-        let onnx_path = dir.join(&spec.path);
+        let (onnx_path, sha256) = file_spec(&card, precision, dir)?;
         let bytes = std::fs::read(&onnx_path).map_err(|e| RuntimeError::io(&onnx_path, e))?;
-        let actual = sha256_hex(&bytes);
-        if !actual.eq_ignore_ascii_case(&spec.sha256) {
-            return Err(RuntimeError::mismatch(
-                &onnx_path,
-                format!("sha256 is {actual}, card says {}", spec.sha256),
-            ));
-        }
-        Self::from_bytes(card, precision, onnx_path, &bytes)
+        Self::from_checked(card, precision, onnx_path, &bytes, &sha256)
     }
 
     /// Load a model embedded in the binary: card text and ONNX bytes, checked
@@ -85,22 +72,28 @@ impl Model {
         onnx: &[u8],
         precision: Precision,
     ) -> Result<Model> {
-        let card = ModelCard::parse(card_toml, &Path::new(label).join("card.toml"))?;
-        let spec = card
-            .file(precision)
-            .ok_or_else(|| RuntimeError::Unsupported {
-                path: label.into(),
-                reason: format!("model {} has no {precision} file", card.name),
-            })?;
-        let onnx_path = Path::new(label).join(&spec.path);
-        let actual = sha256_hex(onnx);
-        if !actual.eq_ignore_ascii_case(&spec.sha256) {
+        let base = Path::new(label);
+        let card = ModelCard::parse(card_toml, &base.join("card.toml"))?;
+        let (onnx_path, sha256) = file_spec(&card, precision, base)?;
+        Self::from_checked(card, precision, onnx_path, onnx, &sha256)
+    }
+
+    /// [`Model::from_bytes`] after checking `bytes` against the card's `sha256`.
+    fn from_checked(
+        card: ModelCard,
+        precision: Precision,
+        onnx_path: PathBuf,
+        bytes: &[u8],
+        sha256: &str,
+    ) -> Result<Model> {
+        let actual = sha256_hex(bytes);
+        if !actual.eq_ignore_ascii_case(sha256) {
             return Err(RuntimeError::mismatch(
                 &onnx_path,
-                format!("sha256 is {actual}, card says {}", spec.sha256),
+                format!("sha256 is {actual}, card says {sha256}"),
             ));
         }
-        Self::from_bytes(card, precision, onnx_path, onnx)
+        Self::from_bytes(card, precision, onnx_path, bytes)
     }
 
     /// Build from a card and ONNX bytes already in memory (no checksum check).
@@ -307,6 +300,18 @@ impl Model {
         }
         Ok(best)
     }
+}
+
+/// Path (under `base`) and sha256 of the card's `precision` file, or an
+/// error naming the card.
+fn file_spec(card: &ModelCard, precision: Precision, base: &Path) -> Result<(PathBuf, String)> {
+    let spec = card
+        .file(precision)
+        .ok_or_else(|| RuntimeError::Unsupported {
+            path: base.join("card.toml"),
+            reason: format!("model {} has no {precision} file", card.name),
+        })?;
+    Ok((base.join(&spec.path), spec.sha256.clone()))
 }
 
 /// The graph's declared input must be NCHW with the card's channel count and

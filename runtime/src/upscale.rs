@@ -64,6 +64,13 @@ struct Worker {
     input: Option<Arc<Tensor>>,
 }
 
+/// Cores available to this process (1 if unknown): the default worker count.
+pub fn available_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
 /// Tiling settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UpscaleOptions {

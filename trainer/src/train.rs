@@ -90,9 +90,7 @@ pub fn validate(
 ) -> Result<SrReport, RuntimeError> {
     let card = sr_card("validation", shape.scale, shape.receptive_field(), "");
     let model = Model::from_bytes(card, Precision::F32, PathBuf::from("validation.onnx"), onnx)?;
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    let threads = edgegan_runtime::upscale::available_threads();
     let up = Upscaler::new(
         Arc::new(model),
         UpscaleOptions {
