@@ -73,29 +73,38 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         println!(
-            "{:<48} {:>8} {:>7} {:>8} {:>7}",
-            "image", "PSNR-Y", "SSIM-Y", "bicubic", "SSIM"
+            "{:<48} {:>8} {:>7} {:>6} {:>8} {:>7} {:>6}",
+            "image", "PSNR-Y", "SSIM-Y", "sharp", "bicubic", "SSIM", "sharp"
         );
         for s in &report.images {
             println!(
-                "{:<48} {:>8.3} {:>7.4} {:>8.3} {:>7.4}",
-                s.file, s.psnr_y, s.ssim_y, s.bicubic_psnr_y, s.bicubic_ssim_y
+                "{:<48} {:>8.3} {:>7.4} {:>6.3} {:>8.3} {:>7.4} {:>6.3}",
+                s.file,
+                s.psnr_y,
+                s.ssim_y,
+                s.sharpness_y,
+                s.bicubic_psnr_y,
+                s.bicubic_ssim_y,
+                s.bicubic_sharpness_y
             );
         }
         let m = &report.mean;
         println!(
-            "{:<48} {:>8.3} {:>7.4} {:>8.3} {:>7.4}",
+            "{:<48} {:>8.3} {:>7.4} {:>6.3} {:>8.3} {:>7.4} {:>6.3}",
             format!("mean of {}", report.images.len()),
             m.psnr_y,
             m.ssim_y,
+            m.sharpness_y,
             m.bicubic_psnr_y,
-            m.bicubic_ssim_y
+            m.bicubic_ssim_y,
+            m.bicubic_sharpness_y
         );
         println!(
             "gain over bicubic: {:+.3} dB PSNR-Y, {:+.4} SSIM-Y",
             m.psnr_y - m.bicubic_psnr_y,
             m.ssim_y - m.bicubic_ssim_y
         );
+        println!("sharp: high-frequency energy of the Y channel relative to the ground truth (1 = as sharp)");
     }
     Ok(if failed > 0 {
         ExitCode::FAILURE

@@ -7,6 +7,8 @@ mod batch;
 mod eval;
 mod models;
 #[cfg(feature = "train")]
+mod quantize;
+#[cfg(feature = "train")]
 mod train;
 mod upscale;
 
@@ -30,6 +32,9 @@ enum Command {
     /// Write a classical (bicubic or nearest) upscaler as a model directory.
     #[cfg(feature = "train")]
     Baseline(baseline::BaselineArgs),
+    /// Quantize a model directory's generator to int8 (QOperator ONNX), calibrated on photos.
+    #[cfg(feature = "train")]
+    Quantize(quantize::QuantizeArgs),
     /// Train a generator (host builds only).
     #[cfg(feature = "train")]
     #[command(subcommand)]
@@ -59,6 +64,8 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval::run(args),
         #[cfg(feature = "train")]
         Command::Baseline(args) => baseline::run(args),
+        #[cfg(feature = "train")]
+        Command::Quantize(args) => quantize::run(args),
         #[cfg(feature = "train")]
         Command::Train(cmd) => train::run(cmd),
     };

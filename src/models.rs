@@ -21,6 +21,16 @@ pub const EMBEDDED: &[(&str, &str, &[u8])] = &[
         include_str!("../models/sr-x4/card.toml"),
         include_bytes!("../models/sr-x4/model.onnx"),
     ),
+    (
+        "sr-x2-gan",
+        include_str!("../models/sr-x2-gan/card.toml"),
+        include_bytes!("../models/sr-x2-gan/model.onnx"),
+    ),
+    (
+        "sr-x4-gan",
+        include_str!("../models/sr-x4-gan/card.toml"),
+        include_bytes!("../models/sr-x4-gan/model.onnx"),
+    ),
 ];
 
 /// Where a `--model` argument points.

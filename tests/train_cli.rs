@@ -31,7 +31,8 @@ fn tiny_training_run_produces_a_loadable_model_with_a_true_card() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{stderr}");
-    assert_eq!(stderr.matches("val PSNR-Y").count(), 2, "{stderr}");
+    // Validations at steps 0 (the initial generator), 2 and 4.
+    assert_eq!(stderr.matches("val PSNR-Y").count(), 3, "{stderr}");
     let model = Model::load(&out, Precision::F32).unwrap();
     let card = model.card();
     assert_eq!(
@@ -58,6 +59,106 @@ fn tiny_training_run_produces_a_loadable_model_with_a_true_card() {
         (eval_psnr - card_psnr).abs() < 1e-3,
         "card {card_psnr} vs eval {eval_psnr}"
     );
+    // Stage 2 fine-tunes it adversarially: D diagnostics in the log and the
+    // card, a plot and an evolution grid in the model directory.
+    let gan = tmp.path().join("sr-tiny-gan");
+    let o = Command::new(bin())
+        .args([
+            "train", "sr", "--stage", "gan", "--scale", "2", "--steps", "4",
+        ])
+        .args([
+            "--batch",
+            "2",
+            "--patch",
+            "16",
+            "--val-every",
+            "2",
+            "--prescale",
+            "1",
+        ])
+        .args(["--max-psnr-drop", "100"])
+        .arg("--init")
+        .arg(&out)
+        .arg("--data")
+        .arg(&photos)
+        .arg("--val")
+        .arg(&photos)
+        .arg("--out")
+        .arg(&gan)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert_eq!(stderr.matches("D(real)").count(), 2, "{stderr}");
+    let card = Model::load(&gan, Precision::F32).unwrap().card().clone();
+    assert_eq!(card.training["steps"].as_integer(), Some(8));
+    assert_eq!(card.training["disc_parameters"].as_integer(), Some(136_833));
+    let acc = card.training["final_d_accuracy"].as_float().unwrap();
+    assert!((0.0..=1.0).contains(&acc), "{acc}");
+    for f in ["plot.svg", "evolution.png", "model.onnx"] {
+        assert!(gan.join(f).is_file(), "{f}");
+    }
+    let work = tmp.path().join("sr-tiny-gan.work");
+    let log = std::fs::read_to_string(work.join("log.csv")).unwrap();
+    assert_eq!(log.lines().count(), 4, "header + steps 0, 2, 4:\n{log}");
+    // Its checkpoint is refused without --resume, then resumed (nothing left to do).
+    let rerun = |extra: &[&str], to: &str| {
+        Command::new(bin())
+            .args([
+                "train", "sr", "--stage", "gan", "--scale", "2", "--steps", "4",
+            ])
+            .args([
+                "--batch",
+                "2",
+                "--patch",
+                "16",
+                "--val-every",
+                "2",
+                "--prescale",
+                "1",
+            ])
+            .args(["--max-psnr-drop", "100"])
+            .args(extra)
+            .arg("--work")
+            .arg(&work)
+            .arg("--init")
+            .arg(&out)
+            .arg("--data")
+            .arg(&photos)
+            .arg("--val")
+            .arg(&photos)
+            .arg("--out")
+            .arg(tmp.path().join(to))
+            .output()
+            .unwrap()
+    };
+    let refused = rerun(&[], "again");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("resume it or remove it"));
+    assert!(!tmp.path().join("again").exists());
+    let resumed = rerun(&["--resume"], "resumed");
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    assert_eq!(
+        std::fs::read(tmp.path().join("resumed/model.onnx")).unwrap(),
+        std::fs::read(gan.join("model.onnx")).unwrap()
+    );
+    // A GAN stage without a generator to start from is refused.
+    let no_init = Command::new(bin())
+        .args(["train", "sr", "--stage", "gan", "--scale", "2"])
+        .arg("--data")
+        .arg(&photos)
+        .arg("--val")
+        .arg(&photos)
+        .arg("--out")
+        .arg(tmp.path().join("x"))
+        .output()
+        .unwrap();
+    assert!(!no_init.status.success());
+    assert!(String::from_utf8_lossy(&no_init.stderr).contains("--init"));
     // An existing output directory is never overwritten.
     let again = Command::new(bin())
         .args(["train", "sr", "--scale", "2", "--steps", "1"])

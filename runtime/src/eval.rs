@@ -9,7 +9,7 @@ use std::path::Path;
 
 use crate::error::{Result, RuntimeError};
 use crate::io::{read_image, ImageLimits};
-use crate::metrics::{crop, luma, psnr, ssim};
+use crate::metrics::{crop, laplacian_energy, luma, psnr, ssim};
 use crate::resample::{downscale_u8, upscale_u8};
 use crate::upscale::Upscaler;
 
@@ -26,6 +26,11 @@ pub struct ImageScore {
     pub bicubic_psnr_y: f64,
     /// Bicubic SSIM on Y.
     pub bicubic_ssim_y: f64,
+    /// High-frequency energy of the model's Y relative to the truth's
+    /// ([`laplacian_energy`] ratio; 1 = as sharp as the truth).
+    pub sharpness_y: f64,
+    /// The same ratio for bicubic.
+    pub bicubic_sharpness_y: f64,
 }
 
 /// Means over a set of images.
@@ -39,6 +44,10 @@ pub struct MeanScore {
     pub bicubic_psnr_y: f64,
     /// Mean bicubic SSIM on Y.
     pub bicubic_ssim_y: f64,
+    /// Mean sharpness ratio of the model on Y (1 = as sharp as the truth).
+    pub sharpness_y: f64,
+    /// Mean sharpness ratio of bicubic on Y.
+    pub bicubic_sharpness_y: f64,
 }
 
 /// A whole evaluation run, in the JSON shape `edgegan eval --json` prints.
@@ -64,6 +73,8 @@ impl SrReport {
             ssim_y: m(|s| s.ssim_y),
             bicubic_psnr_y: m(|s| s.bicubic_psnr_y),
             bicubic_ssim_y: m(|s| s.bicubic_ssim_y),
+            sharpness_y: m(|s| s.sharpness_y),
+            bicubic_sharpness_y: m(|s| s.bicubic_sharpness_y),
         };
         SrReport {
             model: model.into(),
@@ -74,12 +85,18 @@ impl SrReport {
     }
 }
 
-/// PSNR and SSIM on Y of `test` against `reference` (same size), `border` cropped.
-pub fn score_y(reference: &RgbImage, test: &RgbImage, border: usize) -> (f64, f64) {
+/// PSNR, SSIM and sharpness ratio on Y of `test` against `reference` (same
+/// size), `border` cropped.
+pub fn score_y(reference: &RgbImage, test: &RgbImage, border: usize) -> (f64, f64, f64) {
     let (w, h) = (reference.width() as usize, reference.height() as usize);
     let (a, cw, ch) = crop(&luma(reference.as_raw()), w, h, border);
     let (b, _, _) = crop(&luma(test.as_raw()), w, h, border);
-    (psnr(&a, &b), ssim(&a, &b, cw, ch))
+    let truth = laplacian_energy(&a, cw, ch).max(f64::MIN_POSITIVE);
+    (
+        psnr(&a, &b),
+        ssim(&a, &b, cw, ch),
+        laplacian_energy(&b, cw, ch) / truth,
+    )
 }
 
 /// Evaluate `up` on one HR photo; `file` is the name recorded in the score.
@@ -111,13 +128,15 @@ pub fn evaluate_image(up: &Upscaler, path: &Path, file: &str) -> Result<ImageSco
         upscale_u8(lr.as_raw(), lw as usize, lh as usize, 3, s),
     )
     .expect("upscale returns w*h*3 samples");
-    let (psnr_y, ssim_y) = score_y(&hr, &sr, s);
-    let (bicubic_psnr_y, bicubic_ssim_y) = score_y(&hr, &bicubic, s);
+    let (psnr_y, ssim_y, sharpness_y) = score_y(&hr, &sr, s);
+    let (bicubic_psnr_y, bicubic_ssim_y, bicubic_sharpness_y) = score_y(&hr, &bicubic, s);
     Ok(ImageScore {
         file: file.into(),
         psnr_y,
         ssim_y,
         bicubic_psnr_y,
         bicubic_ssim_y,
+        sharpness_y,
+        bicubic_sharpness_y,
     })
 }

@@ -3,6 +3,7 @@
 //! random patches with dihedral augmentation. LR patches are made exactly as
 //! the evaluation makes them (MATLAB-style antialiased bicubic, 8-bit).
 
+use crate::degrade::Degradations;
 use edgegan_runtime::io::{read_image, ImageLimits};
 use edgegan_runtime::resample::{downscale_u8, upscale_u8};
 use edgegan_runtime::RuntimeError;
@@ -106,8 +107,16 @@ fn dihedral(p: &RgbImage, t: usize) -> RgbImage {
 }
 
 impl PhotoSet {
-    /// `n` random patches of `lr_side` LR pixels at ×`scale`.
-    pub fn batch(&self, rng: &mut Rng, n: usize, lr_side: usize, scale: usize) -> Batch {
+    /// `n` random patches of `lr_side` LR pixels at ×`scale`, the inputs
+    /// degraded by `degrade` (targets stay clean).
+    pub fn batch(
+        &self,
+        rng: &mut Rng,
+        n: usize,
+        lr_side: usize,
+        scale: usize,
+        degrade: &Degradations,
+    ) -> Batch {
         let hr_side = lr_side * scale;
         let mut b = Batch {
             n,
@@ -124,7 +133,14 @@ impl PhotoSet {
             let crop =
                 image::imageops::crop_imm(img, x, y, hr_side as u32, hr_side as u32).to_image();
             let hr = dihedral(&crop, rng.below(8));
-            let lr = downscale_u8(hr.as_raw(), hr_side, hr_side, 3, scale);
+            let lr = match degrade.any() {
+                false => downscale_u8(hr.as_raw(), hr_side, hr_side, 3, scale),
+                true => {
+                    let blurred = degrade.before(rng, hr.clone());
+                    let lr = downscale_u8(blurred.as_raw(), hr_side, hr_side, 3, scale);
+                    degrade.after(rng, lr, lr_side as u32)
+                }
+            };
             let bic = upscale_u8(&lr, lr_side, lr_side, 3, scale);
             planar(&lr, lr_side, &mut b.lr);
             planar(&bic, hr_side, &mut b.bicubic);

@@ -64,8 +64,19 @@ pub fn write_model_dir(
 /// written under a temporary name and renamed into place once verified.
 pub fn write_model_bytes(
     dir: &Path,
+    card: ModelCard,
+    bytes: &[u8],
+) -> Result<ModelCard, ExportError> {
+    write_model_files(dir, card, bytes, &[])
+}
+
+/// [`write_model_bytes`] plus `extras` (file name, contents) such as the
+/// training plot and evolution grid.
+pub fn write_model_files(
+    dir: &Path,
     mut card: ModelCard,
     bytes: &[u8],
+    extras: &[(&str, Vec<u8>)],
 ) -> Result<ModelCard, ExportError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
@@ -83,6 +94,10 @@ pub fn write_model_bytes(
     std::fs::write(&onnx_path, bytes).map_err(io(&onnx_path))?;
     let card_path = tmp.join("card.toml");
     std::fs::write(&card_path, card.to_toml()).map_err(io(&card_path))?;
+    for (name, data) in extras {
+        let path = tmp.join(name);
+        std::fs::write(&path, data).map_err(io(&path))?;
+    }
     if let Err(e) = Model::load(&tmp, Precision::F32) {
         let _ = std::fs::remove_dir_all(&tmp);
         return Err(e.into());

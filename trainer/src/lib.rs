@@ -1,13 +1,23 @@
 //! # edgegan-trainer
 //!
-//! Host-side half of edgegan: datasets, the SR generator in burn (CPU backend
-//! `flex`), its training loop, and ONNX export of generators into model
-//! directories that the runtime loads and verifies.
+//! Host-side half of edgegan: datasets and degradations, the SR generator
+//! and the spectrally normalized PatchGAN discriminator in burn (CPU backend
+//! `flex`), the L1 and RaGAN training loops with their diagnostics,
+//! checkpoints, evolution grids and plots, and ONNX export of generators
+//! into model directories that the runtime loads and verifies.
 
+pub mod checkpoint;
 pub mod classic;
 pub mod data;
+pub mod degrade;
+pub mod disc;
+pub mod evolution;
 pub mod export;
+pub mod gan;
 pub mod net;
 pub mod onnx;
+pub mod params;
+pub mod plot;
+pub mod quant;
 pub mod sr_export;
 pub mod train;

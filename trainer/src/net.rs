@@ -8,9 +8,13 @@
 //! [`edgegan_runtime::resample`] during training and by the same Keys kernel
 //! as an ONNX Pad + Conv + DepthToSpace in the exported graph.
 
+use burn::module::Param;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{LeakyRelu, LeakyReluConfig, PaddingConfig2d, PixelShuffle, PixelShuffleConfig};
 use burn::prelude::*;
+use burn::tensor::TensorData;
+
+use crate::data::Rng;
 
 /// Slope of the LeakyReLU activations.
 pub const LEAKY_SLOPE: f64 = 0.1;
@@ -58,22 +62,52 @@ pub struct Generator {
     shuffle: PixelShuffle,
 }
 
-fn conv(cin: usize, cout: usize, k: usize, device: &Device) -> Conv2d {
-    Conv2dConfig::new([cin, cout], [k, k])
+/// A tensor of `dims` uniform in ±`bound`, drawn from `rng` (not burn's global
+/// generator, which parallel runs in one process would share).
+pub fn uniform<const N: usize>(
+    dims: [usize; N],
+    bound: f64,
+    rng: &mut Rng,
+    device: &Device,
+) -> Tensor<N> {
+    let n = dims.iter().product();
+    let v: Vec<f32> = (0..n)
+        .map(|_| ((rng.unit() as f64 * 2.0 - 1.0) * bound) as f32)
+        .collect();
+    Tensor::from_data(TensorData::new(v, dims), device)
+}
+
+/// A `k`×`k` "same" convolution with burn's default (Kaiming-uniform,
+/// bound 1/√fan_in) weights and bias drawn from `rng`.
+fn conv(cin: usize, cout: usize, k: usize, rng: &mut Rng, device: &Device) -> Conv2d {
+    let mut c = Conv2dConfig::new([cin, cout], [k, k])
         .with_padding(PaddingConfig2d::Explicit(k / 2, k / 2, k / 2, k / 2))
-        .init(device)
+        .init(device);
+    let bound = 1.0 / ((cin * k * k) as f64).sqrt();
+    c.weight = Param::from_tensor(uniform([cout, cin, k, k], bound, rng, device));
+    c.bias = Some(Param::from_tensor(uniform([cout], bound, rng, device)));
+    c
 }
 
 impl Generator {
-    /// A freshly initialized generator of `shape` on `device`.
-    pub fn new(shape: GeneratorShape, device: &Device) -> Self {
+    /// A freshly initialized generator of `shape` on `device`, its weights
+    /// drawn from `rng`.
+    pub fn new(shape: GeneratorShape, rng: &mut Rng, device: &Device) -> Self {
         let c = shape.channels;
-        let mut tail = conv(c, 3 * shape.scale * shape.scale, 3, device);
+        let head = conv(3, c, shape.head_kernel, rng, device);
+        let body = (0..shape.body)
+            .map(|_| conv(c, c, 3, rng, device))
+            .collect();
+        let mut tail = conv(c, 3 * shape.scale * shape.scale, 3, rng, device);
         // Start as pure bicubic: a small tail keeps the residual near zero.
-        tail.weight = burn::module::Param::from_tensor(tail.weight.val().mul_scalar(0.1).detach());
+        tail.weight = Param::from_tensor(tail.weight.val().mul_scalar(0.1).detach());
+        tail.bias = Some(Param::from_tensor(Tensor::zeros(
+            [3 * shape.scale * shape.scale],
+            device,
+        )));
         Generator {
-            head: conv(3, c, shape.head_kernel, device),
-            body: (0..shape.body).map(|_| conv(c, c, 3, device)).collect(),
+            head,
+            body,
             tail,
             act: LeakyReluConfig::new()
                 .with_negative_slope(LEAKY_SLOPE)

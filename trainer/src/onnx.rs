@@ -125,6 +125,38 @@ impl GraphBuilder {
         });
     }
 
+    /// Add an 8-bit or 32-bit integer constant (`kind`: `u8`, `i8` or `i32`)
+    /// of shape `dims` (empty: a scalar).
+    pub fn initializer_int(&mut self, name: &str, kind: &str, dims: &[i64], data: &[i32]) {
+        assert_eq!(
+            dims.iter().product::<i64>() as usize,
+            data.len(),
+            "{name}: dims and data disagree"
+        );
+        let (data_type, raw_data, int32_data) = match kind {
+            "u8" => (
+                DataType::Uint8,
+                data.iter().map(|&v| v as u8).collect(),
+                vec![],
+            ),
+            "i8" => (
+                DataType::Int8,
+                data.iter().map(|&v| v as i8 as u8).collect(),
+                vec![],
+            ),
+            "i32" => (DataType::Int32, vec![], data.to_vec()),
+            other => panic!("{name}: unsupported integer kind {other}"),
+        };
+        self.initializers.push(TensorProto {
+            name: name.into(),
+            dims: dims.to_vec(),
+            data_type: data_type as i32,
+            raw_data,
+            int32_data,
+            ..Default::default()
+        });
+    }
+
     /// Add an i64 constant tensor.
     pub fn initializer_i64(&mut self, name: &str, data: Vec<i64>) {
         self.initializers.push(TensorProto {

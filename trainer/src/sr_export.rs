@@ -108,7 +108,7 @@ pub fn generator_from_onnx(
         head_kernel: hd[2],
         body,
     };
-    let mut g = Generator::new(shape, device);
+    let mut g = Generator::new(shape, &mut crate::data::Rng(0), device);
     let load = |conv: &mut Conv2d, name: &str| -> Result<(), String> {
         let (d, w) = weight(&format!("{name}_w"))?;
         if d != conv.weight.dims() {

@@ -1,0 +1,107 @@
+//! Training-loop contracts: a fixed seed reproduces a CPU run bit for bit,
+//! and a run interrupted at a checkpoint and resumed ends exactly where the
+//! uninterrupted run ends (weights, history, selection).
+
+use edgegan_trainer::data::PhotoSet;
+use edgegan_trainer::net::GeneratorShape;
+use edgegan_trainer::train::{train_sr, GanConfig, Observer, Stage, TrainConfig, TrainOutcome};
+use std::path::{Path, PathBuf};
+
+fn photos() -> (tempfile::TempDir, PhotoSet, Vec<PathBuf>) {
+    let dir = tempfile::tempdir().unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/astronaut.png");
+    let dst = dir.path().join("astronaut.png");
+    std::fs::copy(src, &dst).unwrap();
+    let set = PhotoSet::load(dir.path(), 1, 64).unwrap();
+    (dir, set, vec![dst])
+}
+
+fn config(stage: Stage, work: Option<PathBuf>) -> TrainConfig {
+    TrainConfig {
+        shape: GeneratorShape {
+            scale: 2,
+            channels: 8,
+            head_kernel: 5,
+            body: 1,
+        },
+        stage,
+        steps: 4,
+        batch: 2,
+        lr_patch: 16,
+        learning_rate: 1e-3,
+        seed: 7,
+        val_every: 2,
+        ema: 0.9,
+        degrade: "blur,noise,jpeg".parse().unwrap(),
+        init: None,
+        time_limit: None,
+        work,
+    }
+}
+
+const GAN: Stage = Stage::Gan(GanConfig {
+    adv_weight: 0.05,
+    d_learning_rate: 1e-3,
+    max_psnr_drop: 10.0,
+    too_good: (2, 0.9),
+});
+
+struct StopAt(usize, usize);
+
+impl Observer for StopAt {
+    fn step(&mut self, step: usize, _: &edgegan_trainer::train::StepStats) {
+        self.1 = step;
+    }
+    fn stop(&mut self) -> bool {
+        self.1 >= self.0
+    }
+}
+
+fn run(cfg: &TrainConfig, resume: bool, observer: &mut dyn Observer) -> TrainOutcome {
+    let (_dir, set, val) = photos();
+    train_sr(cfg, &set, &val, resume, observer).unwrap()
+}
+
+#[test]
+fn a_fixed_seed_reproduces_the_run() {
+    for stage in [Stage::L1, GAN] {
+        let a = run(&config(stage, None), false, &mut ());
+        let b = run(&config(stage, None), false, &mut ());
+        assert!(a.onnx == b.onnx, "{stage:?}: exports differ");
+        assert_eq!(a.history, b.history);
+        assert_eq!(a.history.len(), 3, "steps 0, 2, 4");
+        assert_eq!(a.steps, 4);
+    }
+    let gan = run(&config(GAN, None), false, &mut ());
+    assert_eq!(gan.disc_parameters, Some(136_833));
+    assert!(gan.history[1..]
+        .iter()
+        .all(|p| p.d_loss > 0.0 && p.g_grad_norm > 0.0 && p.d_grad_norm > 0.0));
+}
+
+#[test]
+fn an_interrupted_run_resumes_exactly() {
+    let whole_dir = tempfile::tempdir().unwrap();
+    let whole = run(&config(GAN, Some(whole_dir.path().into())), false, &mut ());
+    let work = tempfile::tempdir().unwrap();
+    let cfg = config(GAN, Some(work.path().into()));
+    let first = run(&cfg, false, &mut StopAt(2, 0));
+    assert_eq!(first.steps, 2);
+    // A second start without --resume refuses to overwrite the checkpoint.
+    let (_d, set, val) = photos();
+    let err = train_sr(&cfg, &set, &val, false, &mut ()).unwrap_err();
+    assert!(err.to_string().contains("checkpoint"), "{err}");
+    // Another configuration cannot resume it.
+    let mut other = cfg.clone();
+    other.seed = 8;
+    let err = train_sr(&other, &set, &val, true, &mut ()).unwrap_err();
+    assert!(err.to_string().contains("another configuration"), "{err}");
+    let resumed = run(&cfg, true, &mut ());
+    assert_eq!(resumed.steps, 4);
+    assert_eq!(resumed.history, whole.history);
+    assert!(resumed.onnx == whole.onnx, "exports differ");
+    for step in [0, 2, 4] {
+        let name = format!("evolution/step_{step:06}.png");
+        assert!(work.path().join(&name).is_file(), "{name}");
+    }
+}
