@@ -34,7 +34,7 @@ pub struct EvalArgs {
 }
 
 pub fn run(args: EvalArgs) -> Result<ExitCode> {
-    let model = crate::models::load(Some(&args.model), args.precision.resolve())?;
+    let model = crate::models::load_for(Some(&args.model), args.precision)?;
     let files = image_files(&args.data)?;
     let threads = crate::upscale::default_threads(args.threads);
     let up = Upscaler::new(

@@ -3,7 +3,7 @@
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 use edgegan_runtime::io::{encode, output_format, read_image, ImageLimits};
-use edgegan_runtime::{Precision, Task, UpscaleOptions, Upscaler};
+use edgegan_runtime::{Task, UpscaleOptions, Upscaler};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -19,18 +19,9 @@ pub enum PrecisionArg {
     F32,
     /// Quantized int8 graph (the card must list one).
     Int8,
-    /// f32 until the model ships an int8 graph measured faster on this machine.
+    /// int8 where the model ships one, its card's quality loss is within its
+    /// bound, and it is measured faster than f32 on this machine; else f32.
     Auto,
-}
-
-impl PrecisionArg {
-    /// The model file to load.
-    pub fn resolve(self) -> Precision {
-        match self {
-            PrecisionArg::F32 | PrecisionArg::Auto => Precision::F32,
-            PrecisionArg::Int8 => Precision::Int8,
-        }
-    }
 }
 
 /// `--threads`, defaulting to every core.
@@ -70,7 +61,7 @@ pub struct UpscaleArgs {
 }
 
 pub fn run(args: UpscaleArgs) -> Result<ExitCode> {
-    let model = crate::models::load(args.model.as_deref(), args.precision.resolve())?;
+    let model = crate::models::load_for(args.model.as_deref(), args.precision)?;
     if model.card().task != Task::SuperResolution {
         bail!(
             "{}: model {} is for {:?}, not super-resolution",

@@ -310,6 +310,49 @@ pub fn quantize_generator(
     Ok((quantized_onnx(&generator, &cal, name).encode(), cal))
 }
 
+/// The predicted RMS of int8 output − f32 output (in [0, 1] units), from
+/// the quantization scales: every rounding adds independent uniform noise of
+/// variance s²/12, and a conv passes its input noise on with the gain
+/// `max_c Σ_k ŵ_ck²` (LeakyReLU never amplifies it). Per conv, with `v` the
+/// input noise variance and `m` the input's magnitude bound:
+/// `v' = max_c Σ ŵ² · v + max_c Σ (ŵ − w)² · m² + (s_x·max s_w)²/12 + s_y²/12`,
+/// then `+ s_a²/12` for the re-quantized activation. The input is exact
+/// (8-bit pixels at scale 1/255) and the bicubic branch is f32 in both.
+pub fn predicted_rms_error(generator: &Generator, cal: &Calibration) -> f64 {
+    let layers = convs(generator);
+    let last = layers.len() - 1;
+    let (mut v, mut m, mut s_x) = (0.0f64, 1.0f64, 1.0f64 / 255.0);
+    for (i, conv) in layers.into_iter().enumerate() {
+        let dims = conv.weight.dims();
+        let w = values(conv.weight.val());
+        let (q, ws) = quantize_weights(&w, dims[0]);
+        let per = w.len() / dims[0];
+        let (mut gain, mut dgain) = (0.0f64, 0.0f64);
+        for (c, &scale) in ws.iter().enumerate() {
+            let (mut a, mut d) = (0.0f64, 0.0f64);
+            for k in c * per..(c + 1) * per {
+                let wq = q[k] as f64 * scale as f64;
+                a += wq * wq;
+                d += (wq - w[k] as f64).powi(2);
+            }
+            gain = gain.max(a);
+            dgain = dgain.max(d);
+        }
+        let ws_max = ws.iter().fold(0.0f32, |a, &b| a.max(b)) as f64;
+        let y = cal.conv_out[i].scale as f64;
+        v = gain * v + dgain * m * m + (s_x * ws_max).powi(2) / 12.0 + y * y / 12.0;
+        if i < last {
+            let a = cal.act_out[i];
+            v += (a.scale as f64).powi(2) / 12.0;
+            let lo = -(a.zero_point as f64) * a.scale as f64;
+            let hi = (255.0 - a.zero_point as f64) * a.scale as f64;
+            m = lo.abs().max(hi.abs());
+            s_x = a.scale as f64;
+        }
+    }
+    v.sqrt()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
