@@ -6,6 +6,7 @@ mod common;
 
 use common::bin;
 use edgegan_runtime::{Model, Precision, Task};
+use std::path::Path;
 use std::process::Command;
 
 #[test]
@@ -62,31 +63,29 @@ fn tiny_training_run_produces_a_loadable_model_with_a_true_card() {
     // Stage 2 fine-tunes it adversarially: D diagnostics in the log and the
     // card, a plot and an evolution grid in the model directory.
     let gan = tmp.path().join("sr-tiny-gan");
-    let o = Command::new(bin())
-        .args([
-            "train", "sr", "--stage", "gan", "--scale", "2", "--steps", "4",
-        ])
-        .args([
-            "--batch",
-            "2",
-            "--patch",
-            "16",
-            "--val-every",
-            "2",
-            "--prescale",
-            "1",
-        ])
-        .args(["--max-psnr-drop", "100"])
-        .arg("--init")
-        .arg(&out)
-        .arg("--data")
-        .arg(&photos)
-        .arg("--val")
-        .arg(&photos)
-        .arg("--out")
-        .arg(&gan)
-        .output()
-        .unwrap();
+    let work = tmp.path().join("sr-tiny-gan.work");
+    let gan_run = |extra: &[&str], to: &Path| {
+        Command::new(bin())
+            .args([
+                "train", "sr", "--stage", "gan", "--scale", "2", "--steps", "4",
+            ])
+            .args(["--batch", "2", "--patch", "16", "--val-every", "2"])
+            .args(["--prescale", "1", "--max-psnr-drop", "100"])
+            .args(extra)
+            .arg("--work")
+            .arg(&work)
+            .arg("--init")
+            .arg(&out)
+            .arg("--data")
+            .arg(&photos)
+            .arg("--val")
+            .arg(&photos)
+            .arg("--out")
+            .arg(to)
+            .output()
+            .unwrap()
+    };
+    let o = gan_run(&[], &gan);
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{stderr}");
     assert_eq!(stderr.matches("D(real)").count(), 2, "{stderr}");
@@ -98,40 +97,10 @@ fn tiny_training_run_produces_a_loadable_model_with_a_true_card() {
     for f in ["plot.svg", "evolution.png", "model.onnx"] {
         assert!(gan.join(f).is_file(), "{f}");
     }
-    let work = tmp.path().join("sr-tiny-gan.work");
     let log = std::fs::read_to_string(work.join("log.csv")).unwrap();
     assert_eq!(log.lines().count(), 4, "header + steps 0, 2, 4:\n{log}");
     // Its checkpoint is refused without --resume, then resumed (nothing left to do).
-    let rerun = |extra: &[&str], to: &str| {
-        Command::new(bin())
-            .args([
-                "train", "sr", "--stage", "gan", "--scale", "2", "--steps", "4",
-            ])
-            .args([
-                "--batch",
-                "2",
-                "--patch",
-                "16",
-                "--val-every",
-                "2",
-                "--prescale",
-                "1",
-            ])
-            .args(["--max-psnr-drop", "100"])
-            .args(extra)
-            .arg("--work")
-            .arg(&work)
-            .arg("--init")
-            .arg(&out)
-            .arg("--data")
-            .arg(&photos)
-            .arg("--val")
-            .arg(&photos)
-            .arg("--out")
-            .arg(tmp.path().join(to))
-            .output()
-            .unwrap()
-    };
+    let rerun = |extra: &[&str], to: &str| gan_run(extra, &tmp.path().join(to));
     let refused = rerun(&[], "again");
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("resume it or remove it"));

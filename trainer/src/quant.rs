@@ -15,7 +15,7 @@ use std::str::FromStr;
 
 use crate::classic::add_bicubic;
 use crate::net::{Generator, LEAKY_SLOPE};
-use crate::onnx::{attr_int, attr_ints, attr_str, GraphBuilder, OnnxModel};
+use crate::onnx::{attr_int, attr_ints, GraphBuilder, OnnxModel};
 
 /// How activation ranges are chosen from calibration values.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -266,17 +266,7 @@ pub fn quantized_onnx(generator: &Generator, cal: &Calibration, name: &str) -> O
         g.node("QuantizeLinear", &[&a, &s, &z], &[&aq], vec![]);
         x = (aq, ap);
     }
-    g.node(
-        "DepthToSpace",
-        &["tail_y"],
-        &["residual"],
-        vec![
-            attr_int("blocksize", shape.scale as i64),
-            attr_str("mode", "CRD"),
-        ],
-    );
-    g.node("Add", &["bicubic", "residual"], &["output"], vec![]);
-    g.finish("input", "output", 3)
+    crate::sr_export::finish_sr(g, shape.scale)
 }
 
 /// Quantize the generator in `onnx` (bytes of [`crate::sr_export::generator_onnx`])

@@ -63,14 +63,17 @@ pub fn generator_onnx(generator: &Generator, name: &str) -> OnnxModel {
         x = a;
     }
     add_conv(&mut g, &generator.tail, "tail", &x, "tail_y");
+    finish_sr(g, shape.scale)
+}
+
+/// Close an SR generator graph: PixelShuffle (DepthToSpace CRD) of `tail_y`
+/// into the residual, added to `bicubic`, as the graph's `output`.
+pub(crate) fn finish_sr(mut g: GraphBuilder, scale: usize) -> OnnxModel {
     g.node(
         "DepthToSpace",
         &["tail_y"],
         &["residual"],
-        vec![
-            attr_int("blocksize", shape.scale as i64),
-            attr_str("mode", "CRD"),
-        ],
+        vec![attr_int("blocksize", scale as i64), attr_str("mode", "CRD")],
     );
     g.node("Add", &["bicubic", "residual"], &["output"], vec![]);
     g.finish("input", "output", 3)
