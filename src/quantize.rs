@@ -86,7 +86,7 @@ pub fn run(a: QuantizeArgs) -> Result<ExitCode> {
     q.insert("lr_pixels".into(), (cal.pixels as i64).into());
     q.insert(
         "scheme".into(),
-        "QOperator: QLinearConv, per-channel symmetric int8 weights, u8 activations (per-tensor, asymmetric), int32 bias; input scale 1/255; bicubic skip f32".into(),
+        "QOperator: ConvInteger (u8 activations per-tensor asymmetric, per-channel symmetric int8 weights without zero point) + f32 per-channel rescale and bias; input scale 1/255; bicubic skip f32".into(),
     );
     card.training.insert("quantization".into(), q.into());
     // Prove the new graph loads with the new card before touching the directory.
