@@ -1,7 +1,8 @@
 //! `--precision auto`: pick int8 only where it is measured clearly faster
 //! (under 0.9× the f32 time) than f32 on the running machine and its card's
-//! measured quality loss is within the card's bound. The measurement (3 timed runs of one 128-pixel tile each,
-//! single-threaded) is cached per machine and model pair in
+//! measured quality loss is within the card's bound. The measurement (3
+//! timed runs of one 128-pixel tile each, single-threaded) is cached per
+//! machine, build profile and model pair in
 //! `$XDG_CACHE_HOME/edgegan/precision.toml` (or `~/.cache/...`).
 
 use edgegan_runtime::{Model, Precision, UpscaleOptions, Upscaler};
