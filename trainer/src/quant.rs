@@ -103,12 +103,10 @@ pub fn choose(values: &mut [f32], method: Method) -> QParams {
     }
 }
 
-/// Calibrated ranges: the output of every convolution (before its
-/// activation) and every activation (the next convolution's input).
+/// Calibrated ranges of every activation (the next convolution's input; the
+/// convolutions' own outputs stay f32 in the exported graph).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Calibration {
-    /// Per conv: its pre-activation output.
-    pub conv_out: Vec<QParams>,
     /// Per conv except the tail: its post-activation output.
     pub act_out: Vec<QParams>,
     /// Method used.
@@ -134,7 +132,6 @@ fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
 /// Run `g` on LR batches and record every layer's values, then pick ranges.
 pub fn calibrate(g: &Generator, batches: &[Tensor<4>], method: Method) -> Calibration {
     let n = convs(g).len();
-    let mut pre: Vec<Vec<f32>> = vec![Vec::new(); n];
     let mut post: Vec<Vec<f32>> = vec![Vec::new(); n - 1];
     let mut pixels = 0;
     for x in batches {
@@ -143,7 +140,6 @@ pub fn calibrate(g: &Generator, batches: &[Tensor<4>], method: Method) -> Calibr
         let mut y = x.clone();
         for (i, c) in convs(g).into_iter().enumerate() {
             y = c.forward(y);
-            pre[i].extend(values(y.clone()));
             if i < n - 1 {
                 y = burn::tensor::activation::leaky_relu(y, LEAKY_SLOPE);
                 post[i].extend(values(y.clone()));
@@ -151,7 +147,6 @@ pub fn calibrate(g: &Generator, batches: &[Tensor<4>], method: Method) -> Calibr
         }
     }
     Calibration {
-        conv_out: pre.iter_mut().map(|v| choose(v, method)).collect(),
         act_out: post.iter_mut().map(|v| choose(v, method)).collect(),
         method,
         pixels,
@@ -185,7 +180,8 @@ fn add_qparams(g: &mut GraphBuilder, name: &str, p: QParams) -> (String, String)
 /// A quantized conv: `ConvInteger` (u8 input, i8 weights, i32 sums), then
 /// the per-channel rescale and bias in f32, which tract fuses into the
 /// integer matmul's output stage. Returns the f32 output's name.
-fn add_qconv(g: &mut GraphBuilder, conv: &Conv2d, name: &str, x: (&str, QParams)) -> String {
+/// `x` is (u8 tensor, its zero-point initializer, its scale).
+fn add_qconv(g: &mut GraphBuilder, conv: &Conv2d, name: &str, x: (&str, &str, f32)) -> String {
     let dims = conv.weight.dims();
     let (wq, ws) = quantize_weights(&values(conv.weight.val()), dims[0]);
     let wn = format!("{name}_wq");
@@ -195,14 +191,13 @@ fn add_qconv(g: &mut GraphBuilder, conv: &Conv2d, name: &str, x: (&str, QParams)
         .as_ref()
         .map(|b| values(b.val()))
         .unwrap_or(vec![0.0; dims[0]]);
-    let (_, xz) = add_qparams(g, &format!("{name}_x"), x.1);
     let (acc, accf) = (format!("{name}_acc"), format!("{name}_accf"));
     let k = dims[2] as i64;
     let p = k / 2;
     // No weight zero point: tract then needs no sum-of-input correction.
     g.node(
         "ConvInteger",
-        &[x.0, &wn, &xz],
+        &[x.0, &wn, x.1],
         &[&acc],
         vec![
             attr_ints("kernel_shape", &[k, k]),
@@ -216,11 +211,7 @@ fn add_qconv(g: &mut GraphBuilder, conv: &Conv2d, name: &str, x: (&str, QParams)
         format!("{name}_bias"),
         format!("{name}_scaled"),
     );
-    g.initializer(
-        &mul,
-        &[1, c, 1, 1],
-        ws.iter().map(|s| s * x.1.scale).collect(),
-    );
+    g.initializer(&mul, &[1, c, 1, 1], ws.iter().map(|s| s * x.2).collect());
     g.initializer(&add, &[1, c, 1, 1], bias);
     g.node("Mul", &[&accf, &mul], &[&scaled], vec![]);
     let out = format!("{name}_y");
@@ -241,27 +232,24 @@ pub fn quantized_onnx(generator: &Generator, cal: &Calibration, name: &str) -> O
     g.node("QuantizeLinear", &["input", &s, &z], &["input_q"], vec![]);
     let layers = convs(generator);
     let last = layers.len() - 1;
-    let mut x = ("input_q".to_string(), input_q);
+    let mut x = ("input_q".to_string(), z, input_q.scale);
     for (i, conv) in layers.into_iter().enumerate() {
         let lname = match i {
             0 => "head".to_string(),
             i if i == last => "tail".to_string(),
             i => format!("body{}", i - 1),
         };
-        let yf = add_qconv(&mut g, conv, &lname, (&x.0, x.1));
+        let yf = add_qconv(&mut g, conv, &lname, (&x.0, &x.1, x.2));
         if i == last {
             break;
         }
         let a = format!("{lname}_a");
-        let mut alpha = attr_int("alpha", 0);
-        alpha.r#type = tract_onnx::pb::attribute_proto::AttributeType::Float as i32;
-        alpha.f = LEAKY_SLOPE as f32;
-        g.node("LeakyRelu", &[&yf], &[&a], vec![alpha]);
+        crate::sr_export::add_leaky(&mut g, &yf, &a);
         let ap = cal.act_out[i];
         let (s, z) = add_qparams(&mut g, &a, ap);
         let aq = format!("{a}_q");
         g.node("QuantizeLinear", &[&a, &s, &z], &[&aq], vec![]);
-        x = (aq, ap);
+        x = (aq, z, ap.scale);
     }
     crate::sr_export::finish_sr(g, shape.scale)
 }
