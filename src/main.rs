@@ -5,6 +5,8 @@ mod auto;
 #[cfg(feature = "train")]
 mod baseline;
 mod batch;
+mod bench;
+mod bench_plot;
 mod eval;
 mod models;
 #[cfg(feature = "train")]
@@ -30,6 +32,8 @@ enum Command {
     Upscale(upscale::UpscaleArgs),
     /// Measure a super-resolution model against bicubic (PSNR/SSIM on Y).
     Eval(eval::EvalArgs),
+    /// Time models per path (CPU f32/int8, threads, tiles; GPU with `--features gpu`).
+    Bench(bench::BenchArgs),
     /// Write a classical (bicubic or nearest) upscaler as a model directory.
     #[cfg(feature = "train")]
     Baseline(baseline::BaselineArgs),
@@ -63,6 +67,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Upscale(args) => upscale::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Bench(args) => bench::run(args),
         #[cfg(feature = "train")]
         Command::Baseline(args) => baseline::run(args),
         #[cfg(feature = "train")]

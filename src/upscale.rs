@@ -117,7 +117,7 @@ pub fn run(args: UpscaleArgs) -> Result<ExitCode> {
     }
     bar.finish_and_clear();
     let ok = jobs.len() - failed;
-    let rss = peak_rss_mb()
+    let rss = edgegan_runtime::bench::peak_rss_mb()
         .map(|m| format!(", peak RSS {m:.0} MB"))
         .unwrap_or_default();
     eprintln!(
@@ -151,10 +151,3 @@ fn upscale_one(up: &Upscaler, job: &Job, overwrite: bool) -> Result<()> {
     })
 }
 
-/// Peak resident set size of this process in MB (Linux `VmHWM`), if known.
-pub fn peak_rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}

@@ -123,3 +123,39 @@ pub fn receptive_radius(model: &ModelProto) -> Result<usize, String> {
     let (r, _) = reach.get(out.name.as_str()).copied().unwrap_or((0.0, 1.0));
     Ok(r.ceil() as usize)
 }
+
+/// Multiply-accumulates per *input* pixel over all convolutions
+/// (`Conv`, `ConvInteger`, `QLinearConv`): each conv adds the size of its
+/// weight tensor, times the square of the resolution factor it runs at
+/// (DepthToSpace multiplies the factor). Pointwise ops are not counted.
+pub fn conv_macs_per_input_pixel(model: &ModelProto) -> Result<f64, String> {
+    let graph = model.graph.as_ref().ok_or("model has no graph")?;
+    let mut factor: HashMap<&str, f64> = HashMap::new();
+    let mut macs = 0.0;
+    for node in &graph.node {
+        let f = node
+            .input
+            .iter()
+            .filter_map(|i| factor.get(i.as_str()))
+            .fold(1.0f64, |a, &b| a.max(b));
+        let f_out = match node.op_type.as_str() {
+            "Conv" | "ConvInteger" | "QLinearConv" => {
+                let w_ix = if node.op_type == "QLinearConv" { 3 } else { 1 };
+                let w_name = node.input.get(w_ix).ok_or("conv without weights")?;
+                let w = graph
+                    .initializer
+                    .iter()
+                    .find(|t| &t.name == w_name)
+                    .ok_or_else(|| format!("{}: weights are not an initializer", node.name))?;
+                macs += w.dims.iter().product::<i64>() as f64 * f * f;
+                f
+            }
+            "DepthToSpace" => f * attr(node, "blocksize").map_or(1, |a| a.i) as f64,
+            _ => f,
+        };
+        for o in &node.output {
+            factor.insert(o.as_str(), f_out);
+        }
+    }
+    Ok(macs)
+}

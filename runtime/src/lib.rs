@@ -17,9 +17,12 @@
 //! # Ok::<(), edgegan_runtime::RuntimeError>(())
 //! ```
 
+pub mod bench;
 pub mod card;
 pub mod error;
 pub mod eval;
+#[cfg(feature = "gpu")]
+pub mod gpu;
 pub mod graph;
 pub mod io;
 pub mod metrics;

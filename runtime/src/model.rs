@@ -27,6 +27,7 @@ pub struct Model {
     onnx_path: PathBuf,
     graph: InferenceModel,
     graph_radius: Option<usize>,
+    macs_per_input_pixel: Option<f64>,
     conv_path: Mutex<ConvPath>,
     plans: Mutex<HashMap<(usize, usize), Arc<Plan>>>,
 }
@@ -127,6 +128,7 @@ impl Model {
                 None
             }
         };
+        let macs_per_input_pixel = crate::graph::conv_macs_per_input_pixel(&proto).ok();
         let graph = onnx
             .model_for_proto_model(&proto)
             .map_err(|e| RuntimeError::onnx(&onnx_path, e))?;
@@ -147,6 +149,7 @@ impl Model {
             onnx_path,
             graph,
             graph_radius,
+            macs_per_input_pixel,
             plans: Mutex::new(HashMap::new()),
         };
         model.check_output_shape(16, 16)?;
@@ -177,9 +180,26 @@ impl Model {
     pub fn graph_radius(&self) -> Option<usize> {
         self.graph_radius
     }
+    /// Arithmetic per output pixel: 2 × the convolutions' multiply-accumulates
+    /// per input pixel / scale² (`None` if a conv's weights are not constant).
+    pub fn flops_per_output_pixel(&self) -> Option<f64> {
+        let s = self.card.scale as f64;
+        self.macs_per_input_pixel.map(|m| 2.0 * m / (s * s))
+    }
     /// The conv path in use (`Auto` until the first plan is built).
     pub fn conv_path(&self) -> ConvPath {
         *self.conv_path.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The graph typed and decluttered for a fixed `h`×`w` input, not yet
+    /// optimized for a CPU: what another tract runtime (the GPU path) prepares.
+    pub fn decluttered(&self, h: usize, w: usize) -> Result<TypedModel> {
+        self.graph
+            .clone()
+            .with_input_fact(0, self.input_fact(h, w))
+            .and_then(|m| m.into_typed())
+            .and_then(|m| m.into_decluttered())
+            .map_err(|e| RuntimeError::onnx(&self.onnx_path, e))
     }
 
     fn input_fact(&self, h: usize, w: usize) -> InferenceFact {

@@ -1,0 +1,159 @@
+//! The desktop GPU path (feature `gpu`): the same ONNX files run on an NVIDIA
+//! GPU through tract's CUDA runtime, for benchmarks against the board's CPU.
+//!
+//! tract-cuda loads cudart, cuBLAS, cuDNN and NVRTC at run time and compiles
+//! its kernels on the first `prepare` of a process (about a minute), so
+//! [`GpuPlan::new`] is slow once and the timed calls are not. Two ways to run:
+//! [`GpuPlan::run_host`] from host memory to host memory (copies included,
+//! what a user with an image file gets), and [`GpuPlan::run_resident`] on an
+//! input already on the GPU, leaving the output there (the kernels alone).
+
+use image::RgbImage;
+use std::path::PathBuf;
+use tract_gpu::tensor::{IntoDevice, LazyHostStorage};
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::runtime::{runtime_for_name, Runnable, State};
+
+use crate::error::{Result, RuntimeError};
+use crate::model::Model;
+
+// Link tract-cuda so its runtime registers itself under the name "cuda".
+use tract_cuda as _;
+
+/// Whether tract's CUDA runtime can run here; `Err` says why not (no driver,
+/// no CUDA libraries on the library path, ...).
+pub fn available() -> std::result::Result<(), String> {
+    match runtime_for_name("cuda") {
+        Ok(Some(rt)) => rt.check().map_err(crate::error::flat),
+        Ok(None) => Err("tract's CUDA runtime is not available (no CUDA driver or libraries found)".into()),
+        Err(e) => Err(crate::error::flat(e)),
+    }
+}
+
+/// A model prepared on the GPU for one fixed input shape.
+pub struct GpuPlan {
+    state: Box<dyn State>,
+    shape: [usize; 4],
+    path: PathBuf,
+}
+
+impl GpuPlan {
+    /// Prepare `model` for a `h`×`w` input on the GPU (slow the first time a
+    /// process does it: kernels are compiled then).
+    pub fn new(model: &Model, h: usize, w: usize) -> Result<GpuPlan> {
+        let path = model.onnx_path().to_path_buf();
+        let err = |e: TractError| RuntimeError::inference(&path, e);
+        available().map_err(|why| RuntimeError::inference(&path, why))?;
+        let rt = runtime_for_name("cuda")
+            .map_err(err)?
+            .ok_or_else(|| RuntimeError::inference(&path, "no CUDA runtime"))?;
+        let runnable: Box<dyn Runnable> = rt.prepare(model.decluttered(h, w)?).map_err(err)?;
+        let state = runnable.spawn().map_err(err)?;
+        let shape = [1, model.card().io.channels, h, w];
+        Ok(GpuPlan { state, shape, path })
+    }
+
+    /// Input shape of the plan (NCHW).
+    pub fn input_shape(&self) -> [usize; 4] {
+        self.shape
+    }
+
+    fn run(&mut self, input: &TValue) -> Result<Tensor> {
+        let mut out = self
+            .state
+            .run(tvec![input.clone()])
+            .map_err(|e| RuntimeError::inference(&self.path, e))?;
+        Ok(out.remove(0).into_tensor())
+    }
+
+    /// Run from host memory to host memory: upload, kernels, download.
+    pub fn run_host(&mut self, input: &TValue) -> Result<Tensor> {
+        let out = self.run(input)?;
+        // Bytes of a lazily-synced output come back to the host here.
+        out.into_plain_ram()
+            .map_err(|e| RuntimeError::inference(&self.path, e))
+    }
+
+    /// [`GpuPlan::run_host`] on an image: pixels to tensor, run, back to pixels.
+    pub fn run_image(&mut self, img: &RgbImage) -> Result<RgbImage> {
+        let out = self.run_host(&image_to_tensor(img).into_tvalue())?;
+        tensor_to_image(&out).map_err(|e| RuntimeError::inference(&self.path, e))
+    }
+
+    /// Copy `input` to the GPU once, for [`GpuPlan::run_resident`].
+    pub fn upload(&self, input: Tensor) -> Result<TValue> {
+        let err = |e: TractError| RuntimeError::inference(&self.path, e);
+        let device = input.into_device().map_err(err)?;
+        Ok(LazyHostStorage::new(device).map_err(err)?.into_tensor().into_tvalue())
+    }
+
+    /// Run on an input already on the GPU ([`GpuPlan::upload`]); returns when
+    /// the kernels have finished, with the output left on the GPU.
+    pub fn run_resident(&mut self, input: &TValue) -> Result<Tensor> {
+        self.run(input)
+    }
+}
+
+/// GFLOP/s of an `n`×`n`×`n` f32 matrix product on the GPU through the same
+/// runtime (input resident, median of the runs in `budget`): the peak that a
+/// model's achieved GFLOP/s is read against.
+pub fn matmul_gflops(n: usize, budget: std::time::Duration) -> TractResult<f64> {
+    let rt = runtime_for_name("cuda")?.ok_or_else(|| TractError::msg("no CUDA runtime"))?;
+    let runnable = rt.prepare(crate::bench::matmul_model(n)?.into_decluttered()?)?;
+    let mut state = runnable.spawn()?;
+    let x = LazyHostStorage::new(crate::bench::matmul_input(n)?.into_device()?)?
+        .into_tensor()
+        .into_tvalue();
+    let t = crate::bench::time_runs(|| state.run(tvec![x.clone()]).map(|_| ()), 2, 5, budget)?;
+    Ok(2.0 * (n * n * n) as f64 / 1e9 / (crate::bench::percentile(&t, 0.5) / 1e3))
+}
+
+/// An 8-bit RGB image as a 1×3×H×W tensor in [0, 1].
+pub fn image_to_tensor(img: &RgbImage) -> Tensor {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let n = w * h;
+    let mut v = vec![0f32; 3 * n];
+    for (i, p) in img.pixels().enumerate() {
+        for c in 0..3 {
+            v[c * n + i] = p[c] as f32 / 255.0;
+        }
+    }
+    tract_ndarray::Array4::from_shape_vec((1, 3, h, w), v)
+        .expect("3·h·w values")
+        .into()
+}
+
+/// A 1×3×H×W tensor in [0, 1] as an 8-bit RGB image (rounded, clamped).
+pub fn tensor_to_image(t: &Tensor) -> TractResult<RgbImage> {
+    let shape = t.shape();
+    if shape.len() != 4 || shape[1] != 3 {
+        return Err(TractError::msg(format!("expected 1x3xHxW, got {shape:?}")));
+    }
+    let (h, w) = (shape[2], shape[3]);
+    let view = t.try_as_plain_ram()?;
+    let v = view.as_slice::<f32>()?;
+    let n = h * w;
+    let mut out = vec![0u8; 3 * n];
+    for (i, px) in out.chunks_exact_mut(3).enumerate() {
+        for (c, o) in px.iter_mut().enumerate() {
+            *o = (v[c * n + i] * 255.0).round().clamp(0.0, 255.0) as u8;
+        }
+    }
+    Ok(RgbImage::from_raw(w as u32, h as u32, out).expect("3·h·w bytes"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_tensor_round_trip_is_exact() {
+        let img = RgbImage::from_fn(5, 3, |x, y| image::Rgb([x as u8 * 50, y as u8 * 90, 7]));
+        let t = image_to_tensor(&img);
+        assert_eq!(t.shape(), &[1, 3, 3, 5]);
+        let v = t.try_as_plain_ram().unwrap();
+        let v = v.as_slice::<f32>().unwrap();
+        assert_eq!(v[15 + 2 * 5 + 4], 180.0 / 255.0, "green plane, y 2, x 4");
+        assert_eq!(tensor_to_image(&t).unwrap(), img);
+    }
+}
