@@ -17,12 +17,18 @@ use std::time::Duration;
 
 fn test_image(side: u32) -> image::RgbImage {
     image::RgbImage::from_fn(side, side, |x, y| {
-        image::Rgb([(x * 7 % 256) as u8, (y * 3 % 256) as u8, ((x * y) % 256) as u8])
+        image::Rgb([
+            (x * 7 % 256) as u8,
+            (y * 3 % 256) as u8,
+            ((x * y) % 256) as u8,
+        ])
     })
 }
 
 fn model_dir(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("models").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("models")
+        .join(name)
 }
 
 fn cpu(c: &mut Criterion) {
@@ -31,14 +37,21 @@ fn cpu(c: &mut Criterion) {
     threads.dedup();
     for name in ["sr-x2", "sr-x4"] {
         let mut group = c.benchmark_group(format!("{name} cpu 256x256"));
-        let scale = Model::load(&model_dir(name), Precision::F32).unwrap().scale() as u64;
+        let scale = Model::load(&model_dir(name), Precision::F32)
+            .unwrap()
+            .scale() as u64;
         group.throughput(Throughput::Elements(256 * 256 * scale * scale));
-        group.sample_size(10).measurement_time(Duration::from_secs(3));
+        group
+            .sample_size(10)
+            .measurement_time(Duration::from_secs(3));
         for precision in [Precision::F32, Precision::Int8] {
             let model = Arc::new(Model::load(&model_dir(name), precision).unwrap());
             for &t in &threads {
                 for tile in [128, 256] {
-                    let options = UpscaleOptions { tile: Some(tile), threads: t };
+                    let options = UpscaleOptions {
+                        tile: Some(tile),
+                        threads: t,
+                    };
                     let up = Upscaler::new(model.clone(), options);
                     let id = format!("{precision} threads {t} tile {tile}");
                     group.bench_function(id, |b| b.iter(|| up.run(&img).unwrap()));
@@ -59,7 +72,9 @@ fn gpu(c: &mut Criterion) {
     for name in ["sr-x2", "sr-x4"] {
         let model = Model::load(&model_dir(name), Precision::F32).unwrap();
         let mut group = c.benchmark_group(format!("{name} gpu"));
-        group.sample_size(20).measurement_time(Duration::from_secs(3));
+        group
+            .sample_size(20)
+            .measurement_time(Duration::from_secs(3));
         for side in [256u32, 1024] {
             let s = model.scale() as u64;
             group.throughput(Throughput::Elements(side as u64 * side as u64 * s * s));

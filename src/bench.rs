@@ -97,7 +97,11 @@ pub struct Report {
 pub fn run(args: BenchArgs) -> Result<ExitCode> {
     if let Some(cell) = &args.one {
         let cell: Cell = serde_json::from_str(cell).context("--one: bad cell")?;
-        let records = if cell.gpu { gpu_cell(&cell)? } else { vec![cpu_cell(&cell)?] };
+        let records = if cell.gpu {
+            gpu_cell(&cell)?
+        } else {
+            vec![cpu_cell(&cell)?]
+        };
         println!("{}", serde_json::to_string(&records)?);
         return Ok(ExitCode::SUCCESS);
     }
@@ -152,7 +156,9 @@ fn matrix(args: &BenchArgs) -> Result<Vec<Cell>> {
     for t in &args.threads {
         let n = match t.as_str() {
             "all" => all,
-            n => n.parse().with_context(|| format!("--threads: {n} is not a number or `all`"))?,
+            n => n
+                .parse()
+                .with_context(|| format!("--threads: {n} is not a number or `all`"))?,
         };
         if !threads.contains(&n) {
             threads.push(n);
@@ -180,7 +186,12 @@ fn matrix(args: &BenchArgs) -> Result<Vec<Cell>> {
                     for &tile in &args.tiles {
                         let precision = p.clone();
                         let tile = if tile == 0 { size } else { tile };
-                        cells.push(Cell { precision, threads: t, tile, ..base.clone() });
+                        cells.push(Cell {
+                            precision,
+                            threads: t,
+                            tile,
+                            ..base.clone()
+                        });
                     }
                 }
             }
@@ -200,7 +211,13 @@ fn child(cell: &Cell) -> Result<Vec<Record>> {
         .context("cannot start a bench child")?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
-        bail!("{}", err.lines().last().unwrap_or("failed").trim_start_matches("error: "));
+        bail!(
+            "{}",
+            err.lines()
+                .last()
+                .unwrap_or("failed")
+                .trim_start_matches("error: ")
+        );
     }
     serde_json::from_slice(&out.stdout).context("bench child printed no records")
 }
@@ -209,7 +226,11 @@ fn child(cell: &Cell) -> Result<Vec<Record>> {
 fn test_image(size: usize) -> RgbImage {
     ImageBuffer::from_fn(size as u32, size as u32, |x, y| {
         let c = if (x / 3 + y / 3) % 2 == 0 { 40 } else { 0 };
-        Rgb([(x * 255 / size as u32) as u8, (y * 255 / size as u32) as u8, 100 + c])
+        Rgb([
+            (x * 255 / size as u32) as u8,
+            (y * 255 / size as u32) as u8,
+            100 + c,
+        ])
     })
 }
 
@@ -234,13 +255,26 @@ fn base_record(cell: &Cell, model: &edgegan_runtime::Model, path: &str) -> Recor
 fn work(model: &edgegan_runtime::Model, size: usize) -> (f64, f64) {
     let s = model.scale();
     let out_pixels = (size * s * size * s) as f64;
-    (out_pixels, out_pixels * model.flops_per_output_pixel().unwrap_or(0.0))
+    (
+        out_pixels,
+        out_pixels * model.flops_per_output_pixel().unwrap_or(0.0),
+    )
 }
 
 fn cpu_cell(cell: &Cell) -> Result<Record> {
-    let precision = if cell.precision == "int8" { Precision::Int8 } else { Precision::F32 };
+    let precision = if cell.precision == "int8" {
+        Precision::Int8
+    } else {
+        Precision::F32
+    };
     let model = Arc::new(crate::models::load(Some(&cell.model), precision)?);
-    let up = Upscaler::new(model.clone(), UpscaleOptions { tile: Some(cell.tile), threads: cell.threads });
+    let up = Upscaler::new(
+        model.clone(),
+        UpscaleOptions {
+            tile: Some(cell.tile),
+            threads: cell.threads,
+        },
+    );
     let img = test_image(cell.size);
     let t = Instant::now();
     up.run(&img)?;
@@ -254,8 +288,8 @@ fn cpu_cell(cell: &Cell) -> Result<Record> {
 
 #[cfg(feature = "gpu")]
 fn gpu_cell(cell: &Cell) -> Result<Vec<Record>> {
-    use edgegan_runtime::gpu::GpuPlan;
     use edgegan_runtime::gpu::image_to_tensor;
+    use edgegan_runtime::gpu::GpuPlan;
     let model = crate::models::load(Some(&cell.model), Precision::F32)?;
     let t = Instant::now();
     let mut plan = GpuPlan::new(&model, cell.size, cell.size)?;
@@ -274,10 +308,17 @@ fn gpu_cell(cell: &Cell) -> Result<Vec<Record>> {
     )?;
     let resident_in = plan.upload(image_to_tensor(&img))?;
     let resident = time_runs(|| plan.run_resident(&resident_in).map(|_| ()), 2, 3, budget)?;
-    let r = Record { prepare_s, ..base_record(cell, &model, "gpu") };
+    let r = Record {
+        prepare_s,
+        ..base_record(cell, &model, "gpu")
+    };
     Ok(vec![
         r.clone().with_samples(&host, px, flops),
-        Record { path: "gpu-resident".into(), ..r }.with_samples(&resident, px, flops),
+        Record {
+            path: "gpu-resident".into(),
+            ..r
+        }
+        .with_samples(&resident, px, flops),
     ])
 }
 
@@ -294,14 +335,24 @@ fn peaks(args: &BenchArgs, skipped: &mut Vec<String>) -> Vec<Peak> {
             continue;
         }
         match cpu_matmul_gflops(1024, t, budget) {
-            Ok(g) => out.push(Peak { path: "cpu-matmul".into(), threads: t, n: 1024, gflop_per_s: g }),
+            Ok(g) => out.push(Peak {
+                path: "cpu-matmul".into(),
+                threads: t,
+                n: 1024,
+                gflop_per_s: g,
+            }),
             Err(e) => skipped.push(format!("cpu-matmul {t} threads: {e:#}")),
         }
     }
     #[cfg(feature = "gpu")]
     if args.gpu {
         match edgegan_runtime::gpu::matmul_gflops(4096, budget) {
-            Ok(g) => out.push(Peak { path: "gpu-matmul".into(), threads: 0, n: 4096, gflop_per_s: g }),
+            Ok(g) => out.push(Peak {
+                path: "gpu-matmul".into(),
+                threads: 0,
+                n: 4096,
+                gflop_per_s: g,
+            }),
             Err(e) => skipped.push(format!("gpu-matmul: {e:#}")),
         }
     }
@@ -355,13 +406,26 @@ fn row(r: &Record) -> String {
 fn print_table(report: &Report) {
     println!(
         "{:<10} {:<13} {:<5} {:>3} {:>5} {:>10} {:>9} {:>9} {:>8} {:>8} {:>7}",
-        "model", "path", "prec", "thr", "tile", "input", "p50 ms", "p95 ms", "MP/s", "GFLOP/s", "RSS MB"
+        "model",
+        "path",
+        "prec",
+        "thr",
+        "tile",
+        "input",
+        "p50 ms",
+        "p95 ms",
+        "MP/s",
+        "GFLOP/s",
+        "RSS MB"
     );
     for r in &report.records {
         println!("{}", row(r));
     }
     for p in &report.peaks {
-        println!("peak {} ({} threads, n={}): {:.1} GFLOP/s", p.path, p.threads, p.n, p.gflop_per_s);
+        println!(
+            "peak {} ({} threads, n={}): {:.1} GFLOP/s",
+            p.path, p.threads, p.n, p.gflop_per_s
+        );
     }
     for s in &report.skipped {
         println!("skipped: {s}");

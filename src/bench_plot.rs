@@ -22,7 +22,11 @@ pub fn write_plots(dir: &Path, records: &[Record]) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
     let mut models: BTreeMap<&str, BTreeMap<String, Vec<(f64, f64)>>> = BTreeMap::new();
     for r in records {
-        let line = models.entry(&r.model).or_default().entry(line_label(r)).or_default();
+        let line = models
+            .entry(&r.model)
+            .or_default()
+            .entry(line_label(r))
+            .or_default();
         line.push((r.input[0] as f64, r.p50_ms));
     }
     for (model, lines) in &models {
@@ -41,7 +45,10 @@ fn plot(path: &Path, model: &str, lines: &BTreeMap<String, Vec<(f64, f64)>>) -> 
     let root = SVGBackend::new(path, (900, 560)).into_drawing_area();
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
-        .caption(format!("{model}: latency per image vs input side"), ("sans-serif", 20))
+        .caption(
+            format!("{model}: latency per image vs input side"),
+            ("sans-serif", 20),
+        )
         .margin(12)
         .x_label_area_size(36)
         .y_label_area_size(60)

@@ -150,4 +150,3 @@ fn upscale_one(up: &Upscaler, job: &Job, overwrite: bool) -> Result<()> {
         Ok(encode(&out, format, w, &job.output)?)
     })
 }
-

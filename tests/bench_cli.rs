@@ -29,9 +29,22 @@ fn bench_writes_consistent_records_and_plots() {
     let out = dir.path().join("bench.json");
     let o = Command::new(bin())
         .args([
-            "bench", "--models", "sr-x2", "--sizes", "24,32", "--threads", "1",
-            "--tiles", "0,16", "--precision", "f32,int8", "--seconds", "0.05", "--gpu",
-            "--json", "--out",
+            "bench",
+            "--models",
+            "sr-x2",
+            "--sizes",
+            "24,32",
+            "--threads",
+            "1",
+            "--tiles",
+            "0,16",
+            "--precision",
+            "f32,int8",
+            "--seconds",
+            "0.05",
+            "--gpu",
+            "--json",
+            "--out",
         ])
         .arg(&out)
         .arg("--plot")
@@ -55,7 +68,10 @@ fn bench_writes_consistent_records_and_plots() {
     for r in records.iter().filter(|r| r["path"] == "cpu") {
         let side = r["input"][0].as_f64().unwrap();
         let tile = r["tile"].as_u64().unwrap();
-        assert!(tile == 16 || tile == side as u64, "tile 0 means the whole image");
+        assert!(
+            tile == 16 || tile == side as u64,
+            "tile 0 means the whole image"
+        );
         let p50 = r["p50_ms"].as_f64().unwrap();
         assert!(p50 > 0.0 && r["p95_ms"].as_f64().unwrap() >= p50);
         assert!(r["runs"].as_u64().unwrap() >= 3);
@@ -75,8 +91,16 @@ fn bench_writes_consistent_records_and_plots() {
 #[test]
 fn bad_bench_arguments_are_refused() {
     for (flag, value, says) in [
-        ("--threads", "many", "--threads: many is not a number or `all`"),
-        ("--precision", "fp16", "--precision: fp16 is not f32 or int8"),
+        (
+            "--threads",
+            "many",
+            "--threads: many is not a number or `all`",
+        ),
+        (
+            "--precision",
+            "fp16",
+            "--precision: fp16 is not f32 or int8",
+        ),
         ("--models", "no-such-model", "no-such-model: no such model"),
     ] {
         let o = Command::new(bin())

@@ -146,7 +146,10 @@ pub fn cpu_matmul_gflops(n: usize, threads: usize, budget: Duration) -> TractRes
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(TractError::msg("matmul thread panicked"))))
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(TractError::msg("matmul thread panicked")))
+            })
             .collect()
     });
     per_thread.into_iter().sum()

@@ -25,7 +25,9 @@ use tract_cuda as _;
 pub fn available() -> std::result::Result<(), String> {
     match runtime_for_name("cuda") {
         Ok(Some(rt)) => rt.check().map_err(crate::error::flat),
-        Ok(None) => Err("tract's CUDA runtime is not available (no CUDA driver or libraries found)".into()),
+        Ok(None) => {
+            Err("tract's CUDA runtime is not available (no CUDA driver or libraries found)".into())
+        }
         Err(e) => Err(crate::error::flat(e)),
     }
 }
@@ -84,7 +86,10 @@ impl GpuPlan {
     pub fn upload(&self, input: Tensor) -> Result<TValue> {
         let err = |e: TractError| RuntimeError::inference(&self.path, e);
         let device = input.into_device().map_err(err)?;
-        Ok(LazyHostStorage::new(device).map_err(err)?.into_tensor().into_tvalue())
+        Ok(LazyHostStorage::new(device)
+            .map_err(err)?
+            .into_tensor()
+            .into_tvalue())
     }
 
     /// Run on an input already on the GPU ([`GpuPlan::upload`]); returns when

@@ -41,7 +41,8 @@ fn add_conv(g: &mut GraphBuilder, conv: &Conv2d, name: &str, input: &str, output
     g.node("Conv", &refs, &[output], attrs);
 }
 
-pub(crate) fn add_leaky(g: &mut GraphBuilder, input: &str, output: &str) {
+/// Append `LeakyRelu` (the generator's slope) from `input` to `output`.
+pub fn add_leaky(g: &mut GraphBuilder, input: &str, output: &str) {
     let mut a = attr_int("alpha", 0);
     a.r#type = tract_onnx::pb::attribute_proto::AttributeType::Float as i32;
     a.f = LEAKY_SLOPE as f32;
