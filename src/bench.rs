@@ -235,21 +235,9 @@ fn test_image(size: usize) -> RgbImage {
 }
 
 fn base_record(cell: &Cell, model: &edgegan_runtime::Model, path: &str) -> Record {
-    Record {
-        model: model.card().name.clone(),
-        path: path.into(),
-        precision: cell.precision.clone(),
-        threads: cell.threads,
-        tile: cell.tile,
-        input: [cell.size, cell.size],
-        runs: 0,
-        p50_ms: 0.0,
-        p95_ms: 0.0,
-        mp_per_s: 0.0,
-        gflop_per_s: 0.0,
-        peak_rss_mb: 0.0,
-        prepare_s: 0.0,
-    }
+    let input = [cell.size, cell.size];
+    let name = &model.card().name;
+    Record::new(name, path, &cell.precision, cell.threads, cell.tile, input)
 }
 
 fn work(model: &edgegan_runtime::Model, size: usize) -> (f64, f64) {

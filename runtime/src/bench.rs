@@ -49,6 +49,32 @@ pub struct Record {
 }
 
 impl Record {
+    /// A record of one path with no measurement yet.
+    pub fn new(
+        model: &str,
+        path: &str,
+        precision: &str,
+        threads: usize,
+        tile: usize,
+        input: [usize; 2],
+    ) -> Record {
+        Record {
+            model: model.into(),
+            path: path.into(),
+            precision: precision.into(),
+            threads,
+            tile,
+            input,
+            runs: 0,
+            p50_ms: 0.0,
+            p95_ms: 0.0,
+            mp_per_s: 0.0,
+            gflop_per_s: 0.0,
+            peak_rss_mb: 0.0,
+            prepare_s: 0.0,
+        }
+    }
+
     /// Fill the statistics of a record from latency `samples` (ms) of one
     /// image with `out_pixels` output pixels and `flops` arithmetic.
     pub fn with_samples(mut self, samples: &[f64], out_pixels: f64, flops: f64) -> Record {
@@ -170,22 +196,11 @@ mod tests {
 
     #[test]
     fn record_statistics() {
-        let r = Record {
-            model: "m".into(),
-            path: "cpu".into(),
-            precision: "f32".into(),
-            threads: 1,
-            tile: 128,
-            input: [100, 100],
-            runs: 0,
-            p50_ms: 0.0,
-            p95_ms: 0.0,
-            mp_per_s: 0.0,
-            gflop_per_s: 0.0,
-            peak_rss_mb: 0.0,
-            prepare_s: 0.0,
-        }
-        .with_samples(&[10.0, 20.0, 30.0, 40.0], 2e6, 3e9);
+        let r = Record::new("m", "cpu", "f32", 1, 128, [100, 100]).with_samples(
+            &[10.0, 20.0, 30.0, 40.0],
+            2e6,
+            3e9,
+        );
         assert_eq!((r.runs, r.p50_ms, r.p95_ms), (4, 20.0, 40.0));
         assert!((r.mp_per_s - 100.0).abs() < 1e-9);
         assert!((r.gflop_per_s - 150.0).abs() < 1e-9);

@@ -9,7 +9,7 @@
 //! any other op makes the reach unknown and the card's value is trusted.
 
 use std::collections::HashMap;
-use tract_onnx::pb::{AttributeProto, GraphProto, ModelProto, NodeProto};
+use tract_onnx::pb::{AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto};
 
 /// Ops that combine values at the same pixel only.
 const POINTWISE: &[&str] = &[
@@ -58,14 +58,23 @@ fn kernel_shape(node: &NodeProto, graph: &GraphProto) -> Result<Vec<i64>, String
     if let Some(a) = attr(node, "kernel_shape") {
         return Ok(a.ints.clone());
     }
+    Ok(conv_weights(node, graph)?
+        .dims
+        .iter()
+        .skip(2)
+        .copied()
+        .collect())
+}
+
+/// The constant weight tensor of a `Conv`, `ConvInteger` or `QLinearConv`.
+fn conv_weights<'a>(node: &NodeProto, graph: &'a GraphProto) -> Result<&'a TensorProto, String> {
     let w_ix = if node.op_type == "QLinearConv" { 3 } else { 1 };
     let w_name = node.input.get(w_ix).ok_or("conv without weights")?;
-    let w = graph
+    graph
         .initializer
         .iter()
         .find(|t| &t.name == w_name)
-        .ok_or_else(|| format!("{}: weights {w_name} are not an initializer", node.name))?;
-    Ok(w.dims.iter().skip(2).copied().collect())
+        .ok_or_else(|| format!("{}: weights {w_name} are not an initializer", node.name))
 }
 
 /// Receptive-field radius of the model's (single) output, in input pixels.
@@ -140,13 +149,7 @@ pub fn conv_macs_per_input_pixel(model: &ModelProto) -> Result<f64, String> {
             .fold(1.0f64, |a, &b| a.max(b));
         let f_out = match node.op_type.as_str() {
             "Conv" | "ConvInteger" | "QLinearConv" => {
-                let w_ix = if node.op_type == "QLinearConv" { 3 } else { 1 };
-                let w_name = node.input.get(w_ix).ok_or("conv without weights")?;
-                let w = graph
-                    .initializer
-                    .iter()
-                    .find(|t| &t.name == w_name)
-                    .ok_or_else(|| format!("{}: weights are not an initializer", node.name))?;
+                let w = conv_weights(node, graph)?;
                 macs += w.dims.iter().product::<i64>() as f64 * f * f;
                 f
             }

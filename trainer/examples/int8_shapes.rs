@@ -26,7 +26,12 @@ fn stack(k: i64, c: i64, n: usize, int8: bool) -> Vec<u8> {
         };
         let p = kk / 2;
         let len = (cout * cin * kk * kk) as usize;
-        let conv_attrs = || vec![attr_ints("kernel_shape", &[kk, kk]), attr_ints("pads", &[p, p, p, p])];
+        let conv_attrs = || {
+            vec![
+                attr_ints("kernel_shape", &[kk, kk]),
+                attr_ints("pads", &[p, p, p, p]),
+            ]
+        };
         let y = format!("y{i}");
         let (w, b) = (format!("w{i}"), format!("b{i}"));
         g.initializer(&b, &[1, cout, 1, 1], vec![0.01; cout as usize]);
@@ -37,7 +42,12 @@ fn stack(k: i64, c: i64, n: usize, int8: bool) -> Vec<u8> {
             g.node("QuantizeLinear", &[&x, &s, &z], &[&q], vec![]);
             let wd: Vec<i32> = (0..len).map(|j| (j % 17) as i32 - 8).collect();
             g.initializer_int(&w, "i8", &[cout, cin, kk, kk], &wd);
-            let (acc, accf, m, scaled) = (format!("a{i}"), format!("af{i}"), format!("m{i}"), format!("sc{i}"));
+            let (acc, accf, m, scaled) = (
+                format!("a{i}"),
+                format!("af{i}"),
+                format!("m{i}"),
+                format!("sc{i}"),
+            );
             g.node("ConvInteger", &[&q, &w, &z], &[&acc], conv_attrs());
             g.node("Cast", &[&acc], &[&accf], vec![attr_int("to", 1)]);
             g.initializer(&m, &[1, cout, 1, 1], vec![0.0004; cout as usize]);
@@ -70,7 +80,12 @@ fn time_ms(onnx: &[u8], side: usize) -> TractResult<f64> {
         .into_runnable()?;
     let mut state = TypedSimpleState::new(&plan)?;
     let x: TValue = Tensor::zero::<f32>(&[1, 3, side, side])?.into_tvalue();
-    let t = time_runs(|| state.run(tvec![x.clone()]).map(|_| ()), 1, 3, Duration::from_secs(2))?;
+    let t = time_runs(
+        || state.run(tvec![x.clone()]).map(|_| ()),
+        1,
+        3,
+        Duration::from_secs(2),
+    )?;
     Ok(percentile(&t, 0.5))
 }
 
@@ -78,7 +93,14 @@ fn main() -> TractResult<()> {
     let side = 140;
     println!("| kernel | channels | layers | f32 ms | int8 ms | int8 / f32 |");
     println!("|---|---|---|---|---|---|");
-    for (k, c, n) in [(1, 32, 4), (1, 64, 4), (3, 32, 4), (3, 64, 4), (3, 96, 4), (3, 128, 4)] {
+    for (k, c, n) in [
+        (1, 32, 4),
+        (1, 64, 4),
+        (3, 32, 4),
+        (3, 64, 4),
+        (3, 96, 4),
+        (3, 128, 4),
+    ] {
         let f = time_ms(&stack(k, c, n, false), side)?;
         let q = time_ms(&stack(k, c, n, true), side)?;
         println!("| {k}×{k} | {c} | {n} | {f:.1} | {q:.1} | {:.2} |", q / f);
