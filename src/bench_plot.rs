@@ -8,6 +8,9 @@ use plotters::prelude::*;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+/// Points (input side, p50 ms) of each line, by label.
+type Lines = BTreeMap<String, Vec<(f64, f64)>>;
+
 /// The line a record belongs to, e.g. `cpu int8 t2 tile128` or `gpu-resident f32`.
 pub fn line_label(r: &Record) -> String {
     if r.threads == 0 {
@@ -20,7 +23,7 @@ pub fn line_label(r: &Record) -> String {
 /// Write `DIR/latency-<model>.svg` for each model in `records`.
 pub fn write_plots(dir: &Path, records: &[Record]) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
-    let mut models: BTreeMap<&str, BTreeMap<String, Vec<(f64, f64)>>> = BTreeMap::new();
+    let mut models: BTreeMap<&str, Lines> = BTreeMap::new();
     for r in records {
         let line = models
             .entry(&r.model)
@@ -36,7 +39,7 @@ pub fn write_plots(dir: &Path, records: &[Record]) -> Result<()> {
     Ok(())
 }
 
-fn plot(path: &Path, model: &str, lines: &BTreeMap<String, Vec<(f64, f64)>>) -> Result<()> {
+fn plot(path: &Path, model: &str, lines: &Lines) -> Result<()> {
     let pts = lines.values().flatten();
     let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for &(x, y) in pts {

@@ -7,6 +7,7 @@ mod baseline;
 mod batch;
 mod bench;
 mod bench_plot;
+mod boards;
 mod eval;
 mod models;
 #[cfg(feature = "train")]
@@ -32,6 +33,9 @@ enum Command {
     Upscale(upscale::UpscaleArgs),
     /// Measure a super-resolution model against bicubic (PSNR/SSIM on Y).
     Eval(eval::EvalArgs),
+    /// Board profiles: `list`, `show NAME` (apply one with `upscale --board NAME`).
+    #[command(subcommand)]
+    Boards(boards::BoardsCommand),
     /// Time models per path (CPU f32/int8, threads, tiles; GPU with `--features gpu`).
     Bench(bench::BenchArgs),
     /// Write a classical (bicubic or nearest) upscaler as a model directory.
@@ -68,6 +72,7 @@ fn main() -> ExitCode {
         Command::Upscale(args) => upscale::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Boards(cmd) => boards::run(cmd),
         #[cfg(feature = "train")]
         Command::Baseline(args) => baseline::run(args),
         #[cfg(feature = "train")]

@@ -43,13 +43,17 @@ pub struct UpscaleArgs {
     /// default: the embedded sr-x2.
     #[arg(short, long, value_name = "NAME|DIR")]
     pub model: Option<String>,
-    /// Numeric precision of the model graph.
-    #[arg(long, value_enum, default_value_t = PrecisionArg::Auto)]
-    pub precision: PrecisionArg,
-    /// Tile size in input pixels (halo excluded); default: the card's.
+    /// Numeric precision of the model graph [default: the board's, else auto].
+    #[arg(long, value_enum)]
+    pub precision: Option<PrecisionArg>,
+    /// Apply a board profile (`edgegan boards list`): its precision, tile and
+    /// threads, unless given here.
+    #[arg(long, value_name = "NAME")]
+    pub board: Option<String>,
+    /// Tile size in input pixels (halo excluded); default: the board's, else the card's.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(8..=4096))]
     pub tile: Option<u32>,
-    /// Worker threads running tiles in parallel; default: all cores.
+    /// Worker threads running tiles in parallel; default: the board's, else all cores.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
     pub threads: Option<u32>,
     /// Output format for folder batches (default: keep each input's).
@@ -60,8 +64,12 @@ pub struct UpscaleArgs {
     pub overwrite: bool,
 }
 
-pub fn run(args: UpscaleArgs) -> Result<ExitCode> {
-    let model = crate::models::load_for(args.model.as_deref(), args.precision)?;
+pub fn run(mut args: UpscaleArgs) -> Result<ExitCode> {
+    if let Some(name) = &args.board {
+        crate::boards::apply(&edgegan_boards::get(name)?, &mut args);
+    }
+    let precision = args.precision.unwrap_or(PrecisionArg::Auto);
+    let model = crate::models::load_for(args.model.as_deref(), precision)?;
     if model.card().task != Task::SuperResolution {
         bail!(
             "{}: model {} is for {:?}, not super-resolution",
