@@ -107,3 +107,54 @@ fn a_board_sets_what_the_command_line_leaves_open() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("no board named \"pi\""));
     assert!(!dir.path().join("d.png").exists());
 }
+
+#[test]
+fn upscale_stays_within_each_boards_memory_budget() {
+    // A 1600×1200 photo-like input (7.7 MP output, 34 MB of image buffers)
+    // upscaled with each board's settings: the peak RSS the CLI reports
+    // (VmHWM of the whole process) must fit the profile's budget.
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.png");
+    let mut rng = common::Rng(7);
+    image::RgbImage::from_fn(1600, 1200, |x, y| {
+        let n = (rng.unit() * 24.0) as u32;
+        image::Rgb([
+            ((x / 7 + n) % 256) as u8,
+            ((y / 5 + n) % 256) as u8,
+            ((x ^ y) % 256) as u8,
+        ])
+    })
+    .save(&input)
+    .unwrap();
+    for board in edgegan_boards::all().unwrap() {
+        if board.memory_budget_mb == 0 {
+            continue;
+        }
+        let out = dir.path().join(format!("{}.png", board.name));
+        let o = Command::new(bin())
+            .arg("upscale")
+            .arg(&input)
+            .args(["--board", &board.name, "-o"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{err}");
+        let rss: f64 = err
+            .split("peak RSS ")
+            .nth(1)
+            .and_then(|s| s.split(" MB").next())
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("no peak RSS in {err}"));
+        eprintln!(
+            "{}: peak RSS {rss} MB (budget {} MB)",
+            board.name, board.memory_budget_mb
+        );
+        assert!(
+            rss <= board.memory_budget_mb as f64,
+            "{}: peak RSS {rss} MB over its {} MB budget",
+            board.name,
+            board.memory_budget_mb
+        );
+    }
+}
