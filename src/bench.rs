@@ -280,9 +280,10 @@ fn gpu_cell(cell: &Cell) -> Result<Vec<Record>> {
     use edgegan_runtime::gpu::GpuPlan;
     let model = crate::models::load(Some(&cell.model), Precision::F32)?;
     let t = Instant::now();
-    let mut plan = GpuPlan::new(&model, cell.size, cell.size)?;
+    let mut plan = GpuPlan::for_images(&model, cell.size, cell.size)?;
     let prepare_s = t.elapsed().as_secs_f64();
     let img = test_image(cell.size);
+    check_against_cpu(&mut plan, &cell.model, &img)?;
     let budget = Duration::from_secs_f64(cell.seconds);
     let (px, flops) = work(&model, cell.size);
     let host = time_runs(
@@ -308,6 +309,33 @@ fn gpu_cell(cell: &Cell) -> Result<Vec<Record>> {
         }
         .with_samples(&resident, px, flops),
     ])
+}
+
+/// The GPU image must match the CPU runtime's (whole image, one tile) to
+/// within one 8-bit level: float summation order differs, rounding may flip.
+#[cfg(feature = "gpu")]
+fn check_against_cpu(
+    plan: &mut edgegan_runtime::gpu::GpuPlan,
+    model: &str,
+    img: &RgbImage,
+) -> Result<()> {
+    let cpu_model = crate::models::load(Some(model), Precision::F32)?;
+    let options = UpscaleOptions {
+        tile: Some(img.width() as usize),
+        threads: 1,
+    };
+    let cpu = Upscaler::new(Arc::new(cpu_model), options).run(img)?;
+    let gpu = plan.run_image(img)?;
+    let worst = cpu
+        .iter()
+        .zip(gpu.iter())
+        .map(|(a, b)| a.abs_diff(*b))
+        .max()
+        .unwrap_or(0);
+    if worst > 1 {
+        bail!("GPU output differs from the CPU runtime's by {worst} levels");
+    }
+    Ok(())
 }
 
 #[cfg(not(feature = "gpu"))]

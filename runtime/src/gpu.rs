@@ -37,22 +37,59 @@ pub struct GpuPlan {
     state: Box<dyn State>,
     shape: [usize; 4],
     path: PathBuf,
+    pixels: bool,
+}
+
+/// Append `round(clamp(y·255, 0, 255))` as u8, NCHW → NHWC, to the output.
+fn append_to_pixels(m: &mut TypedModel) -> TractResult<()> {
+    use tract_onnx::tract_core::ops::{cast::cast, change_axes::AxisOp, math};
+    let k = |m: &mut TypedModel, name: &str, v: f32| m.add_const(name, tensor4(&[[[[v]]]]));
+    let y = m.output_outlets()?[0];
+    let c255 = k(m, "px_255", 255.0)?;
+    let c0 = k(m, "px_0", 0.0)?;
+    let y = m.wire_node("px_scale", math::mul(), &[y, c255])?;
+    let y = m.wire_node("px_round", math::round(), &y)?;
+    let y = m.wire_node("px_max", math::max(), &[y[0], c0])?;
+    let y = m.wire_node("px_min", math::min(), &[y[0], c255])?;
+    let y = m.wire_node("px_u8", cast(u8::datum_type()), &y)?;
+    let y = m.wire_node("px_nhwc", AxisOp::Move(1, 3), &y)?;
+    m.select_output_outlets(&y)
 }
 
 impl GpuPlan {
     /// Prepare `model` for a `h`×`w` input on the GPU (slow the first time a
-    /// process does it: kernels are compiled then).
+    /// process does it: kernels are compiled then). Output: the f32 tensor.
     pub fn new(model: &Model, h: usize, w: usize) -> Result<GpuPlan> {
+        Self::prepare(model, h, w, false)
+    }
+
+    /// Like [`GpuPlan::new`], with the output converted to 8-bit RGB
+    /// (×255, rounded, clamped, interleaved) on the GPU, so a quarter of the
+    /// bytes cross back and the host only wraps them: [`GpuPlan::run_image`].
+    pub fn for_images(model: &Model, h: usize, w: usize) -> Result<GpuPlan> {
+        Self::prepare(model, h, w, true)
+    }
+
+    fn prepare(model: &Model, h: usize, w: usize, pixels: bool) -> Result<GpuPlan> {
         let path = model.onnx_path().to_path_buf();
         let err = |e: TractError| RuntimeError::inference(&path, e);
         available().map_err(|why| RuntimeError::inference(&path, why))?;
         let rt = runtime_for_name("cuda")
             .map_err(err)?
             .ok_or_else(|| RuntimeError::inference(&path, "no CUDA runtime"))?;
-        let runnable: Box<dyn Runnable> = rt.prepare(model.decluttered(h, w)?).map_err(err)?;
+        let mut graph = model.decluttered(h, w)?;
+        if pixels {
+            append_to_pixels(&mut graph).map_err(err)?;
+        }
+        let runnable: Box<dyn Runnable> = rt.prepare(graph).map_err(err)?;
         let state = runnable.spawn().map_err(err)?;
         let shape = [1, model.card().io.channels, h, w];
-        Ok(GpuPlan { state, shape, path })
+        Ok(GpuPlan {
+            state,
+            shape,
+            path,
+            pixels,
+        })
     }
 
     /// Input shape of the plan (NCHW).
@@ -76,10 +113,19 @@ impl GpuPlan {
             .map_err(|e| RuntimeError::inference(&self.path, e))
     }
 
-    /// [`GpuPlan::run_host`] on an image: pixels to tensor, run, back to pixels.
+    /// Run on an image, host memory to host memory: pixels to tensor, run,
+    /// back to pixels (on the GPU for a [`GpuPlan::for_images`] plan).
     pub fn run_image(&mut self, img: &RgbImage) -> Result<RgbImage> {
         let out = self.run_host(&image_to_tensor(img).into_tvalue())?;
-        tensor_to_image(&out).map_err(|e| RuntimeError::inference(&self.path, e))
+        let e = |e: TractError| RuntimeError::inference(&self.path, e);
+        if !self.pixels {
+            return tensor_to_image(&out).map_err(e);
+        }
+        let (h, w) = (out.shape()[1], out.shape()[2]);
+        let view = out.try_as_plain_ram().map_err(e)?;
+        let bytes = view.as_slice::<u8>().map_err(e)?.to_vec();
+        RgbImage::from_raw(w as u32, h as u32, bytes)
+            .ok_or_else(|| RuntimeError::inference(&self.path, "output is not 3 bytes per pixel"))
     }
 
     /// Copy `input` to the GPU once, for [`GpuPlan::run_resident`].
@@ -160,5 +206,24 @@ mod tests {
         let v = v.as_slice::<f32>().unwrap();
         assert_eq!(v[15 + 2 * 5 + 4], 180.0 / 255.0, "green plane, y 2, x 4");
         assert_eq!(tensor_to_image(&t).unwrap(), img);
+    }
+
+    #[test]
+    fn pixel_tail_matches_the_host_conversion() {
+        // Values around the rounding and clamping edges, run on tract's CPU.
+        let v: Vec<f32> = (0..3 * 4 * 5).map(|i| i as f32 * 0.0213 - 0.1).collect();
+        let x = tract_ndarray::Array4::from_shape_vec((1, 3, 4, 5), v).unwrap();
+        let x: Tensor = x.into();
+        let mut m = TypedModel::default();
+        let src = m.add_source("x", f32::fact([1, 3, 4, 5])).unwrap();
+        m.select_output_outlets(&[src]).unwrap();
+        append_to_pixels(&mut m).unwrap();
+        let plan = m.into_optimized().unwrap().into_runnable().unwrap();
+        let y = plan.run(tvec![x.clone().into_tvalue()]).unwrap().remove(0);
+        assert_eq!(y.shape(), &[1, 4, 5, 3]);
+        let y = y.try_as_plain_ram().unwrap();
+        let expected = tensor_to_image(&x).unwrap().into_raw();
+        assert_eq!(y.as_slice::<u8>().unwrap(), &expected[..]);
+        assert!(expected.contains(&0) && expected.contains(&255));
     }
 }
