@@ -79,7 +79,7 @@ fn gpu(c: &mut Criterion) {
             let s = model.scale() as u64;
             group.throughput(Throughput::Elements(side as u64 * side as u64 * s * s));
             // Built (and on a process's first plan, compiled) outside the timing.
-            let mut plan = GpuPlan::for_images(&model, side as usize, side as usize).unwrap();
+            let mut plan = GpuPlan::new(&model, side as usize, side as usize).unwrap();
             let img = test_image(side);
             group.bench_function(format!("host {side}x{side}"), |b| {
                 b.iter(|| plan.run_image(&img).unwrap())

@@ -280,7 +280,7 @@ fn gpu_cell(cell: &Cell) -> Result<Vec<Record>> {
     use edgegan_runtime::gpu::GpuPlan;
     let model = crate::models::load(Some(&cell.model), Precision::F32)?;
     let t = Instant::now();
-    let mut plan = GpuPlan::for_images(&model, cell.size, cell.size)?;
+    let mut plan = GpuPlan::new(&model, cell.size, cell.size)?;
     let prepare_s = t.elapsed().as_secs_f64();
     let img = test_image(cell.size);
     check_against_cpu(&mut plan, &cell.model, &img)?;

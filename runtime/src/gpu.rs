@@ -3,10 +3,12 @@
 //!
 //! tract-cuda loads cudart, cuBLAS, cuDNN and NVRTC at run time and compiles
 //! its kernels on the first `prepare` of a process (about a minute), so
-//! [`GpuPlan::new`] is slow once and the timed calls are not. Two ways to run:
-//! [`GpuPlan::run_host`] from host memory to host memory (copies included,
-//! what a user with an image file gets), and [`GpuPlan::run_resident`] on an
-//! input already on the GPU, leaving the output there (the kernels alone).
+//! [`GpuPlan::new`] is slow once and the timed calls are not. The plan ends
+//! in a pixel tail (×255, round, clamp, u8, NHWC) so that 8-bit RGB comes
+//! back. Two ways to run: [`GpuPlan::run_image`] from host memory to host
+//! memory (copies included, what a user with an image file gets), and
+//! [`GpuPlan::run_resident`] on an input already on the GPU, leaving the
+//! output there (the kernels alone).
 
 use image::RgbImage;
 use std::path::PathBuf;
@@ -35,9 +37,7 @@ pub fn available() -> std::result::Result<(), String> {
 /// A model prepared on the GPU for one fixed input shape.
 pub struct GpuPlan {
     state: Box<dyn State>,
-    shape: [usize; 4],
     path: PathBuf,
-    pixels: bool,
 }
 
 /// Append `round(clamp(y·255, 0, 255))` as u8, NCHW → NHWC, to the output.
@@ -58,19 +58,9 @@ fn append_to_pixels(m: &mut TypedModel) -> TractResult<()> {
 
 impl GpuPlan {
     /// Prepare `model` for a `h`×`w` input on the GPU (slow the first time a
-    /// process does it: kernels are compiled then). Output: the f32 tensor.
+    /// process does it: kernels are compiled then), its output converted to
+    /// 8-bit RGB on the GPU so a quarter of the bytes cross back.
     pub fn new(model: &Model, h: usize, w: usize) -> Result<GpuPlan> {
-        Self::prepare(model, h, w, false)
-    }
-
-    /// Like [`GpuPlan::new`], with the output converted to 8-bit RGB
-    /// (×255, rounded, clamped, interleaved) on the GPU, so a quarter of the
-    /// bytes cross back and the host only wraps them: [`GpuPlan::run_image`].
-    pub fn for_images(model: &Model, h: usize, w: usize) -> Result<GpuPlan> {
-        Self::prepare(model, h, w, true)
-    }
-
-    fn prepare(model: &Model, h: usize, w: usize, pixels: bool) -> Result<GpuPlan> {
         let path = model.onnx_path().to_path_buf();
         let err = |e: TractError| RuntimeError::inference(&path, e);
         available().map_err(|why| RuntimeError::inference(&path, why))?;
@@ -78,23 +68,10 @@ impl GpuPlan {
             .map_err(err)?
             .ok_or_else(|| RuntimeError::inference(&path, "no CUDA runtime"))?;
         let mut graph = model.decluttered(h, w)?;
-        if pixels {
-            append_to_pixels(&mut graph).map_err(err)?;
-        }
+        append_to_pixels(&mut graph).map_err(err)?;
         let runnable: Box<dyn Runnable> = rt.prepare(graph).map_err(err)?;
         let state = runnable.spawn().map_err(err)?;
-        let shape = [1, model.card().io.channels, h, w];
-        Ok(GpuPlan {
-            state,
-            shape,
-            path,
-            pixels,
-        })
-    }
-
-    /// Input shape of the plan (NCHW).
-    pub fn input_shape(&self) -> [usize; 4] {
-        self.shape
+        Ok(GpuPlan { state, path })
     }
 
     fn run(&mut self, input: &TValue) -> Result<Tensor> {
@@ -105,23 +82,13 @@ impl GpuPlan {
         Ok(out.remove(0).into_tensor())
     }
 
-    /// Run from host memory to host memory: upload, kernels, download.
-    pub fn run_host(&mut self, input: &TValue) -> Result<Tensor> {
-        let out = self.run(input)?;
-        // Bytes of a lazily-synced output come back to the host here.
-        out.into_plain_ram()
-            .map_err(|e| RuntimeError::inference(&self.path, e))
-    }
-
-    /// Run on an image, host memory to host memory: pixels to tensor, run,
-    /// back to pixels (on the GPU for a [`GpuPlan::for_images`] plan).
+    /// Run on an image, host memory to host memory: pixels to tensor on the
+    /// host, upload, kernels and pixel tail, download of the 8-bit result.
     pub fn run_image(&mut self, img: &RgbImage) -> Result<RgbImage> {
-        let out = self.run_host(&image_to_tensor(img).into_tvalue())?;
+        let out = self.run(&image_to_tensor(img).into_tvalue())?;
         let e = |e: TractError| RuntimeError::inference(&self.path, e);
-        if !self.pixels {
-            return tensor_to_image(&out).map_err(e);
-        }
         let (h, w) = (out.shape()[1], out.shape()[2]);
+        // Bytes of a lazily-synced output come back to the host here.
         let view = out.try_as_plain_ram().map_err(e)?;
         let bytes = view.as_slice::<u8>().map_err(e)?.to_vec();
         RgbImage::from_raw(w as u32, h as u32, bytes)
@@ -130,12 +97,7 @@ impl GpuPlan {
 
     /// Copy `input` to the GPU once, for [`GpuPlan::run_resident`].
     pub fn upload(&self, input: Tensor) -> Result<TValue> {
-        let err = |e: TractError| RuntimeError::inference(&self.path, e);
-        let device = input.into_device().map_err(err)?;
-        Ok(LazyHostStorage::new(device)
-            .map_err(err)?
-            .into_tensor()
-            .into_tvalue())
+        to_device(input).map_err(|e| RuntimeError::inference(&self.path, e))
     }
 
     /// Run on an input already on the GPU ([`GpuPlan::upload`]); returns when
@@ -145,6 +107,13 @@ impl GpuPlan {
     }
 }
 
+/// `t` copied to the GPU, wrapped so that a plan's input takes it as is.
+fn to_device(t: Tensor) -> TractResult<TValue> {
+    Ok(LazyHostStorage::new(t.into_device()?)?
+        .into_tensor()
+        .into_tvalue())
+}
+
 /// GFLOP/s of an `n`×`n`×`n` f32 matrix product on the GPU through the same
 /// runtime (input resident, median of the runs in `budget`): the peak that a
 /// model's achieved GFLOP/s is read against.
@@ -152,9 +121,7 @@ pub fn matmul_gflops(n: usize, budget: std::time::Duration) -> TractResult<f64> 
     let rt = runtime_for_name("cuda")?.ok_or_else(|| TractError::msg("no CUDA runtime"))?;
     let runnable = rt.prepare(crate::bench::matmul_model(n)?.into_decluttered()?)?;
     let mut state = runnable.spawn()?;
-    let x = LazyHostStorage::new(crate::bench::matmul_input(n)?.into_device()?)?
-        .into_tensor()
-        .into_tvalue();
+    let x = to_device(crate::bench::matmul_input(n)?)?;
     let t = crate::bench::time_runs(|| state.run(tvec![x.clone()]).map(|_| ()), 2, 5, budget)?;
     Ok(2.0 * (n * n * n) as f64 / 1e9 / (crate::bench::percentile(&t, 0.5) / 1e3))
 }
@@ -174,28 +141,28 @@ pub fn image_to_tensor(img: &RgbImage) -> Tensor {
         .into()
 }
 
-/// A 1×3×H×W tensor in [0, 1] as an 8-bit RGB image (rounded, clamped).
-pub fn tensor_to_image(t: &Tensor) -> TractResult<RgbImage> {
-    let shape = t.shape();
-    if shape.len() != 4 || shape[1] != 3 {
-        return Err(TractError::msg(format!("expected 1x3xHxW, got {shape:?}")));
-    }
-    let (h, w) = (shape[2], shape[3]);
-    let view = t.try_as_plain_ram()?;
-    let v = view.as_slice::<f32>()?;
-    let n = h * w;
-    let mut out = vec![0u8; 3 * n];
-    for (i, px) in out.chunks_exact_mut(3).enumerate() {
-        for (c, o) in px.iter_mut().enumerate() {
-            *o = (v[c * n + i] * 255.0).round().clamp(0.0, 255.0) as u8;
-        }
-    }
-    Ok(RgbImage::from_raw(w as u32, h as u32, out).expect("3·h·w bytes"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The host-side reference for the pixel tail: a 1×3×H×W tensor in [0, 1] as an 8-bit RGB image (rounded, clamped).
+    fn tensor_to_image(t: &Tensor) -> TractResult<RgbImage> {
+        let shape = t.shape();
+        if shape.len() != 4 || shape[1] != 3 {
+            return Err(TractError::msg(format!("expected 1x3xHxW, got {shape:?}")));
+        }
+        let (h, w) = (shape[2], shape[3]);
+        let view = t.try_as_plain_ram()?;
+        let v = view.as_slice::<f32>()?;
+        let n = h * w;
+        let mut out = vec![0u8; 3 * n];
+        for (i, px) in out.chunks_exact_mut(3).enumerate() {
+            for (c, o) in px.iter_mut().enumerate() {
+                *o = (v[c * n + i] * 255.0).round().clamp(0.0, 255.0) as u8;
+            }
+        }
+        Ok(RgbImage::from_raw(w as u32, h as u32, out).expect("3·h·w bytes"))
+    }
 
     #[test]
     fn image_tensor_round_trip_is_exact() {
