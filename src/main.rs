@@ -12,6 +12,7 @@ mod eval;
 mod models;
 #[cfg(feature = "train")]
 mod quantize;
+mod show;
 #[cfg(feature = "train")]
 mod train;
 mod upscale;
@@ -36,6 +37,8 @@ enum Command {
     /// Board profiles: `list`, `show NAME` (apply one with `upscale --board NAME`).
     #[command(subcommand)]
     Boards(boards::BoardsCommand),
+    /// Upscale one image and draw a before/after frame on the framebuffer (or a PNG).
+    Show(show::ShowArgs),
     /// Time models per path (CPU f32/int8, threads, tiles; GPU with `--features gpu`).
     Bench(bench::BenchArgs),
     /// Write a classical (bicubic or nearest) upscaler as a model directory.
@@ -71,6 +74,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Upscale(args) => upscale::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Show(args) => show::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Boards(cmd) => boards::run(cmd),
         #[cfg(feature = "train")]

@@ -2,8 +2,9 @@
 
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
+use edgegan_runtime::card::ConvPath;
 use edgegan_runtime::io::{encode, output_format, read_image, ImageLimits};
-use edgegan_runtime::{Task, UpscaleOptions, Upscaler};
+use edgegan_runtime::{Model, Task, UpscaleOptions, Upscaler};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -22,6 +23,46 @@ pub enum PrecisionArg {
     /// int8 where the model ships one, its card's quality loss is within its
     /// bound, and it is measured faster than f32 on this machine; else f32.
     Auto,
+}
+
+/// How tract lowers f32 convolutions (`--conv-path`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConvPathArg {
+    /// Time both on the first tile and keep the faster (machines may differ).
+    Auto,
+    /// im2col + matrix product.
+    Im2col,
+    /// tract's direct spatial convolution where it applies.
+    Direct,
+}
+
+impl From<ConvPathArg> for ConvPath {
+    fn from(a: ConvPathArg) -> ConvPath {
+        match a {
+            ConvPathArg::Auto => ConvPath::Auto,
+            ConvPathArg::Im2col => ConvPath::Im2col,
+            ConvPathArg::Direct => ConvPath::Direct,
+        }
+    }
+}
+
+/// The model `args` asks for, checked to be a super-resolution model, with
+/// `--conv-path` applied.
+pub fn load_sr(args: &UpscaleArgs) -> Result<Model> {
+    let precision = args.precision.unwrap_or(PrecisionArg::Auto);
+    let mut model = crate::models::load_for(args.model.as_deref(), precision)?;
+    if model.card().task != Task::SuperResolution {
+        bail!(
+            "{}: model {} is for {:?}, not super-resolution",
+            model.onnx_path().display(),
+            model.card().name,
+            model.card().task
+        );
+    }
+    if let Some(path) = args.conv_path {
+        model = model.with_conv_path(path.into());
+    }
+    Ok(model)
 }
 
 /// `--threads`, defaulting to every core.
@@ -56,6 +97,10 @@ pub struct UpscaleArgs {
     /// Worker threads running tiles in parallel; default: the board's, else all cores.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
     pub threads: Option<u32>,
+    /// Convolution lowering [default: the card's, `auto` for shipped models].
+    /// Fix it to compare outputs bit for bit across machines.
+    #[arg(long, value_enum)]
+    pub conv_path: Option<ConvPathArg>,
     /// Output format for folder batches (default: keep each input's).
     #[arg(long, value_name = "png|jpg|webp")]
     pub format: Option<String>,
@@ -68,16 +113,7 @@ pub fn run(mut args: UpscaleArgs) -> Result<ExitCode> {
     if let Some(name) = &args.board {
         crate::boards::apply(&edgegan_boards::get(name)?, &mut args);
     }
-    let precision = args.precision.unwrap_or(PrecisionArg::Auto);
-    let model = crate::models::load_for(args.model.as_deref(), precision)?;
-    if model.card().task != Task::SuperResolution {
-        bail!(
-            "{}: model {} is for {:?}, not super-resolution",
-            model.onnx_path().display(),
-            model.card().name,
-            model.card().task
-        );
-    }
+    let model = load_sr(&args)?;
     if let Some(f) = &args.format {
         output_format(Path::new(&format!("x.{f}")))?;
     }

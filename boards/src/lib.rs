@@ -13,6 +13,8 @@
 //! assert!(edgegan_boards::get("rpi9").is_err());
 //! ```
 
+pub mod display;
+
 use serde::{Deserialize, Serialize};
 
 /// Precision a board uses unless the user asks for another.
@@ -113,9 +115,19 @@ pub fn parse(file: &str, text: &str) -> Result<Board, BoardError> {
     Ok(board)
 }
 
-/// Every compiled-in profile, in a fixed order.
-pub fn all() -> Result<Vec<Board>, BoardError> {
-    PROFILES.iter().map(|(f, t)| parse(f, t)).collect()
+/// Most profiles the board table holds (a compile-time bound: the profiles
+/// are compiled in, so the table never grows at run time).
+pub const MAX_BOARDS: usize = 8;
+const _: () = assert!(PROFILES.len() <= MAX_BOARDS);
+
+/// The board table: every compiled-in profile, in a fixed order.
+pub fn all() -> Result<heapless::Vec<Board, MAX_BOARDS>, BoardError> {
+    let mut boards = heapless::Vec::new();
+    for (file, text) in PROFILES {
+        // cannot fail: PROFILES.len() <= MAX_BOARDS is checked at compile time
+        let _ = boards.push(parse(file, text)?);
+    }
+    Ok(boards)
 }
 
 /// The profile called `name`.

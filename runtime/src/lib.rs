@@ -28,6 +28,7 @@ pub mod io;
 pub mod metrics;
 pub mod model;
 pub mod resample;
+pub mod slots;
 pub mod tiling;
 pub mod upscale;
 

@@ -7,7 +7,6 @@
 //! faster and logs the choice; every later plan of that model uses it.
 
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -16,6 +15,11 @@ use tract_onnx::tract_core::knobs::KnobScope;
 
 use crate::card::{ConvPath, ModelCard, Precision};
 use crate::error::{Result, RuntimeError};
+use crate::slots::Slots;
+
+/// Window shapes whose optimized plans a [`Model`] keeps (one image uses one;
+/// a batch of images of many sizes in whole-image mode cycles through them).
+pub const PLAN_SLOTS: usize = 4;
 
 /// An optimized, runnable tract plan for one fixed input shape.
 pub type Plan = TypedSimplePlan;
@@ -29,7 +33,7 @@ pub struct Model {
     graph_radius: Option<usize>,
     macs_per_input_pixel: Option<f64>,
     conv_path: Mutex<ConvPath>,
-    plans: Mutex<HashMap<(usize, usize), Arc<Plan>>>,
+    plans: Mutex<Slots<(usize, usize), Arc<Plan>, PLAN_SLOTS>>,
 }
 
 impl std::fmt::Debug for Model {
@@ -150,7 +154,7 @@ impl Model {
             graph,
             graph_radius,
             macs_per_input_pixel,
-            plans: Mutex::new(HashMap::new()),
+            plans: Mutex::new(Slots::new()),
         };
         model.check_output_shape(16, 16)?;
         Ok(model)
@@ -189,6 +193,16 @@ impl Model {
     /// The conv path in use (`Auto` until the first plan is built).
     pub fn conv_path(&self) -> ConvPath {
         *self.conv_path.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Use `path` instead of the card's `runtime.conv_path` (plans built so
+    /// far are dropped). The two lowerings sum in different orders, so a
+    /// fixed path is what makes outputs comparable bit for bit across
+    /// machines; `Auto` picks by timing on the machine that runs it.
+    pub fn with_conv_path(self, path: ConvPath) -> Model {
+        *self.conv_path.lock().unwrap_or_else(|p| p.into_inner()) = path;
+        self.plans.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self
     }
 
     /// The graph typed and decluttered for a fixed `h`×`w` input, not yet
@@ -256,22 +270,21 @@ impl Model {
             .map_err(|e| RuntimeError::inference(&self.onnx_path, e))
     }
 
-    /// The plan for a `h`×`w` input window, built on first use and cached.
+    /// The plan for a `h`×`w` input window, built on first use and kept for
+    /// the last [`PLAN_SLOTS`] window shapes.
     pub fn plan(&self, h: usize, w: usize) -> Result<Arc<Plan>> {
         let mut plans = self.plans.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(p) = plans.get(&(h, w)) {
-            return Ok(p.clone());
-        }
-        let mut path = self.conv_path.lock().unwrap_or_else(|p| p.into_inner());
-        let plan = if *path == ConvPath::Auto {
-            let (chosen, plan) = self.choose_conv_path(h, w)?;
-            *path = chosen;
-            plan
-        } else {
-            self.build(h, w, *path)?
-        };
-        plans.insert((h, w), plan.clone());
-        Ok(plan)
+        let plan = plans.get_or_try_insert((h, w), || {
+            let mut path = self.conv_path.lock().unwrap_or_else(|p| p.into_inner());
+            if *path == ConvPath::Auto {
+                let (chosen, plan) = self.choose_conv_path(h, w)?;
+                *path = chosen;
+                Ok(plan)
+            } else {
+                self.build(h, w, *path)
+            }
+        })?;
+        Ok(plan.clone())
     }
 
     fn choose_conv_path(&self, h: usize, w: usize) -> Result<(ConvPath, Arc<Plan>)> {

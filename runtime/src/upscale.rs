@@ -3,7 +3,6 @@
 //! into the output buffer (memory = input + output + one window per worker).
 
 use image::{DynamicImage, ImageBuffer, Pixel, Primitive};
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -11,8 +10,9 @@ use tract_onnx::prelude::*;
 
 use crate::error::{Result, RuntimeError};
 use crate::io::ImageLimits;
-use crate::model::{Model, Plan};
+use crate::model::{Model, Plan, PLAN_SLOTS};
 use crate::resample::UpscaleTaps;
+use crate::slots::Slots;
 use crate::tiling::{Layout, Tile};
 
 /// A pixel channel type the runtime reads and writes (8-bit, 16-bit, f32).
@@ -57,10 +57,14 @@ impl Sample for f32 {
     }
 }
 
-/// Per-thread inference state, kept across tiles and images.
+/// Most worker threads an [`Upscaler`] runs (more are clamped to this): the
+/// worker table has a fixed capacity and never allocates.
+pub const MAX_THREADS: usize = 64;
+
+/// Per-thread inference state, kept across tiles and images (one per plan slot).
 #[derive(Default)]
 struct Worker {
-    states: HashMap<(usize, usize), TypedSimpleState>,
+    states: Slots<(usize, usize), TypedSimpleState, PLAN_SLOTS>,
     input: Option<Arc<Tensor>>,
 }
 
@@ -76,7 +80,8 @@ pub fn available_threads() -> usize {
 pub struct UpscaleOptions {
     /// Core tile size in input pixels (`None`: the card's `runtime.tile`).
     pub tile: Option<usize>,
-    /// Worker threads (tiles run in parallel, tract single-threaded per tile).
+    /// Worker threads (tiles run in parallel, tract single-threaded per tile;
+    /// at most [`MAX_THREADS`]).
     pub threads: usize,
 }
 
@@ -93,7 +98,7 @@ impl Default for UpscaleOptions {
 pub struct Upscaler {
     model: Arc<Model>,
     tile: usize,
-    workers: Vec<Mutex<Worker>>,
+    workers: heapless::Vec<Mutex<Worker>, MAX_THREADS>,
     limits: ImageLimits,
     tiles_run: AtomicUsize,
 }
@@ -102,7 +107,7 @@ impl Upscaler {
     /// An upscaler for `model` with `options`.
     pub fn new(model: Arc<Model>, options: UpscaleOptions) -> Upscaler {
         let tile = options.tile.unwrap_or(model.card().runtime.tile).max(1);
-        let workers = (0..options.threads.max(1))
+        let workers = (0..options.threads.clamp(1, MAX_THREADS))
             .map(|_| Mutex::default())
             .collect();
         Upscaler {
@@ -250,12 +255,9 @@ impl Upscaler {
         let mut view = tensor.try_as_plain_ram_mut().map_err(err)?;
         frame.read_window(tile, view.as_slice_mut::<f32>().map_err(err)?);
         let key = (tile.y.window_len, tile.x.window_len);
-        let state = match worker.states.entry(key) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(TypedSimpleState::new(plan).map_err(err)?)
-            }
-        };
+        let state = worker
+            .states
+            .get_or_try_insert(key, || TypedSimpleState::new(plan).map_err(err))?;
         let mut outputs = state.run(tvec![input.clone().into_tvalue()]).map_err(err)?;
         worker.input = Some(input);
         self.tiles_run.fetch_add(1, Ordering::Relaxed);
