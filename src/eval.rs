@@ -4,7 +4,7 @@
 use anyhow::Result;
 use clap::Args;
 use edgegan_runtime::eval::{evaluate_image, SrReport};
-use edgegan_runtime::{UpscaleOptions, Upscaler};
+use edgegan_runtime::{Task, UpscaleOptions, Upscaler};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,10 +16,11 @@ use crate::upscale::PrecisionArg;
 /// Arguments of `edgegan eval`.
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// Model: a directory, models/NAME, or an embedded name (sr-x2, sr-x4).
+    /// Model: a directory, models/NAME, or an embedded name (sr-x2, sr-x4, digits).
     #[arg(short, long, value_name = "NAME|DIR")]
     pub model: String,
-    /// Folder of high-resolution photos (searched recursively).
+    /// Folder of high-resolution photos (searched recursively); for a
+    /// generator, the labelled digits (`digits.csv.gz`).
     #[arg(long, value_name = "DIR")]
     pub data: PathBuf,
     /// Numeric precision of the model graph.
@@ -34,6 +35,15 @@ pub struct EvalArgs {
 }
 
 pub fn run(args: EvalArgs) -> Result<ExitCode> {
+    if crate::models::task(&args.model)? == Task::Generation {
+        #[cfg(feature = "train")]
+        return crate::eval_gen::run(&args);
+        #[cfg(not(feature = "train"))]
+        anyhow::bail!(
+            "{}: evaluating a generator needs a host build (default features)",
+            args.model
+        );
+    }
     let model = crate::models::load_for(Some(&args.model), args.precision)?;
     let files = image_files(&args.data)?;
     let threads = crate::upscale::default_threads(args.threads);

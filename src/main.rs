@@ -1,6 +1,7 @@
 //! `edgegan`: the command-line front end. Parses arguments, sets up logging
 //! and dispatches to the commands; the work happens in the library crates.
 
+mod apng;
 mod auto;
 #[cfg(feature = "train")]
 mod baseline;
@@ -9,12 +10,17 @@ mod bench;
 mod bench_plot;
 mod boards;
 mod eval;
+#[cfg(feature = "train")]
+mod eval_gen;
+mod generate;
 mod models;
 #[cfg(feature = "train")]
 mod quantize;
 mod show;
 #[cfg(feature = "train")]
 mod train;
+#[cfg(feature = "train")]
+mod train_dcgan;
 mod upscale;
 
 use clap::{Parser, Subcommand};
@@ -37,6 +43,8 @@ enum Command {
     /// Board profiles: `list`, `show NAME` (apply one with `upscale --board NAME`).
     #[command(subcommand)]
     Boards(boards::BoardsCommand),
+    /// Images from noise with a generation model (the DCGAN demo: `digits`).
+    Generate(generate::GenerateArgs),
     /// Upscale one image and draw a before/after frame on the framebuffer (or a PNG).
     Show(show::ShowArgs),
     /// Time models per path (CPU f32/int8, threads, tiles; GPU with `--features gpu`).
@@ -75,6 +83,7 @@ fn main() -> ExitCode {
         Command::Upscale(args) => upscale::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Show(args) => show::run(args),
+        Command::Generate(args) => generate::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Boards(cmd) => boards::run(cmd),
         #[cfg(feature = "train")]

@@ -3,7 +3,10 @@
 //! `models/NAME`, then an embedded name.
 
 use anyhow::{bail, Result};
-use edgegan_runtime::{Model, Precision};
+use edgegan_runtime::card::ModelCard;
+use edgegan_runtime::gen_eval::ImageClassifier;
+use edgegan_runtime::generate::Sampler;
+use edgegan_runtime::{Model, Precision, Task};
 use std::path::{Path, PathBuf};
 
 /// The model used when `--model` is not given.
@@ -43,7 +46,17 @@ pub const EMBEDDED: &[Embedded] = &[
         include_bytes!("../models/sr-x4-gan/model.onnx"),
         None,
     ),
+    (
+        "digits",
+        include_str!("../models/digits/card.toml"),
+        include_bytes!("../models/digits/model.onnx"),
+        Some(include_bytes!("../models/digits/model.int8.onnx")),
+    ),
 ];
+
+/// Classifiers embedded beside generators: model name, classifier.onnx.
+pub const CLASSIFIERS: &[(&str, &[u8])] =
+    &[("digits", include_bytes!("../models/digits/classifier.onnx"))];
 
 /// Where a `--model` argument points.
 enum Source {
@@ -90,17 +103,56 @@ pub fn load_for(arg: Option<&str>, precision: crate::upscale::PrecisionArg) -> R
     }
 }
 
+/// The embedded graph for `precision` (without an int8 graph, the f32 one:
+/// the card check then names what is missing).
+fn pick(onnx: &'static [u8], int8: Option<&'static [u8]>, precision: Precision) -> &'static [u8] {
+    match precision {
+        Precision::F32 => onnx,
+        Precision::Int8 => int8.unwrap_or(onnx),
+    }
+}
+
 /// Load the model named by `arg` (or the default) at `precision`.
 pub fn load(arg: Option<&str>, precision: Precision) -> Result<Model> {
     Ok(match resolve(arg.unwrap_or(DEFAULT_MODEL))? {
         Source::Dir(dir) => Model::load(&dir, precision)?,
         Source::Embedded(name, card, onnx, int8) => {
-            let bytes = match precision {
-                Precision::F32 => onnx,
-                // Without an int8 graph, the card check below names what is missing.
-                Precision::Int8 => int8.unwrap_or(onnx),
-            };
+            let bytes = pick(onnx, int8, precision);
             Model::from_embedded(&format!("embedded:{name}"), card, bytes, precision)?
         }
+    })
+}
+
+/// The task of the model named by `arg` (from its card).
+pub fn task(arg: &str) -> Result<Task> {
+    Ok(match resolve(arg)? {
+        Source::Dir(dir) => ModelCard::load(&dir.join("card.toml"))?.task,
+        Source::Embedded(name, card, ..) => {
+            ModelCard::parse(card, &Path::new("embedded:").join(name).join("card.toml"))?.task
+        }
+    })
+}
+
+/// Load the generation model named by `arg` at `precision`.
+pub fn load_sampler(arg: &str, precision: Precision) -> Result<Sampler> {
+    Ok(match resolve(arg)? {
+        Source::Dir(dir) => Sampler::load(&dir, precision)?,
+        Source::Embedded(name, card, onnx, int8) => {
+            let bytes = pick(onnx, int8, precision);
+            Sampler::from_embedded(&format!("embedded:{name}"), card, bytes, precision)?
+        }
+    })
+}
+
+/// The image classifier shipped beside the generator `arg` (`classifier.onnx`).
+pub fn classifier(arg: &str) -> Result<ImageClassifier> {
+    Ok(match resolve(arg)? {
+        Source::Dir(dir) => ImageClassifier::load(&dir.join("classifier.onnx"))?,
+        Source::Embedded(name, ..) => match CLASSIFIERS.iter().find(|c| c.0 == name) {
+            Some((_, bytes)) => {
+                ImageClassifier::from_bytes(&format!("embedded:{name}/classifier.onnx"), bytes)?
+            }
+            None => bail!("{arg}: ships no classifier.onnx"),
+        },
     })
 }

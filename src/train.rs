@@ -22,6 +22,8 @@ use std::process::ExitCode;
 pub enum TrainCommand {
     /// Super-resolution generator (stage 1: L1, PSNR-oriented; stage 2: GAN fine-tune).
     Sr(TrainSrArgs),
+    /// The classic DCGAN demo: digits (or a folder) from noise, with failure detectors.
+    Dcgan(crate::train_dcgan::TrainDcganArgs),
 }
 
 /// Training stage.
@@ -195,7 +197,13 @@ fn metrics_table(report: &SrReport, data: &str) -> toml::Table {
 }
 
 pub fn run(cmd: TrainCommand) -> Result<ExitCode> {
-    let TrainCommand::Sr(a) = cmd;
+    match cmd {
+        TrainCommand::Sr(a) => run_sr(a),
+        TrainCommand::Dcgan(a) => crate::train_dcgan::run(a),
+    }
+}
+
+fn run_sr(a: TrainSrArgs) -> Result<ExitCode> {
     if a.out.exists() {
         bail!(
             "{}: already exists; choose a new model directory",

@@ -195,9 +195,10 @@ impl ModelCard {
                 card.io.layout
             )));
         }
-        if card.io.channels != 3 {
+        let gray_ok = card.task == Task::Generation && card.io.channels == 1;
+        if card.io.channels != 3 && !gray_ok {
             return Err(bad(format!(
-                "io.channels = {} (only 3-channel RGB models run)",
+                "io.channels = {} (only 3-channel RGB models run; generators may be 1-channel gray)",
                 card.io.channels
             )));
         }

@@ -21,12 +21,15 @@ pub mod bench;
 pub mod card;
 pub mod error;
 pub mod eval;
+pub mod gen_eval;
+pub mod generate;
 #[cfg(feature = "gpu")]
 pub mod gpu;
 pub mod graph;
 pub mod io;
 pub mod metrics;
 pub mod model;
+pub mod noise;
 pub mod resample;
 pub mod slots;
 pub mod tiling;

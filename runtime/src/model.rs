@@ -91,13 +91,7 @@ impl Model {
         bytes: &[u8],
         sha256: &str,
     ) -> Result<Model> {
-        let actual = sha256_hex(bytes);
-        if !actual.eq_ignore_ascii_case(sha256) {
-            return Err(RuntimeError::mismatch(
-                &onnx_path,
-                format!("sha256 is {actual}, card says {sha256}"),
-            ));
-        }
+        check_sha256(bytes, sha256, &onnx_path)?;
         Self::from_bytes(card, precision, onnx_path, bytes)
     }
 
@@ -337,7 +331,24 @@ impl Model {
 
 /// Path (under `base`) and sha256 of the card's `precision` file, or an
 /// error naming the card.
-fn file_spec(card: &ModelCard, precision: Precision, base: &Path) -> Result<(PathBuf, String)> {
+/// `bytes` must hash to the card's `sha256` (`path` names the file in errors).
+pub(crate) fn check_sha256(bytes: &[u8], sha256: &str, path: &Path) -> Result<()> {
+    let actual = sha256_hex(bytes);
+    if !actual.eq_ignore_ascii_case(sha256) {
+        return Err(RuntimeError::mismatch(
+            path,
+            format!("sha256 is {actual}, card says {sha256}"),
+        ));
+    }
+    Ok(())
+}
+
+/// The file a card names for `precision`, under `base`, and its sha256.
+pub(crate) fn file_spec(
+    card: &ModelCard,
+    precision: Precision,
+    base: &Path,
+) -> Result<(PathBuf, String)> {
     let spec = card
         .file(precision)
         .ok_or_else(|| RuntimeError::Unsupported {

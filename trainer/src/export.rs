@@ -2,6 +2,7 @@
 //! verification that the runtime loads what was written.
 
 use edgegan_runtime::card::{FileSpec, Files, IoSpec, ModelCard, RuntimeSpec, Task};
+use edgegan_runtime::generate::Sampler;
 use edgegan_runtime::model::sha256_hex;
 use edgegan_runtime::{Model, Precision};
 use std::path::Path;
@@ -98,7 +99,11 @@ pub fn write_model_files(
         let path = tmp.join(name);
         std::fs::write(&path, data).map_err(io(&path))?;
     }
-    if let Err(e) = Model::load(&tmp, Precision::F32) {
+    let verified = match card.task {
+        Task::Generation => Sampler::load(&tmp, Precision::F32).map(|_| ()),
+        _ => Model::load(&tmp, Precision::F32).map(|_| ()),
+    };
+    if let Err(e) = verified {
         let _ = std::fs::remove_dir_all(&tmp);
         return Err(e.into());
     }

@@ -8,16 +8,22 @@
 
 pub mod checkpoint;
 pub mod classic;
+pub mod classifier;
 pub mod data;
+pub mod dcgan;
+pub mod dcgan_export;
+pub mod dcgan_train;
 pub mod degrade;
 pub mod disc;
 pub mod evolution;
 pub mod export;
 pub mod gan;
+pub mod imageset;
 pub mod net;
 pub mod onnx;
 pub mod params;
 pub mod plot;
 pub mod quant;
+pub mod sample_stats;
 pub mod sr_export;
 pub mod train;

@@ -79,6 +79,11 @@ fn nchw_value(name: &str, channels: usize, prefix: &str) -> ValueInfoProto {
         Dim::DimParam(format!("{prefix}H")),
         Dim::DimParam(format!("{prefix}W")),
     ];
+    value_info(name, dims.into())
+}
+
+/// An f32 graph input or output of shape `dims` (fixed or named).
+pub fn value_info(name: &str, dims: Vec<Dim>) -> ValueInfoProto {
     ValueInfoProto {
         name: name.into(),
         r#type: Some(TypeProto {
@@ -189,12 +194,21 @@ impl GraphBuilder {
     /// Close the graph with one NCHW f32 input and output of `channels`
     /// channels and symbolic spatial size.
     pub fn finish(self, input: &str, output: &str, channels: usize) -> OnnxModel {
+        let (i, o) = (
+            nchw_value(input, channels, ""),
+            nchw_value(output, channels, "out_"),
+        );
+        self.finish_with(i, o)
+    }
+
+    /// Close the graph with one input and one output of any shape.
+    pub fn finish_with(self, input: ValueInfoProto, output: ValueInfoProto) -> OnnxModel {
         let graph = GraphProto {
             name: self.name,
             node: self.nodes,
             initializer: self.initializers,
-            input: vec![nchw_value(input, channels, "")],
-            output: vec![nchw_value(output, channels, "out_")],
+            input: vec![input],
+            output: vec![output],
             ..Default::default()
         };
         OnnxModel(ModelProto {

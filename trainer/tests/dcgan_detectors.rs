@@ -1,0 +1,102 @@
+//! The DCGAN failure detectors on real digits: each fires on a run broken on
+//! purpose and all stay quiet on a healthy run.
+//!
+//! * generator learning rate 0: D wins (too-good), the samples stay one blur
+//!   (mode collapse) and KID never improves (plateau);
+//! * discriminator trained 10× per generator step: too-good;
+//! * the talk's settings: no warning after the warm-up.
+//!
+//! Digits: `$EDGEGAN_DIGITS`, else `data/digits/digits.csv.gz`
+//! (`scripts/fetch_digits.py`), else `shared/data/digits` above the checkout.
+
+use edgegan_trainer::classifier::Classifier;
+use edgegan_trainer::dcgan_train::{train, DcganConfig, EpochReport, Judge, Thresholds};
+use edgegan_trainer::imageset::ImageSet;
+use std::path::{Path, PathBuf};
+
+fn digits() -> PathBuf {
+    if let Some(p) = std::env::var_os("EDGEGAN_DIGITS") {
+        return p.into();
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    std::iter::once(root.join("data/digits/digits.csv.gz"))
+        .chain(
+            root.ancestors()
+                .map(|a| a.join("shared/data/digits/digits.csv.gz")),
+        )
+        .find(|p| p.is_file())
+        .expect("digits.csv.gz not found: run scripts/fetch_digits.py")
+}
+
+fn run(cfg: &DcganConfig, set: &ImageSet, judge: &Judge) -> Vec<EpochReport> {
+    let mut lines = Vec::new();
+    let run = train(set, judge, cfg, &mut |r, _| {
+        eprintln!("{r:?}");
+        lines.push(r.clone());
+    });
+    assert_eq!(run.reports, lines);
+    run.reports
+}
+
+fn fired(reports: &[EpochReport], kind: &str) -> Vec<usize> {
+    reports
+        .iter()
+        .filter(|r| r.warnings.iter().any(|w| w.starts_with(kind)))
+        .map(|r| r.epoch)
+        .collect()
+}
+
+#[test]
+fn detectors_fire_on_broken_runs_and_stay_quiet_on_a_healthy_one() {
+    let set = ImageSet::load(&digits(), 16).unwrap();
+    let (train_set, held) = set.split(5);
+    let classifier = Classifier::train(&train_set, 8, 1);
+    let accuracy = classifier.accuracy(&held);
+    assert!(accuracy > 0.9, "classifier {accuracy}");
+    let judge = Judge::new(Some(classifier), &held);
+    let base = DcganConfig {
+        epochs: 9,
+        judge_samples: 500,
+        ..DcganConfig::new(16, 1)
+    };
+
+    // Healthy: the talk's settings.
+    let healthy = run(&base, &train_set, &judge);
+    let warnings: Vec<_> = healthy.iter().flat_map(|r| r.warnings.clone()).collect();
+    assert!(warnings.is_empty(), "healthy run warned: {warnings:?}");
+    let last = healthy.last().unwrap();
+    assert_eq!(last.coverage, Some(10));
+    assert!(last.kid.unwrap() < healthy[0].kid.unwrap() / 2.0);
+
+    // Generator frozen (learning rate 0).
+    let patience = Thresholds {
+        patience: 3,
+        ..base.thresholds
+    };
+    let frozen_cfg = DcganConfig {
+        lr_g: 0.0,
+        epochs: 8,
+        thresholds: patience,
+        ..base.clone()
+    };
+    let frozen = run(&frozen_cfg, &train_set, &judge);
+    let warm = base.thresholds.warmup;
+    let judged: Vec<usize> = ((warm + 1)..=8).collect();
+    assert_eq!(fired(&frozen, "too-good discriminator"), judged);
+    assert_eq!(fired(&frozen, "mode collapse"), judged);
+    // Only batch-norm statistics move: KID stops improving, once.
+    assert_eq!(fired(&frozen, "plateau").len(), 1);
+
+    // Discriminator trained 10x per generator step.
+    let strong = run(
+        &DcganConfig {
+            d_steps: 10,
+            epochs: 6,
+            ..base.clone()
+        },
+        &train_set,
+        &judge,
+    );
+    let too_good = fired(&strong, "too-good discriminator");
+    assert!(!too_good.is_empty(), "D 10x per G step never flagged");
+}
