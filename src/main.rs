@@ -1,6 +1,7 @@
 //! `edgegan`: the command-line front end. Parses arguments, sets up logging
 //! and dispatches to the commands; the work happens in the library crates.
 
+#[cfg(feature = "train")]
 mod apng;
 mod auto;
 #[cfg(feature = "train")]

@@ -4,6 +4,7 @@
 
 use anyhow::{bail, Result};
 use edgegan_runtime::card::ModelCard;
+#[cfg(feature = "train")]
 use edgegan_runtime::gen_eval::ImageClassifier;
 use edgegan_runtime::generate::Sampler;
 use edgegan_runtime::{Model, Precision, Task};
@@ -54,7 +55,9 @@ pub const EMBEDDED: &[Embedded] = &[
     ),
 ];
 
-/// Classifiers embedded beside generators: model name, classifier.onnx.
+/// Classifiers embedded beside generators: model name, classifier.onnx
+/// (used by `eval`, a host command).
+#[cfg(feature = "train")]
 pub const CLASSIFIERS: &[(&str, &[u8])] =
     &[("digits", include_bytes!("../models/digits/classifier.onnx"))];
 
@@ -145,6 +148,7 @@ pub fn load_sampler(arg: &str, precision: Precision) -> Result<Sampler> {
 }
 
 /// The image classifier shipped beside the generator `arg` (`classifier.onnx`).
+#[cfg(feature = "train")]
 pub fn classifier(arg: &str) -> Result<ImageClassifier> {
     Ok(match resolve(arg)? {
         Source::Dir(dir) => ImageClassifier::load(&dir.join("classifier.onnx"))?,

@@ -142,7 +142,7 @@ impl Sampler {
     pub fn run(&self, z: &[f32]) -> Result<Vec<f32>> {
         let err = |e| RuntimeError::inference(&self.onnx_path, e);
         let n = z.len() / self.latent;
-        if n == 0 || n > MAX_IMAGES || z.len() % self.latent != 0 {
+        if n == 0 || n > MAX_IMAGES || !z.len().is_multiple_of(self.latent) {
             return Err(RuntimeError::inference(
                 &self.onnx_path,
                 format!(

@@ -11,8 +11,8 @@
 //!   `d_accuracy` for the epoch, or G's gradient norm below `g_grad_ratio`
 //!   of its first epoch's;
 //! * **mode collapse**: diversity below `diversity_ratio` of the real
-//!   images', or (labelled data) fewer than 10 classes or an entropy below
-//!   `min_entropy` nats;
+//!   images', or (labelled data) fewer than `min_classes` classes or an
+//!   entropy below `min_entropy` nats;
 //! * **plateau** (when to stop): KID has not improved by 1 % for `patience` epochs.
 //!
 //! The generator of the epoch with the lowest KID is kept (the last one
@@ -42,6 +42,8 @@ pub struct Thresholds {
     pub diversity_ratio: f64,
     /// Class-histogram entropy below this (nats): mode collapse.
     pub min_entropy: f64,
+    /// Fewer classes than this among the judged samples: mode collapse.
+    pub min_classes: usize,
     /// Epochs without a better KID before the plateau warning.
     pub patience: usize,
     /// Epochs before the too-good and mode-collapse detectors judge (a
@@ -56,6 +58,7 @@ impl Default for Thresholds {
             g_grad_ratio: 0.1,
             diversity_ratio: 0.6,
             min_entropy: 1.5,
+            min_classes: 8,
             patience: 6,
             warmup: 4,
         }
@@ -266,34 +269,11 @@ fn noise(seed: u64, n: usize, dim: usize, device: &Device) -> Tensor<2> {
 }
 
 /// Tile images (N×C×s×s in [−1, 1]) into a `cols`-wide RGB grid, each pixel
-/// repeated `zoom` times, 2-pixel gaps.
+/// repeated `zoom` times, 2-pixel gaps (the runtime's `generate` layout).
 pub fn grid(x: Tensor<4>, cols: usize, zoom: usize) -> RgbImage {
     let [n, c, s, _] = x.dims();
-    let v = values(x);
-    let cell = s * zoom + 2;
-    let rows = n.div_ceil(cols);
-    let mut img = RgbImage::from_pixel(
-        (cols * cell + 2) as u32,
-        (rows * cell + 2) as u32,
-        image::Rgb([40, 40, 40]),
-    );
-    for i in 0..n {
-        let (gx, gy) = (2 + (i % cols) * cell, 2 + (i / cols) * cell);
-        for y in 0..s * zoom {
-            for xx in 0..s * zoom {
-                let at = |ch: usize| {
-                    let p = v[((i * c + ch.min(c - 1)) * s + y / zoom) * s + xx / zoom];
-                    ((p + 1.0) * 127.5).round().clamp(0.0, 255.0) as u8
-                };
-                img.put_pixel(
-                    (gx + xx) as u32,
-                    (gy + y) as u32,
-                    image::Rgb([at(0), at(1), at(2)]),
-                );
-            }
-        }
-    }
-    img
+    let unit: Vec<f32> = values(x).iter().map(|p| (p + 1.0) / 2.0).collect();
+    edgegan_runtime::generate::tile(&unit, n, c, s, cols, zoom)
 }
 
 /// Train on `data`; `judge` scores every epoch; `on_epoch` gets each report
@@ -386,8 +366,8 @@ pub fn train(
                 .to_string(),
             );
         }
-        let few_classes =
-            r.coverage.is_some_and(|c| c < CLASSES) || r.entropy.is_some_and(|e| e < t.min_entropy);
+        let few_classes = r.coverage.is_some_and(|c| c < t.min_classes)
+            || r.entropy.is_some_and(|e| e < t.min_entropy);
         if judging && (diversity < t.diversity_ratio || few_classes) {
             let w = Warning::ModeCollapse {
                 diversity,
