@@ -14,16 +14,7 @@ fn run(args: &[&str]) -> std::process::Output {
 }
 
 fn digits() -> PathBuf {
-    if let Some(p) = std::env::var_os("EDGEGAN_DIGITS") {
-        return p.into();
-    }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    std::iter::once(root.join("data/digits/digits.csv.gz"))
-        .chain(
-            root.ancestors()
-                .map(|a| a.join("shared/data/digits/digits.csv.gz")),
-        )
-        .find(|p| p.is_file())
+    edgegan_trainer::imageset::locate_digits(Path::new(env!("CARGO_MANIFEST_DIR")))
         .expect("digits.csv.gz not found: run scripts/fetch_digits.py")
 }
 

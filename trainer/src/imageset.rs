@@ -28,6 +28,21 @@ fn config(path: &Path, reason: impl std::fmt::Display) -> TrainError {
     TrainError::Config(format!("{}: {reason}", path.display()))
 }
 
+/// Where the digits are: `$EDGEGAN_DIGITS`, else `data/digits/digits.csv.gz`
+/// under `root` (`scripts/fetch_digits.py` puts it there), else
+/// `shared/data/digits/digits.csv.gz` in `root` or a folder above it.
+pub fn locate_digits(root: &Path) -> Option<std::path::PathBuf> {
+    if let Some(p) = std::env::var_os("EDGEGAN_DIGITS") {
+        return Some(p.into());
+    }
+    std::iter::once(root.join("data/digits/digits.csv.gz"))
+        .chain(
+            root.ancestors()
+                .map(|a| a.join("shared/data/digits/digits.csv.gz")),
+        )
+        .find(|p| p.is_file())
+}
+
 impl ImageSet {
     /// Load `path`: a digits CSV (`.csv` or `.csv.gz`) or a folder of images,
     /// resized to `side` pixels.

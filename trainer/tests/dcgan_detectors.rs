@@ -15,17 +15,10 @@ use edgegan_trainer::imageset::ImageSet;
 use std::path::{Path, PathBuf};
 
 fn digits() -> PathBuf {
-    if let Some(p) = std::env::var_os("EDGEGAN_DIGITS") {
-        return p.into();
-    }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    std::iter::once(root.join("data/digits/digits.csv.gz"))
-        .chain(
-            root.ancestors()
-                .map(|a| a.join("shared/data/digits/digits.csv.gz")),
-        )
-        .find(|p| p.is_file())
-        .expect("digits.csv.gz not found: run scripts/fetch_digits.py")
+    edgegan_trainer::imageset::locate_digits(
+        Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap(),
+    )
+    .expect("digits.csv.gz not found: run scripts/fetch_digits.py")
 }
 
 fn run(cfg: &DcganConfig, set: &ImageSet, judge: &Judge) -> Vec<EpochReport> {
