@@ -80,6 +80,14 @@ pub enum RuntimeError {
         /// The disagreement.
         what: String,
     },
+    /// An inpainting mask that cannot be used.
+    #[error("{}: mask {reason}", path.display())]
+    BadMask {
+        /// The mask file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The request is valid but this runtime cannot serve it.
     #[error("{}: {reason}", path.display())]
     Unsupported {

@@ -27,6 +27,7 @@ pub mod generate;
 pub mod gpu;
 pub mod graph;
 pub mod io;
+pub mod mask;
 pub mod metrics;
 pub mod model;
 pub mod noise;
