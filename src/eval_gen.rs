@@ -4,7 +4,7 @@
 //! held-out real digits (every 5th image of `--data`, as in training).
 
 use anyhow::{bail, Result};
-use edgegan_runtime::gen_eval::{accuracy, report};
+use edgegan_runtime::gen_eval::report;
 use edgegan_runtime::Precision;
 use edgegan_trainer::imageset::ImageSet;
 use std::process::ExitCode;
@@ -23,9 +23,7 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
         );
     };
     let (_, held) = set.split(5);
-    let unit: Vec<f32> = held.pixels.iter().map(|v| (v + 1.0) / 2.0).collect();
-    let labels = held.labels.as_deref().unwrap_or_default();
-    let accuracy = accuracy(&classifier, &unit, labels, held.channels, held.side)?;
+    let accuracy = held.accuracy_of(&classifier)?;
     let mut reports = Vec::new();
     for p in [Precision::F32, Precision::Int8] {
         if sampler.card().file(p).is_some() {

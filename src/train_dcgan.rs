@@ -178,10 +178,6 @@ pub fn run(a: TrainDcganArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn metrics_into(t: &mut toml::Table, key: &str, v: f64) {
-    t.insert(key.into(), v.into());
-}
-
 fn epoch_line(r: &EpochReport) -> String {
     let mut s = format!(
         "epoch {:>3}  D {:.3} G {:.3}  D acc real {:.2} fake {:.2}  |gG| {:.3}  diversity {:.3}",
@@ -286,19 +282,20 @@ fn export(
     }
     let mut extras = vec![("model.int8.onnx", int8_bytes.clone())];
     // The card's numbers, measured through the runtime as `edgegan eval` does.
-    if let (Some(c), Some(labels)) = (classifier, &held_out.labels) {
+    if let (Some(c), Some(_)) = (classifier, &held_out.labels) {
         let cls_bytes = classifier_onnx(c, held_out.channels, held_out.side).encode();
         let cls = ImageClassifier::from_bytes("classifier.onnx", &cls_bytes)?;
-        let unit: Vec<f32> = held_out.pixels.iter().map(|v| (v + 1.0) / 2.0).collect();
-        let acc = gen_eval::accuracy(&cls, &unit, labels, held_out.channels, held_out.side)?;
-        metrics_into(&mut card.metrics, "classifier_accuracy", round(acc));
+        let acc = held_out.accuracy_of(&cls)?;
+        card.metrics
+            .insert("classifier_accuracy".into(), round(acc).into());
         let text = card.to_toml();
         for (p, bytes) in [(Precision::F32, &f32_bytes), (Precision::Int8, &int8_bytes)] {
             let s = Sampler::from_embedded(&a.out.display().to_string(), &text, bytes, p)?;
             let r = gen_eval::report(&s, p, &cls, acc)?;
             card.metrics
                 .insert(format!("{p}_coverage"), (r.coverage as i64).into());
-            metrics_into(&mut card.metrics, &format!("{p}_entropy"), r.entropy);
+            card.metrics
+                .insert(format!("{p}_entropy"), r.entropy.into());
             eprintln!(
                 "{p}: {} samples (seed {}): {}/10 classes, entropy {:.3} nats, histogram {:?}",
                 r.samples, r.seed, r.coverage, r.entropy, r.histogram

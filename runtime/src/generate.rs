@@ -19,7 +19,7 @@ use tract_onnx::tract_hir::infer::Factoid;
 
 use crate::card::{ModelCard, Precision, Task};
 use crate::error::{Result, RuntimeError};
-use crate::model::{check_sha256, file_spec, Plan};
+use crate::model::{check_embedded, read_model_dir, Plan};
 use crate::noise::latents;
 
 /// Most images one call generates.
@@ -37,10 +37,7 @@ pub struct Sampler {
 impl Sampler {
     /// Load the model in `dir` at `precision`, checking card and checksum.
     pub fn load(dir: &Path, precision: Precision) -> Result<Sampler> {
-        let card = ModelCard::load(&dir.join("card.toml"))?;
-        let (path, sha) = file_spec(&card, precision, dir)?;
-        let bytes = std::fs::read(&path).map_err(|e| RuntimeError::io(&path, e))?;
-        check_sha256(&bytes, &sha, &path)?;
+        let (card, path, bytes) = read_model_dir(dir, precision)?;
         Sampler::from_bytes(card, path, &bytes)
     }
 
@@ -51,10 +48,7 @@ impl Sampler {
         onnx: &[u8],
         precision: Precision,
     ) -> Result<Sampler> {
-        let base = Path::new(label);
-        let card = ModelCard::parse(card_toml, &base.join("card.toml"))?;
-        let (path, sha) = file_spec(&card, precision, base)?;
-        check_sha256(onnx, &sha, &path)?;
+        let (card, path) = check_embedded(label, card_toml, onnx, precision)?;
         Sampler::from_bytes(card, path, onnx)
     }
 

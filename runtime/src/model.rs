@@ -57,16 +57,8 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 impl Model {
     /// Load the model in `dir` at `precision`, checking card, checksum and graph.
     pub fn load(dir: &Path, precision: Precision) -> Result<Model> {
-        if !dir.is_dir() {
-            return Err(RuntimeError::io(
-                dir,
-                std::io::Error::new(std::io::ErrorKind::NotFound, "model directory not found"),
-            ));
-        }
-        let card = ModelCard::load(&dir.join("card.toml"))?;
-        let (onnx_path, sha256) = file_spec(&card, precision, dir)?;
-        let bytes = std::fs::read(&onnx_path).map_err(|e| RuntimeError::io(&onnx_path, e))?;
-        Self::from_checked(card, precision, onnx_path, &bytes, &sha256)
+        let (card, onnx_path, bytes) = read_model_dir(dir, precision)?;
+        Self::from_bytes(card, precision, onnx_path, &bytes)
     }
 
     /// Load a model embedded in the binary: card text and ONNX bytes, checked
@@ -77,22 +69,8 @@ impl Model {
         onnx: &[u8],
         precision: Precision,
     ) -> Result<Model> {
-        let base = Path::new(label);
-        let card = ModelCard::parse(card_toml, &base.join("card.toml"))?;
-        let (onnx_path, sha256) = file_spec(&card, precision, base)?;
-        Self::from_checked(card, precision, onnx_path, onnx, &sha256)
-    }
-
-    /// [`Model::from_bytes`] after checking `bytes` against the card's `sha256`.
-    fn from_checked(
-        card: ModelCard,
-        precision: Precision,
-        onnx_path: PathBuf,
-        bytes: &[u8],
-        sha256: &str,
-    ) -> Result<Model> {
-        check_sha256(bytes, sha256, &onnx_path)?;
-        Self::from_bytes(card, precision, onnx_path, bytes)
+        let (card, onnx_path) = check_embedded(label, card_toml, onnx, precision)?;
+        Self::from_bytes(card, precision, onnx_path, onnx)
     }
 
     /// Build from a card and ONNX bytes already in memory (no checksum check).
@@ -331,8 +309,42 @@ impl Model {
 
 /// Path (under `base`) and sha256 of the card's `precision` file, or an
 /// error naming the card.
+/// A model directory's card and its `precision` graph, checked against the
+/// card's sha256: (card, graph path, graph bytes).
+pub(crate) fn read_model_dir(
+    dir: &Path,
+    precision: Precision,
+) -> Result<(ModelCard, PathBuf, Vec<u8>)> {
+    if !dir.is_dir() {
+        return Err(RuntimeError::io(
+            dir,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "model directory not found"),
+        ));
+    }
+    let card = ModelCard::load(&dir.join("card.toml"))?;
+    let (path, sha256) = file_spec(&card, precision, dir)?;
+    let bytes = std::fs::read(&path).map_err(|e| RuntimeError::io(&path, e))?;
+    check_sha256(&bytes, &sha256, &path)?;
+    Ok((card, path, bytes))
+}
+
+/// An embedded model's card (`label` names it in errors) with `onnx`
+/// checked as its `precision` graph: (card, graph path for errors).
+pub(crate) fn check_embedded(
+    label: &str,
+    card_toml: &str,
+    onnx: &[u8],
+    precision: Precision,
+) -> Result<(ModelCard, PathBuf)> {
+    let base = Path::new(label);
+    let card = ModelCard::parse(card_toml, &base.join("card.toml"))?;
+    let (path, sha256) = file_spec(&card, precision, base)?;
+    check_sha256(onnx, &sha256, &path)?;
+    Ok((card, path))
+}
+
 /// `bytes` must hash to the card's `sha256` (`path` names the file in errors).
-pub(crate) fn check_sha256(bytes: &[u8], sha256: &str, path: &Path) -> Result<()> {
+fn check_sha256(bytes: &[u8], sha256: &str, path: &Path) -> Result<()> {
     let actual = sha256_hex(bytes);
     if !actual.eq_ignore_ascii_case(sha256) {
         return Err(RuntimeError::mismatch(
@@ -344,11 +356,7 @@ pub(crate) fn check_sha256(bytes: &[u8], sha256: &str, path: &Path) -> Result<()
 }
 
 /// The file a card names for `precision`, under `base`, and its sha256.
-pub(crate) fn file_spec(
-    card: &ModelCard,
-    precision: Precision,
-    base: &Path,
-) -> Result<(PathBuf, String)> {
+fn file_spec(card: &ModelCard, precision: Precision, base: &Path) -> Result<(PathBuf, String)> {
     let spec = card
         .file(precision)
         .ok_or_else(|| RuntimeError::Unsupported {

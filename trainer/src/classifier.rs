@@ -14,6 +14,7 @@ use burn::tensor::TensorData;
 use crate::data::Rng;
 use crate::imageset::ImageSet;
 use crate::net::uniform;
+use crate::params::values;
 
 /// Classes (digits 0–9).
 pub const CLASSES: usize = 10;
@@ -184,35 +185,13 @@ fn shifted(set: &ImageSet, indices: &[usize], rng: &mut Rng, device: &Device) ->
 /// The classifier as ONNX for the runtime: `image [N, C, s, s]` in [−1, 1]
 /// → `logits [N, 10]`.
 pub fn classifier_onnx(net: &Classifier, channels: usize, side: usize) -> crate::onnx::OnnxModel {
-    use crate::onnx::{attr_ints, value_info, GraphBuilder};
+    use crate::onnx::{value_info, GraphBuilder};
     use tract_onnx::pb::tensor_shape_proto::dimension::Value as Dim;
-    let v = |t: Tensor<1>| t.into_data().try_to_vec::<f32>().expect("f32");
     let mut g = GraphBuilder::new("digit-classifier");
     let mut x = "image".to_string();
     for (i, c) in net.convs.iter().enumerate() {
-        let [o, ci, k, _] = c.weight.dims();
-        let (w, b, y, r) = (
-            format!("c{i}_w"),
-            format!("c{i}_b"),
-            format!("c{i}"),
-            format!("c{i}_r"),
-        );
-        let wv = c.weight.val();
-        let n = wv.shape().num_elements();
-        g.initializer(
-            &w,
-            &[o as i64, ci as i64, k as i64, k as i64],
-            v(wv.reshape([n])),
-        );
-        let bias = c.bias.as_ref().map(|b| v(b.val())).unwrap_or(vec![0.0; o]);
-        g.initializer(&b, &[o as i64], bias);
-        let s = c.stride[0] as i64;
-        let attrs = vec![
-            attr_ints("kernel_shape", &[3, 3]),
-            attr_ints("strides", &[s, s]),
-            attr_ints("pads", &[1, 1, 1, 1]),
-        ];
-        g.node("Conv", &[&x, &w, &b], &[&y], attrs);
+        let (y, r) = (format!("c{i}"), format!("c{i}_r"));
+        crate::sr_export::add_conv(&mut g, c, &format!("c{i}"), &x, &y);
         g.node("Relu", &[&y], &[&r], vec![]);
         x = r;
     }
@@ -224,19 +203,16 @@ pub fn classifier_onnx(net: &Classifier, channels: usize, side: usize) -> crate:
     );
     for (i, l) in [&net.fc, &net.out].into_iter().enumerate() {
         let [cin, cout] = l.weight.dims();
-        let wv = l.weight.val();
         g.initializer(
             &format!("d{i}_w"),
             &[cin as i64, cout as i64],
-            v(wv.reshape([cin * cout])),
+            values(l.weight.val()),
         );
+        let bias = l.bias.as_ref().map(|b| values(b.val()));
         g.initializer(
             &format!("d{i}_b"),
             &[cout as i64],
-            l.bias
-                .as_ref()
-                .map(|b| v(b.val()))
-                .unwrap_or(vec![0.0; cout]),
+            bias.unwrap_or(vec![0.0; cout]),
         );
         let (input, out) = if i == 0 {
             ("flat", "d0")

@@ -10,17 +10,13 @@
 //! integer transposed convolution).
 
 use burn::nn::BatchNorm;
-use burn::prelude::*;
 use tract_onnx::pb::tensor_shape_proto::dimension::Value as Dim;
 
 use crate::dcgan::{DcGenerator, SLOPE};
 use crate::onnx::{attr_ints, value_info, GraphBuilder, OnnxModel};
+use crate::params::values;
 use crate::quant::quantize_weights;
 use tract_onnx::pb::AttributeProto;
-
-fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().try_to_vec::<f32>().expect("f32 tensor")
-}
 
 /// Per-channel (scale, shift) of a batch norm at inference.
 fn folded(bn: &BatchNorm) -> (Vec<f32>, Vec<f32>) {

@@ -28,7 +28,7 @@ use crate::classifier::{batch, shuffle, Classifier, CLASSES, FEATURES};
 use crate::data::Rng;
 use crate::dcgan::{d_loss, g_loss, DcDiscriminator, DcGenerator, DcganShape};
 use crate::imageset::ImageSet;
-use crate::params::grad_norm;
+use crate::params::{grad_norm, values};
 use crate::sample_stats::{coverage, entropy, histogram, kid, mean_pairwise_distance};
 
 /// Detector thresholds.
@@ -243,10 +243,6 @@ impl Judge {
         let kid = kid(&values(cls.features(x)), &self.real_features, FEATURES);
         (diversity, Some(hist), Some(kid))
     }
-}
-
-fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().try_to_vec::<f32>().expect("f32 tensor")
 }
 
 /// The outcome of a run.

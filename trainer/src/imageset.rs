@@ -3,7 +3,9 @@
 //! or a folder of images, resized to `side`×`side`, values in [−1, 1]
 //! (the generator's tanh range).
 
+use edgegan_runtime::gen_eval::{self, ImageClassifier};
 use edgegan_runtime::io::{read_image, ImageLimits};
+use edgegan_runtime::RuntimeError;
 use image::imageops::{resize, FilterType};
 use image::{GrayImage, Luma};
 use std::io::{BufRead, BufReader, Read};
@@ -188,6 +190,14 @@ impl ImageSet {
                 .as_ref()
                 .map(|l| indices.iter().map(|&i| l[i]).collect()),
         }
+    }
+
+    /// Fraction of this labelled set that the runtime classifier `cls` (the
+    /// exported `classifier.onnx`) puts in the right class.
+    pub fn accuracy_of(&self, cls: &ImageClassifier) -> Result<f64, RuntimeError> {
+        let labels = self.labels.as_deref().expect("a labelled set");
+        let unit: Vec<f32> = self.pixels.iter().map(|v| (v + 1.0) / 2.0).collect();
+        gen_eval::accuracy(cls, &unit, labels, self.channels, self.side)
     }
 
     /// Split into (training, held out): every `k`-th image is held out.

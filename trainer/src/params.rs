@@ -19,6 +19,14 @@ impl ModuleVisitor for GradNorm<'_> {
     }
 }
 
+/// A tensor's values as f32, row-major.
+pub fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data()
+        .convert::<f32>()
+        .try_to_vec::<f32>()
+        .expect("f32 tensor")
+}
+
 /// L2 norm of the gradients of `module`'s parameters in `grads` (parameters
 /// without a gradient count as zero).
 pub fn grad_norm<M: Module>(module: &M, grads: &GradientsParams) -> f64 {

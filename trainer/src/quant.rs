@@ -17,6 +17,7 @@ use std::str::FromStr;
 use crate::classic::add_bicubic;
 use crate::net::{Generator, LEAKY_SLOPE};
 use crate::onnx::{attr_int, attr_ints, GraphBuilder, OnnxModel};
+use crate::params::values;
 
 /// How activation ranges are chosen from calibration values.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -120,13 +121,6 @@ fn convs(g: &Generator) -> Vec<&Conv2d> {
         .chain(g.body.iter())
         .chain(std::iter::once(&g.tail))
         .collect()
-}
-
-fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data()
-        .convert::<f32>()
-        .try_to_vec::<f32>()
-        .expect("f32")
 }
 
 /// Run `g` on LR batches and record every layer's values, then pick ranges.

@@ -7,36 +7,31 @@ use burn::nn::conv::Conv2d;
 use crate::classic::add_bicubic;
 use crate::net::{Generator, LEAKY_SLOPE};
 use crate::onnx::{attr_int, attr_ints, attr_str, AttributeProto, GraphBuilder, OnnxModel};
+use crate::params::values;
 
-fn floats(t: burn::Tensor<4>) -> Vec<f32> {
-    t.into_data()
-        .convert::<f32>()
-        .try_to_vec::<f32>()
-        .expect("f32 weights")
-}
-
-fn add_conv(g: &mut GraphBuilder, conv: &Conv2d, name: &str, input: &str, output: &str) {
+/// Append `conv` ("same" padding, its own stride) from `input` to `output`,
+/// its weights as initializers `{name}_w` / `{name}_b`.
+pub(crate) fn add_conv(g: &mut GraphBuilder, conv: &Conv2d, name: &str, input: &str, output: &str) {
     let dims = conv.weight.dims();
     let w = format!("{name}_w");
-    g.initializer(&w, &dims.map(|d| d as i64), floats(conv.weight.val()));
+    g.initializer(&w, &dims.map(|d| d as i64), values(conv.weight.val()));
     let mut inputs = vec![input.to_string(), w];
     if let Some(bias) = &conv.bias {
         let b = format!("{name}_b");
-        let data = bias
-            .val()
-            .into_data()
-            .convert::<f32>()
-            .try_to_vec::<f32>()
-            .expect("f32 bias");
+        let data = values(bias.val());
         g.initializer(&b, &[dims[0] as i64], data);
         inputs.push(b);
     }
     let k = dims[2] as i64;
     let p = k / 2;
-    let attrs: Vec<AttributeProto> = vec![
+    let mut attrs: Vec<AttributeProto> = vec![
         attr_ints("kernel_shape", &[k, k]),
         attr_ints("pads", &[p, p, p, p]),
     ];
+    let [sy, sx] = conv.stride.map(|s| s as i64);
+    if (sy, sx) != (1, 1) {
+        attrs.push(attr_ints("strides", &[sy, sx]));
+    }
     let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
     g.node("Conv", &refs, &[output], attrs);
 }

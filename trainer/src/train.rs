@@ -32,7 +32,7 @@ use crate::evolution::EvolutionCrops;
 use crate::export::sr_card;
 use crate::gan::{self, DStats, TooGoodDetector};
 use crate::net::{Generator, GeneratorShape};
-use crate::params::{ema_update, grad_norm};
+use crate::params::{ema_update, grad_norm, values};
 use crate::sr_export::generator_onnx;
 
 /// Errors of a training run.
@@ -202,10 +202,6 @@ pub struct TrainOutcome {
 
 fn tensor(data: Vec<f32>, shape: [usize; 4], device: &Device) -> Tensor<4> {
     Tensor::from_data(TensorData::new(data, shape), device)
-}
-
-fn values(t: Tensor<4>) -> Vec<f32> {
-    t.into_data().try_to_vec::<f32>().expect("f32 tensor")
 }
 
 /// Learning rate `base` at training progress `f` in [0, 1].

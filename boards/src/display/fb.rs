@@ -217,11 +217,9 @@ impl DrawTarget for Framebuffer {
     {
         let bpp = self.info.format.bytes();
         for Pixel(p, c) in pixels {
-            if let (Ok(x), Ok(y)) = (u32::try_from(p.x), u32::try_from(p.y)) {
-                if x < self.info.width && y < self.info.height {
-                    let at = y as usize * self.info.stride + x as usize * bpp;
-                    self.info.format.encode(c, &mut self.frame[at..at + bpp]);
-                }
+            if let Some((x, y)) = super::on_screen(p, self.size()) {
+                let at = y as usize * self.info.stride + x as usize * bpp;
+                self.info.format.encode(c, &mut self.frame[at..at + bpp]);
             }
         }
         Ok(())

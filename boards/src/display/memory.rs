@@ -45,12 +45,10 @@ impl DrawTarget for MemoryTarget {
     where
         I: IntoIterator<Item = Pixel<Rgb888>>,
     {
-        let (w, h) = self.image.dimensions();
+        let size = self.size();
         for Pixel(p, c) in pixels {
-            if let (Ok(x), Ok(y)) = (u32::try_from(p.x), u32::try_from(p.y)) {
-                if x < w && y < h {
-                    self.image.put_pixel(x, y, Rgb([c.r(), c.g(), c.b()]));
-                }
+            if let Some((x, y)) = super::on_screen(p, size) {
+                self.image.put_pixel(x, y, Rgb([c.r(), c.g(), c.b()]));
             }
         }
         Ok(())

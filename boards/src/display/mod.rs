@@ -30,6 +30,16 @@ pub use fb::{FbInfo, Framebuffer, PixelFormat};
 pub use memory::MemoryTarget;
 pub use split::{draw_split, Overlay};
 
+/// `p` as pixel coordinates, if it lies on a display of `size` (draw targets
+/// skip pixels outside, as embedded-graphics expects).
+fn on_screen(
+    p: embedded_graphics::prelude::Point,
+    size: embedded_graphics::prelude::Size,
+) -> Option<(u32, u32)> {
+    let (x, y) = (u32::try_from(p.x).ok()?, u32::try_from(p.y).ok()?);
+    (x < size.width && y < size.height).then_some((x, y))
+}
+
 /// A display that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum DisplayError {
