@@ -44,6 +44,10 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
             args.model
         );
     }
+    if crate::models::task(&args.model)? == Task::Inpainting {
+        let model = crate::models::load_inpainter(&args.model, args.precision.fixed())?;
+        return crate::eval_inpaint::run(&args, &model);
+    }
     let model = crate::models::load_for(Some(&args.model), args.precision)?;
     let files = image_files(&args.data)?;
     let threads = crate::upscale::default_threads(args.threads);

@@ -13,6 +13,7 @@ mod boards;
 mod eval;
 #[cfg(feature = "train")]
 mod eval_gen;
+mod eval_inpaint;
 mod generate;
 mod models;
 #[cfg(feature = "train")]
@@ -22,6 +23,8 @@ mod show;
 mod train;
 #[cfg(feature = "train")]
 mod train_dcgan;
+#[cfg(feature = "train")]
+mod train_inpaint;
 mod upscale;
 
 use clap::{Parser, Subcommand};

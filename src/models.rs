@@ -7,6 +7,7 @@ use edgegan_runtime::card::ModelCard;
 #[cfg(feature = "train")]
 use edgegan_runtime::gen_eval::ImageClassifier;
 use edgegan_runtime::generate::Sampler;
+use edgegan_runtime::inpaint::Inpainter;
 use edgegan_runtime::{Model, Precision, Task};
 use std::path::{Path, PathBuf};
 
@@ -143,6 +144,17 @@ pub fn load_sampler(arg: &str, precision: Precision) -> Result<Sampler> {
         Source::Embedded(name, card, onnx, int8) => {
             let bytes = pick(onnx, int8, precision);
             Sampler::from_embedded(&format!("embedded:{name}"), card, bytes, precision)?
+        }
+    })
+}
+
+/// Load the inpainting model named by `arg` at `precision`.
+pub fn load_inpainter(arg: &str, precision: Precision) -> Result<Inpainter> {
+    Ok(match resolve(arg)? {
+        Source::Dir(dir) => Inpainter::load(&dir, precision)?,
+        Source::Embedded(name, card, onnx, int8) => {
+            let bytes = pick(onnx, int8, precision);
+            Inpainter::from_embedded(&format!("embedded:{name}"), card, bytes, precision)?
         }
     })
 }

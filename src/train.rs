@@ -24,6 +24,8 @@ pub enum TrainCommand {
     Sr(TrainSrArgs),
     /// The classic DCGAN demo: digits (or a folder) from noise, with failure detectors.
     Dcgan(crate::train_dcgan::TrainDcganArgs),
+    /// Inpainting generator: gated convs, hole L1 + hinge SN-PatchGAN, f32 + int8 export.
+    Inpaint(crate::train_inpaint::TrainInpaintArgs),
 }
 
 /// Training stage.
@@ -200,6 +202,7 @@ pub fn run(cmd: TrainCommand) -> Result<ExitCode> {
     match cmd {
         TrainCommand::Sr(a) => run_sr(a),
         TrainCommand::Dcgan(a) => crate::train_dcgan::run(a),
+        TrainCommand::Inpaint(a) => crate::train_inpaint::run(a),
     }
 }
 

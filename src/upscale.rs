@@ -4,7 +4,7 @@ use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 use edgegan_runtime::card::ConvPath;
 use edgegan_runtime::io::{encode, output_format, read_image, ImageLimits};
-use edgegan_runtime::{Model, Task, UpscaleOptions, Upscaler};
+use edgegan_runtime::{Model, Precision, Task, UpscaleOptions, Upscaler};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -193,4 +193,14 @@ fn upscale_one(up: &Upscaler, job: &Job, overwrite: bool) -> Result<()> {
     write_atomic(&job.output, overwrite, |w| {
         Ok(encode(&out, format, w, &job.output)?)
     })
+}
+
+impl PrecisionArg {
+    /// The precision for commands that do not measure (`auto` means f32).
+    pub fn fixed(self) -> Precision {
+        match self {
+            PrecisionArg::Int8 => Precision::Int8,
+            PrecisionArg::F32 | PrecisionArg::Auto => Precision::F32,
+        }
+    }
 }

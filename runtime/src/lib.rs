@@ -21,11 +21,14 @@ pub mod bench;
 pub mod card;
 pub mod error;
 pub mod eval;
+pub mod fill;
 pub mod gen_eval;
 pub mod generate;
 #[cfg(feature = "gpu")]
 pub mod gpu;
 pub mod graph;
+pub mod inpaint;
+pub mod inpaint_eval;
 pub mod io;
 pub mod mask;
 pub mod metrics;

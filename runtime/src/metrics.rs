@@ -71,6 +71,14 @@ fn filter_valid(plane: &[f64], w: usize, h: usize, k: &[f64; 11]) -> Vec<f64> {
 
 /// Mean SSIM of two `w`×`h` planes on a 0–255 scale (needs at least 11×11).
 pub fn ssim(a: &[f32], b: &[f32], w: usize, h: usize) -> f64 {
+    let map = ssim_map(a, b, w, h);
+    map.iter().sum::<f64>() / map.len() as f64
+}
+
+/// The SSIM of every 11×11 window of two `w`×`h` planes: a
+/// (w−10)×(h−10) map whose entry (x, y) is the window centred on pixel
+/// (x + 5, y + 5).
+pub fn ssim_map(a: &[f32], b: &[f32], w: usize, h: usize) -> Vec<f64> {
     assert!(w >= 11 && h >= 11, "ssim needs at least 11x11 pixels");
     let (c1, c2) = ((0.01f64 * 255.0).powi(2), (0.03f64 * 255.0).powi(2));
     let k = gaussian_11();
@@ -83,15 +91,13 @@ pub fn ssim(a: &[f32], b: &[f32], w: usize, h: usize) -> f64 {
         filter_valid(&prod(&b, &b), w, h, &k),
         filter_valid(&prod(&a, &b), w, h, &k),
     );
-    let n = mu_a.len();
-    let total: f64 = (0..n)
+    (0..mu_a.len())
         .map(|i| {
             let (ma, mb) = (mu_a[i], mu_b[i]);
             let (va, vb, cov) = (aa[i] - ma * ma, bb[i] - mb * mb, ab[i] - ma * mb);
             ((2.0 * ma * mb + c1) * (2.0 * cov + c2)) / ((ma * ma + mb * mb + c1) * (va + vb + c2))
         })
-        .sum();
-    total / n as f64
+        .collect()
 }
 
 /// Mean squared 4-neighbour Laplacian of a `w`×`h` plane over its interior:

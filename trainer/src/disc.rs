@@ -119,8 +119,18 @@ pub struct Discriminator {
 impl Discriminator {
     /// A freshly initialized discriminator on `device`, weights from `rng`.
     pub fn new(rng: &mut Rng, device: &Device) -> Discriminator {
+        Discriminator::with_layers(&LAYERS, rng, device)
+    }
+
+    /// A discriminator of `layers` (in, out, kernel, stride), e.g. the
+    /// inpainting SN-PatchGAN that also sees the mask.
+    pub fn with_layers(
+        layers: &[(usize, usize, usize, usize)],
+        rng: &mut Rng,
+        device: &Device,
+    ) -> Discriminator {
         Discriminator {
-            convs: LAYERS
+            convs: layers
                 .iter()
                 .map(|&(i, o, k, s)| SnConv::new(i, o, k, s, rng, device))
                 .collect(),

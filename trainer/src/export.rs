@@ -3,6 +3,7 @@
 
 use edgegan_runtime::card::{FileSpec, Files, IoSpec, ModelCard, RuntimeSpec, Task};
 use edgegan_runtime::generate::Sampler;
+use edgegan_runtime::inpaint::Inpainter;
 use edgegan_runtime::model::sha256_hex;
 use edgegan_runtime::{Model, Precision};
 use std::path::Path;
@@ -101,6 +102,7 @@ pub fn write_model_files(
     }
     let verified = match card.task {
         Task::Generation => Sampler::load(&tmp, Precision::F32).map(|_| ()),
+        Task::Inpainting => Inpainter::load(&tmp, Precision::F32).map(|_| ()),
         _ => Model::load(&tmp, Precision::F32).map(|_| ()),
     };
     if let Err(e) = verified {

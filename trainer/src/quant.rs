@@ -16,7 +16,7 @@ use std::str::FromStr;
 
 use crate::classic::add_bicubic;
 use crate::net::{Generator, LEAKY_SLOPE};
-use crate::onnx::{attr_int, attr_ints, GraphBuilder, OnnxModel};
+use crate::onnx::{attr_int, GraphBuilder, OnnxModel};
 use crate::params::values;
 
 /// How activation ranges are chosen from calibration values.
@@ -164,7 +164,7 @@ pub fn quantize_weights(w: &[f32], out_channels: usize) -> (Vec<i32>, Vec<f32>) 
     (q, scales)
 }
 
-fn add_qparams(g: &mut GraphBuilder, name: &str, p: QParams) -> (String, String) {
+pub(crate) fn add_qparams(g: &mut GraphBuilder, name: &str, p: QParams) -> (String, String) {
     let (s, z) = (format!("{name}_scale"), format!("{name}_zp"));
     g.initializer(&s, &[], vec![p.scale]);
     g.initializer_int(&z, "u8", &[], &[p.zero_point as i32]);
@@ -175,7 +175,12 @@ fn add_qparams(g: &mut GraphBuilder, name: &str, p: QParams) -> (String, String)
 /// the per-channel rescale and bias in f32, which tract fuses into the
 /// integer matmul's output stage. Returns the f32 output's name.
 /// `x` is (u8 tensor, its zero-point initializer, its scale).
-fn add_qconv(g: &mut GraphBuilder, conv: &Conv2d, name: &str, x: (&str, &str, f32)) -> String {
+pub(crate) fn add_qconv(
+    g: &mut GraphBuilder,
+    conv: &Conv2d,
+    name: &str,
+    x: (&str, &str, f32),
+) -> String {
     let dims = conv.weight.dims();
     let (wq, ws) = quantize_weights(&values(conv.weight.val()), dims[0]);
     let wn = format!("{name}_wq");
@@ -186,17 +191,12 @@ fn add_qconv(g: &mut GraphBuilder, conv: &Conv2d, name: &str, x: (&str, &str, f3
         .map(|b| values(b.val()))
         .unwrap_or(vec![0.0; dims[0]]);
     let (acc, accf) = (format!("{name}_acc"), format!("{name}_accf"));
-    let k = dims[2] as i64;
-    let p = k / 2;
     // No weight zero point: tract then needs no sum-of-input correction.
     g.node(
         "ConvInteger",
         &[x.0, &wn, x.1],
         &[&acc],
-        vec![
-            attr_ints("kernel_shape", &[k, k]),
-            attr_ints("pads", &[p, p, p, p]),
-        ],
+        crate::sr_export::conv_attrs(conv),
     );
     g.node("Cast", &[&acc], &[&accf], vec![attr_int("to", 1)]);
     let c = dims[0] as i64;

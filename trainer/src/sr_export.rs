@@ -9,8 +9,28 @@ use crate::net::{Generator, LEAKY_SLOPE};
 use crate::onnx::{attr_int, attr_ints, attr_str, AttributeProto, GraphBuilder, OnnxModel};
 use crate::params::values;
 
-/// Append `conv` ("same" padding, its own stride) from `input` to `output`,
-/// its weights as initializers `{name}_w` / `{name}_b`.
+/// The ONNX attributes of `conv`: kernel, "same" padding for its dilation,
+/// and strides / dilations where they are not 1.
+pub(crate) fn conv_attrs(conv: &Conv2d) -> Vec<AttributeProto> {
+    let k = conv.weight.dims()[2] as i64;
+    let [dy, dx] = conv.dilation.map(|d| d as i64);
+    let (py, px) = (dy * (k / 2), dx * (k / 2));
+    let mut attrs = vec![
+        attr_ints("kernel_shape", &[k, k]),
+        attr_ints("pads", &[py, px, py, px]),
+    ];
+    let [sy, sx] = conv.stride.map(|s| s as i64);
+    if (sy, sx) != (1, 1) {
+        attrs.push(attr_ints("strides", &[sy, sx]));
+    }
+    if (dy, dx) != (1, 1) {
+        attrs.push(attr_ints("dilations", &[dy, dx]));
+    }
+    attrs
+}
+
+/// Append `conv` ("same" padding, its own stride and dilation) from `input`
+/// to `output`, its weights as initializers `{name}_w` / `{name}_b`.
 pub(crate) fn add_conv(g: &mut GraphBuilder, conv: &Conv2d, name: &str, input: &str, output: &str) {
     let dims = conv.weight.dims();
     let w = format!("{name}_w");
@@ -22,18 +42,8 @@ pub(crate) fn add_conv(g: &mut GraphBuilder, conv: &Conv2d, name: &str, input: &
         g.initializer(&b, &[dims[0] as i64], data);
         inputs.push(b);
     }
-    let k = dims[2] as i64;
-    let p = k / 2;
-    let mut attrs: Vec<AttributeProto> = vec![
-        attr_ints("kernel_shape", &[k, k]),
-        attr_ints("pads", &[p, p, p, p]),
-    ];
-    let [sy, sx] = conv.stride.map(|s| s as i64);
-    if (sy, sx) != (1, 1) {
-        attrs.push(attr_ints("strides", &[sy, sx]));
-    }
     let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
-    g.node("Conv", &refs, &[output], attrs);
+    g.node("Conv", &refs, &[output], conv_attrs(conv));
 }
 
 /// Append `LeakyRelu` (the generator's slope) from `input` to `output`.

@@ -1,0 +1,381 @@
+//! The classical, network-free parts of inpainting: the push-pull prefill
+//! that every inpainting model's input starts from, hole components, the
+//! context window each hole is filled in, and the feather ramp at a hole's
+//! border.
+//!
+//! Push-pull (Gortler et al. 1996): average the known pixels down a pyramid
+//! of 2×2 blocks, then pull back up, keeping known values and filling each
+//! unknown one from the coarser level. It is a smooth, fast, deterministic
+//! fill; the model learns only the residual on top of it.
+//!
+//! ```
+//! use edgegan_runtime::fill::push_pull;
+//! // one channel, 3×1: the middle pixel is a hole between 0.2 and 0.6
+//! let mut px = vec![0.2, 9.0, 0.6];
+//! push_pull(&mut px, 1, 3, 1, &[false, true, false]);
+//! assert_eq!(px[0], 0.2);
+//! assert_eq!(px[2], 0.6);
+//! assert!(px[1] > 0.2 && px[1] < 0.6);
+//! ```
+
+/// A pixel rectangle `[x0, x1) × [y0, y1)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Rect {
+    /// Left column.
+    pub x0: usize,
+    /// Top row.
+    pub y0: usize,
+    /// One past the right column.
+    pub x1: usize,
+    /// One past the bottom row.
+    pub y1: usize,
+}
+
+impl Rect {
+    /// Width in pixels.
+    pub fn width(&self) -> usize {
+        self.x1 - self.x0
+    }
+    /// Height in pixels.
+    pub fn height(&self) -> usize {
+        self.y1 - self.y0
+    }
+}
+
+struct Level {
+    sums: Vec<f32>,
+    weights: Vec<f32>,
+    w: usize,
+    h: usize,
+}
+
+/// Fill the `hole` pixels of planar `channels`×`h`×`w` values in place by
+/// push-pull; other pixels are left untouched. With no known pixel at all,
+/// holes become 0.5.
+pub fn push_pull(px: &mut [f32], channels: usize, w: usize, h: usize, hole: &[bool]) {
+    assert_eq!(px.len(), channels * w * h, "planes match the size");
+    assert_eq!(hole.len(), w * h, "mask matches the size");
+    let weights: Vec<f32> = hole.iter().map(|&o| if o { 0.0 } else { 1.0 }).collect();
+    let sums = (0..channels * w * h)
+        .map(|i| px[i] * weights[i % (w * h)])
+        .collect();
+    let mut levels = vec![Level {
+        sums,
+        weights,
+        w,
+        h,
+    }];
+    while let Some(l) = levels.last().filter(|l| l.w > 1 || l.h > 1) {
+        levels.push(push(l, channels));
+    }
+    let top = levels.last().expect("level 0 exists");
+    let mut cur: Vec<f32> = (0..channels)
+        .map(|c| match top.weights[0] {
+            t if t > 0.0 => top.sums[c] / t,
+            _ => 0.5,
+        })
+        .collect();
+    let (mut cw, mut ch) = (1, 1);
+    for l in levels.iter().rev().skip(1) {
+        cur = pull(l, &cur, cw, ch, channels);
+        (cw, ch) = (l.w, l.h);
+    }
+    for (i, v) in px.iter_mut().enumerate() {
+        if hole[i % (w * h)] {
+            *v = cur[i];
+        }
+    }
+}
+
+fn push(l: &Level, channels: usize) -> Level {
+    let (w, h) = (l.w.div_ceil(2), l.h.div_ceil(2));
+    let mut sums = vec![0.0; channels * w * h];
+    let mut weights = vec![0.0; w * h];
+    for y in 0..l.h {
+        for x in 0..l.w {
+            let (s, d) = (y * l.w + x, (y / 2) * w + x / 2);
+            weights[d] += l.weights[s];
+            for c in 0..channels {
+                sums[c * w * h + d] += l.sums[c * l.w * l.h + s];
+            }
+        }
+    }
+    Level {
+        sums,
+        weights,
+        w,
+        h,
+    }
+}
+
+/// Bilinear taps of fine index `i` in a coarse axis of length `n`.
+fn taps(i: usize, n: usize) -> (usize, usize, f32) {
+    let s = ((i as f32 + 0.5) / 2.0 - 0.5).clamp(0.0, (n - 1) as f32);
+    let a = s.floor() as usize;
+    (a, (a + 1).min(n - 1), s - a as f32)
+}
+
+fn pull(l: &Level, coarse: &[f32], cw: usize, ch: usize, channels: usize) -> Vec<f32> {
+    let (w, h) = (l.w, l.h);
+    let mut out = vec![0.0; channels * w * h];
+    for y in 0..h {
+        let (y0, y1, fy) = taps(y, ch);
+        for x in 0..w {
+            let (x0, x1, fx) = taps(x, cw);
+            let i = y * w + x;
+            let wt = l.weights[i];
+            let a = wt.min(1.0);
+            for c in 0..channels {
+                let p = &coarse[c * cw * ch..];
+                let top = p[y0 * cw + x0] * (1.0 - fx) + p[y0 * cw + x1] * fx;
+                let bottom = p[y1 * cw + x0] * (1.0 - fx) + p[y1 * cw + x1] * fx;
+                let up = top * (1.0 - fy) + bottom * fy;
+                let own = if wt > 0.0 {
+                    l.sums[c * w * h + i] / wt
+                } else {
+                    0.0
+                };
+                out[c * w * h + i] = own * a + up * (1.0 - a);
+            }
+        }
+    }
+    out
+}
+
+/// The 8-connected hole components of a `w`×`h` mask: each one's bounding
+/// box, and a label per pixel (`usize::MAX` outside holes).
+pub fn components(hole: &[bool], w: usize, h: usize) -> (Vec<Rect>, Vec<usize>) {
+    let mut label = vec![usize::MAX; w * h];
+    let mut boxes = Vec::new();
+    let mut stack = Vec::new();
+    for start in 0..w * h {
+        if !hole[start] || label[start] != usize::MAX {
+            continue;
+        }
+        let id = boxes.len();
+        let (sx, sy) = (start % w, start / w);
+        let mut b = Rect {
+            x0: sx,
+            y0: sy,
+            x1: sx + 1,
+            y1: sy + 1,
+        };
+        label[start] = id;
+        stack.push(start);
+        while let Some(p) = stack.pop() {
+            let (x, y) = (p % w, p / w);
+            (b.x0, b.y0) = (b.x0.min(x), b.y0.min(y));
+            (b.x1, b.y1) = (b.x1.max(x + 1), b.y1.max(y + 1));
+            for ny in y.saturating_sub(1)..(y + 2).min(h) {
+                for nx in x.saturating_sub(1)..(x + 2).min(w) {
+                    let q = ny * w + nx;
+                    if hole[q] && label[q] == usize::MAX {
+                        label[q] = id;
+                        stack.push(q);
+                    }
+                }
+            }
+        }
+        boxes.push(b);
+    }
+    (boxes, label)
+}
+
+/// The context window for a hole with bounding box `b` in a `w`×`h` image,
+/// for a model of working size `size`: a square of side
+/// `max(size, 2 · longest side of b)` centred on the hole, shifted inside
+/// the image and cut to it where the image is smaller.
+pub fn window(b: Rect, w: usize, h: usize, size: usize) -> Rect {
+    let side = size.max(2 * b.width().max(b.height()));
+    let place = |lo: usize, hi: usize, n: usize| {
+        let len = side.min(n);
+        let centre = (lo + hi) / 2;
+        let start = centre.saturating_sub(len / 2).min(n - len);
+        (start, start + len)
+    };
+    let (x0, x1) = place(b.x0, b.x1, w);
+    let (y0, y1) = place(b.y0, b.y1, h);
+    Rect { x0, y0, x1, y1 }
+}
+
+/// Per hole pixel, min(1, d / `ramp`) where d is its chamfer distance (3-4
+/// metric, in pixels) to the nearest known pixel; 1 everywhere for `ramp`
+/// ≤ 1 and 0 outside holes. Blends a model's fill into the known border.
+pub fn feather(hole: &[bool], w: usize, h: usize, ramp: f32) -> Vec<f32> {
+    let far = u32::MAX / 2;
+    let mut d: Vec<u32> = hole.iter().map(|&o| if o { far } else { 0 }).collect();
+    let relax = |d: &mut Vec<u32>, i: usize, j: usize, c: u32| {
+        let v = d[j].saturating_add(c);
+        if v < d[i] {
+            d[i] = v;
+        }
+    };
+    for y in 0..h {
+        for x in 0..w {
+            let i = y * w + x;
+            if x > 0 {
+                relax(&mut d, i, i - 1, 3);
+            }
+            if y > 0 {
+                relax(&mut d, i, i - w, 3);
+                if x > 0 {
+                    relax(&mut d, i, i - w - 1, 4);
+                }
+                if x + 1 < w {
+                    relax(&mut d, i, i - w + 1, 4);
+                }
+            }
+        }
+    }
+    for y in (0..h).rev() {
+        for x in (0..w).rev() {
+            let i = y * w + x;
+            if x + 1 < w {
+                relax(&mut d, i, i + 1, 3);
+            }
+            if y + 1 < h {
+                relax(&mut d, i, i + w, 3);
+                if x + 1 < w {
+                    relax(&mut d, i, i + w + 1, 4);
+                }
+                if x > 0 {
+                    relax(&mut d, i, i + w - 1, 4);
+                }
+            }
+        }
+    }
+    d.iter()
+        .zip(hole)
+        .map(|(&d, &o)| match (o, ramp > 1.0) {
+            (false, _) => 0.0,
+            (true, false) => 1.0,
+            (true, true) => (d as f32 / 3.0 / ramp).min(1.0),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_pull_keeps_known_pixels_and_fills_constant_images_exactly() {
+        let (w, h) = (7, 5);
+        let hole: Vec<bool> = (0..w * h).map(|i| i % 3 == 0 || i > 20).collect();
+        let mut px: Vec<f32> = (0..2 * w * h)
+            .map(|i| if i < w * h { 0.25 } else { 0.75 })
+            .collect();
+        for (i, &o) in hole.iter().enumerate() {
+            if o {
+                px[i] = -7.0;
+                px[w * h + i] = 42.0;
+            }
+        }
+        push_pull(&mut px, 2, w, h, &hole);
+        assert!(px[..w * h].iter().all(|&v| v == 0.25), "{px:?}");
+        assert!(px[w * h..].iter().all(|&v| v == 0.75), "{px:?}");
+        let mut all = vec![3.0; 4];
+        push_pull(&mut all, 1, 2, 2, &[true; 4]);
+        assert_eq!(all, vec![0.5; 4]);
+    }
+
+    #[test]
+    fn push_pull_interpolates_a_ramp_between_its_ends() {
+        // 1×8 ramp with the middle 4 unknown: fills stay between the ends
+        // and increase from left to right.
+        let mut px: Vec<f32> = (0..8).map(|x| x as f32 / 7.0).collect();
+        let hole: Vec<bool> = (0..8).map(|x| (2..6).contains(&x)).collect();
+        push_pull(&mut px, 1, 8, 1, &hole);
+        let filled = &px[2..6];
+        assert!(filled.windows(2).all(|p| p[0] <= p[1]), "{px:?}");
+        assert!(filled.iter().all(|&v| v > px[1] && v < px[6]), "{px:?}");
+    }
+
+    #[test]
+    fn components_and_windows() {
+        // 10×6: a 2×2 blob at (1, 1) and a diagonal pair at (7, 3), (8, 4).
+        let (w, h) = (10, 6);
+        let mut hole = vec![false; w * h];
+        for &(x, y) in &[(1, 1), (2, 1), (1, 2), (2, 2), (7, 3), (8, 4)] {
+            hole[y * w + x] = true;
+        }
+        let (boxes, label) = components(&hole, w, h);
+        assert_eq!(
+            boxes,
+            vec![
+                Rect {
+                    x0: 1,
+                    y0: 1,
+                    x1: 3,
+                    y1: 3
+                },
+                Rect {
+                    x0: 7,
+                    y0: 3,
+                    x1: 9,
+                    y1: 5
+                }
+            ]
+        );
+        assert_eq!(
+            (label[w + 1], label[4 * w + 8], label[0]),
+            (0, 1, usize::MAX)
+        );
+        // A 4-pixel model window around the first blob, shifted inside.
+        assert_eq!(
+            window(boxes[0], w, h, 4),
+            Rect {
+                x0: 0,
+                y0: 0,
+                x1: 4,
+                y1: 4
+            }
+        );
+        // A large hole asks for twice its side; the image cuts it.
+        let big = Rect {
+            x0: 2,
+            y0: 1,
+            x1: 9,
+            y1: 4,
+        };
+        assert_eq!(
+            window(big, w, h, 4),
+            Rect {
+                x0: 0,
+                y0: 0,
+                x1: 10,
+                y1: 6
+            }
+        );
+        assert_eq!(
+            window(boxes[1], 100, 100, 16),
+            Rect {
+                x0: 0,
+                y0: 0,
+                x1: 16,
+                y1: 16
+            }
+        );
+        assert_eq!(
+            window(boxes[1], 100, 100, 4),
+            Rect {
+                x0: 6,
+                y0: 2,
+                x1: 10,
+                y1: 6
+            }
+        );
+    }
+
+    #[test]
+    fn feather_ramps_with_chamfer_distance() {
+        // 1 row: known, 4 holes, known. Distances 1, 2, 2, 1 pixels.
+        let hole = [false, true, true, true, true, false];
+        let f = feather(&hole, 6, 1, 2.0);
+        assert_eq!(f, vec![0.0, 0.5, 1.0, 1.0, 0.5, 0.0]);
+        assert_eq!(
+            feather(&hole, 6, 1, 1.0),
+            vec![0.0, 1.0, 1.0, 1.0, 1.0, 0.0]
+        );
+    }
+}

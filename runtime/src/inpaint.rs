@@ -1,0 +1,254 @@
+//! Inpainting models (card task `inpainting`): fill the holes of a
+//! [`Mask`] in an image of any size.
+//!
+//! The graph takes `[1, 4, S, S]` — RGB in [0, 1] with its holes prefilled by
+//! [`push_pull`], then the mask (1 = hole) — and returns `[1, 3, S, S]`, the
+//! prefill plus the learned residual; `S` is the card's `runtime.tile`.
+//!
+//! Each hole component gets a context window ([`window`]: at least S wide,
+//! twice the hole's longest side). Components that share a window run once.
+//! A window of exactly S×S runs as is. Other windows are resized to S×S.
+//! The model's residual over the prefill is resized back and added to a
+//! native-resolution prefill, feathered over a border as wide as the
+//! resize factor. Only hole pixels are written: every other pixel of the
+//! output is the input's own value, bit for bit.
+//!
+//! ```no_run
+//! use edgegan_runtime::{inpaint::Inpainter, mask::Mask, io, Precision};
+//! use std::path::Path;
+//! let model = Inpainter::load(Path::new("models/inpaint"), Precision::F32)?;
+//! let image = io::read_image(Path::new("photo.png"), &io::ImageLimits::input())?;
+//! let mask = Mask::load(Path::new("mask.png"), (image.width(), image.height()))?;
+//! let filled = model.inpaint(&image, &mask)?;
+//! # Ok::<(), edgegan_runtime::RuntimeError>(())
+//! ```
+
+use image::imageops::{resize, FilterType};
+use image::{DynamicImage, GenericImage, GenericImageView, ImageBuffer, Luma, Rgba};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::knobs::KnobScope;
+
+use crate::card::{ConvPath, ModelCard, Precision, Task};
+use crate::error::{Result, RuntimeError};
+use crate::fill::{components, feather, push_pull, window, Rect};
+use crate::mask::Mask;
+use crate::model::{check_embedded, read_model_dir, Plan};
+
+/// A loaded inpainting model with its plan for the working size.
+pub struct Inpainter {
+    card: ModelCard,
+    precision: Precision,
+    onnx_path: PathBuf,
+    plan: Arc<Plan>,
+    size: usize,
+}
+
+impl Inpainter {
+    /// Load the model in `dir` at `precision`, checking card and checksum.
+    pub fn load(dir: &Path, precision: Precision) -> Result<Inpainter> {
+        let (card, path, bytes) = read_model_dir(dir, precision)?;
+        Inpainter::from_bytes(card, precision, path, &bytes)
+    }
+
+    /// A model embedded in the binary (`label` names it in errors).
+    pub fn from_embedded(
+        label: &str,
+        card_toml: &str,
+        onnx: &[u8],
+        precision: Precision,
+    ) -> Result<Inpainter> {
+        let (card, path) = check_embedded(label, card_toml, onnx, precision)?;
+        Inpainter::from_bytes(card, precision, path, onnx)
+    }
+
+    fn from_bytes(
+        card: ModelCard,
+        precision: Precision,
+        onnx_path: PathBuf,
+        bytes: &[u8],
+    ) -> Result<Inpainter> {
+        if card.task != Task::Inpainting {
+            return Err(RuntimeError::mismatch(
+                onnx_path.with_file_name("card.toml"),
+                format!("model {} is for {:?}, not inpainting", card.name, card.task),
+            ));
+        }
+        let size = card.runtime.tile;
+        let err = |e| RuntimeError::onnx(&onnx_path, e);
+        let graph = tract_onnx::onnx()
+            .model_for_read(&mut &bytes[..])
+            .map_err(err)?
+            .with_input_fact(0, f32::fact([1, 4, size, size]).into())
+            .map_err(err)?;
+        let typed = graph.clone().into_typed().map_err(err)?;
+        let out = typed.output_fact(0).map_err(err)?;
+        if out.shape.as_concrete() != Some(&[1, 3, size, size][..]) {
+            return Err(RuntimeError::mismatch(
+                &onnx_path,
+                format!(
+                    "a 1x4x{size}x{size} input (RGB + mask) gives {:?}, expected [1, 3, {size}, {size}]",
+                    out.shape
+                ),
+            ));
+        }
+        let disable = if card.runtime.conv_path == ConvPath::Direct {
+            "false"
+        } else {
+            "true"
+        };
+        let plan = KnobScope::new([("TRACT_DISABLE_DIRECT_SPATIAL", disable)])
+            .and_then(|s| s.enter(|| graph.into_optimized()?.into_runnable()))
+            .map_err(|e| RuntimeError::inference(&onnx_path, e))?;
+        Ok(Inpainter {
+            card,
+            precision,
+            onnx_path,
+            plan,
+            size,
+        })
+    }
+
+    /// The card.
+    pub fn card(&self) -> &ModelCard {
+        &self.card
+    }
+
+    /// The precision loaded.
+    pub fn precision(&self) -> Precision {
+        self.precision
+    }
+
+    /// Working size S: the model sees S×S windows.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// Fill one S×S window: `rgb` is planar 3×S×S in [0, 1], `hole` S×S.
+    /// Returns the model's planar 3×S×S output (holes filled; other pixels
+    /// are the input's, up to the graph's arithmetic).
+    pub fn run(&self, rgb: &[f32], hole: &[bool]) -> Result<Vec<f32>> {
+        let n = self.size * self.size;
+        assert_eq!((rgb.len(), hole.len()), (3 * n, n), "an S×S window");
+        let mut input = rgb.to_vec();
+        push_pull(&mut input, 3, self.size, self.size, hole);
+        input.extend(hole.iter().map(|&o| if o { 1.0f32 } else { 0.0 }));
+        let err = |e| RuntimeError::inference(&self.onnx_path, e);
+        let t = Tensor::from_shape(&[1, 4, self.size, self.size], &input).map_err(err)?;
+        let out = self.plan.run(tvec![t.into_tvalue()]).map_err(err)?;
+        let view = out[0].try_as_plain_ram().map_err(err)?;
+        Ok(view.as_slice::<f32>().map_err(err)?.to_vec())
+    }
+
+    /// Fill a window of any size (planar 3×w×h, `hole` w×h), resizing to S×S
+    /// and back where it differs (see the module documentation).
+    pub fn fill_window(&self, rgb: &[f32], hole: &[bool], w: usize, h: usize) -> Result<Vec<f32>> {
+        let s = self.size;
+        if (w, h) == (s, s) {
+            return self.run(rgb, hole);
+        }
+        let small: Vec<f32> = planes(rgb, w, h)
+            .flat_map(|p| resize_plane(p, w, h, s, s))
+            .collect();
+        let as_f32: Vec<f32> = hole.iter().map(|&o| o as u8 as f32).collect();
+        let small_hole: Vec<bool> = resize_plane(&as_f32, w, h, s, s)
+            .iter()
+            .map(|&v| v > 0.01)
+            .collect();
+        let mut prefill_small = small;
+        push_pull(&mut prefill_small, 3, s, s, &small_hole);
+        let out = self.run(&prefill_small, &small_hole)?;
+        let residual: Vec<f32> = out.iter().zip(&prefill_small).map(|(o, p)| o - p).collect();
+        let mut native = rgb.to_vec();
+        push_pull(&mut native, 3, w, h, hole);
+        let ramp = feather(hole, w, h, (w.max(h) as f32 / s as f32).max(1.0));
+        for (c, r) in planes(&residual, s, s).enumerate() {
+            let up = resize_plane(r, s, s, w, h);
+            for (i, u) in up.iter().enumerate() {
+                native[c * w * h + i] += ramp[i] * u;
+            }
+        }
+        Ok(native)
+    }
+
+    /// The image with `mask`'s holes filled; pixels outside the mask keep
+    /// their exact input values (alpha and bit depth included).
+    pub fn inpaint(&self, image: &DynamicImage, mask: &Mask) -> Result<DynamicImage> {
+        let (w, h) = (image.width() as usize, image.height() as usize);
+        assert_eq!(
+            mask.dimensions(),
+            (w as u32, h as u32),
+            "mask fits the image"
+        );
+        let rgb = image.to_rgb32f();
+        let mut px = vec![0.0f32; 3 * w * h];
+        for (i, p) in rgb.pixels().enumerate() {
+            for c in 0..3 {
+                px[c * w * h + i] = p[c];
+            }
+        }
+        let mut remaining: Vec<bool> = (0..w * h)
+            .map(|i| mask.is_hole((i % w) as u32, (i / w) as u32))
+            .collect();
+        let (boxes, label) = components(&remaining, w, h);
+        let mut groups: Vec<(Rect, Vec<usize>)> = Vec::new();
+        for (id, b) in boxes.iter().enumerate() {
+            let win = window(*b, w, h, self.size);
+            match groups.iter_mut().find(|g| g.0 == win) {
+                Some(g) => g.1.push(id),
+                None => groups.push((win, vec![id])),
+            }
+        }
+        let mut out = image.clone();
+        for (win, ids) in groups {
+            let (ww, wh) = (win.width(), win.height());
+            let at = |x: usize, y: usize| (win.y0 + y) * w + win.x0 + x;
+            let crop: Vec<f32> = (0..3 * ww * wh)
+                .map(|i| px[(i / (ww * wh)) * w * h + at(i % ww, (i / ww) % wh)])
+                .collect();
+            let hole: Vec<bool> = (0..ww * wh)
+                .map(|i| remaining[at(i % ww, i / ww)])
+                .collect();
+            let fill = self.fill_window(&crop, &hole, ww, wh)?;
+            for i in 0..ww * wh {
+                let p = at(i % ww, i / ww);
+                if !hole[i] || !ids.contains(&label[p]) {
+                    continue;
+                }
+                let mut v = [0u8; 4];
+                for (c, v) in v.iter_mut().take(3).enumerate() {
+                    let f = fill[c * ww * wh + i];
+                    px[c * w * h + p] = f;
+                    *v = (f * 255.0).round().clamp(0.0, 255.0) as u8;
+                }
+                let (x, y) = ((p % w) as u32, (p / w) as u32);
+                v[3] = out.get_pixel(x, y)[3];
+                out.put_pixel(x, y, Rgba(v));
+                remaining[p] = false;
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn planes(px: &[f32], w: usize, h: usize) -> impl Iterator<Item = &[f32]> {
+    px.chunks(w * h)
+}
+
+/// Resize one plane with the triangle (bilinear, antialiased when shrinking) filter.
+fn resize_plane(p: &[f32], w: usize, h: usize, nw: usize, nh: usize) -> Vec<f32> {
+    let img: ImageBuffer<Luma<f32>, Vec<f32>> =
+        ImageBuffer::from_raw(w as u32, h as u32, p.to_vec()).expect("plane fits its size");
+    resize(&img, nw as u32, nh as u32, FilterType::Triangle).into_raw()
+}
+
+impl std::fmt::Debug for Inpainter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inpainter")
+            .field("name", &self.card.name)
+            .field("precision", &self.precision)
+            .field("size", &self.size)
+            .finish()
+    }
+}

@@ -1,0 +1,314 @@
+//! `edgegan train inpaint`: train the gated-conv inpainting generator on a
+//! folder of photos, then write a model directory with the f32 and int8
+//! graphs, the card (training summary; metrics measured through the runtime
+//! with the `edgegan eval` protocol), the log, the loss plot and the last
+//! evolution frame.
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use edgegan_runtime::card::{ConvPath, FileSpec, Files, IoSpec, ModelCard, RuntimeSpec, Task};
+use edgegan_runtime::inpaint::Inpainter;
+use edgegan_runtime::inpaint_eval::EVAL_SIZE;
+use edgegan_runtime::model::sha256_hex;
+use edgegan_runtime::Precision;
+use edgegan_trainer::inpaint_train::{
+    export_graphs, train_inpaint, InpaintConfig, InpaintPhotos, InpaintPoint, InpaintVal,
+};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::eval_inpaint::{jobs, model_scores, opencv_scores, per_bin, protocol_crops};
+
+/// Arguments of `edgegan train inpaint`.
+#[derive(Debug, Args)]
+pub struct TrainInpaintArgs {
+    /// Folder of training photos (searched recursively).
+    #[arg(long, value_name = "DIR")]
+    pub data: PathBuf,
+    /// Folder of held-out photos: the first `--val-photos` validate during
+    /// training; all of them measure the card's metrics at the end.
+    #[arg(long, value_name = "DIR")]
+    pub val: PathBuf,
+    /// Photos used for validation during training.
+    #[arg(long, default_value_t = 6)]
+    pub val_photos: usize,
+    /// Model directory to write (must not exist).
+    #[arg(short, long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Work directory: checkpoints, evolution frames (resumed with --resume).
+    #[arg(long, value_name = "DIR")]
+    pub work: PathBuf,
+    /// Continue the checkpoint in --work.
+    #[arg(long)]
+    pub resume: bool,
+    /// Optimizer steps in all (a resumed run counts its earlier steps).
+    #[arg(long, default_value_t = 4000)]
+    pub steps: usize,
+    /// Samples per step.
+    #[arg(long, default_value_t = 16)]
+    pub batch: usize,
+    /// Training crop side (a multiple of 32).
+    #[arg(long, default_value_t = 128)]
+    pub patch: usize,
+    /// Generator learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// Discriminator learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    pub d_lr: f64,
+    /// Weight of the hinge adversarial loss (0 trains on hole L1 alone).
+    #[arg(long, default_value_t = 0.01)]
+    pub adv_weight: f64,
+    /// EMA decay of the exported weights.
+    #[arg(long, default_value_t = 0.995)]
+    pub ema: f64,
+    /// Validate and checkpoint every N steps.
+    #[arg(long, default_value_t = 100)]
+    pub val_every: usize,
+    /// Seed of weights and sampling.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Stop (checkpointed) after this many seconds of this run.
+    #[arg(long, value_name = "SECONDS")]
+    pub time_limit: Option<f64>,
+    /// Skip exporting and measuring: only train and checkpoint.
+    #[arg(long)]
+    pub no_export: bool,
+}
+
+/// Run `edgegan train inpaint`.
+pub fn run(a: TrainInpaintArgs) -> Result<ExitCode> {
+    if !a.no_export && a.out.exists() {
+        bail!(
+            "{}: already exists; choose a new model directory",
+            a.out.display()
+        );
+    }
+    if a.patch == 0 || !a.patch.is_multiple_of(32) {
+        bail!("--patch {}: must be a positive multiple of 32", a.patch);
+    }
+    let ck = a.work.join("checkpoint");
+    if ck.join("state.toml").is_file() && !a.resume {
+        bail!(
+            "{}: a checkpoint of an earlier run is here; pass --resume or remove it",
+            ck.display()
+        );
+    }
+    let photos = InpaintPhotos::load(&a.data, a.patch)?;
+    let mut val_files = crate::batch::image_files(&a.val)?;
+    val_files.truncate(a.val_photos);
+    let val = InpaintVal::load(&val_files)?;
+    eprintln!(
+        "{} training photos, {} validation photos",
+        photos.photos,
+        val_files.len()
+    );
+    let elapsed_before = std::fs::read_to_string(ck.join("state.toml")).ok();
+    let cfg = InpaintConfig {
+        steps: a.steps,
+        batch: a.batch,
+        patch: a.patch,
+        learning_rate: a.lr,
+        d_learning_rate: a.d_lr,
+        adv_weight: a.adv_weight,
+        ema: a.ema,
+        val_every: a.val_every,
+        seed: a.seed,
+        time_limit: a
+            .time_limit
+            .map(|t| t + seconds_in(elapsed_before.as_deref())),
+    };
+    std::fs::create_dir_all(&a.work).with_context(|| a.work.display().to_string())?;
+    let mut report = |p: &InpaintPoint| {
+        eprintln!(
+            "step {:>6}  L1 {:.4}  G adv {:+.3}  D {:.3} (margin {:+.2})  val hole PSNR {:.2} dB (prefill {:.2})",
+            p.step, p.l1, p.g_adv, p.d_loss, p.d_margin, p.hole_psnr, p.prefill_hole_psnr
+        );
+    };
+    let outcome = train_inpaint(&cfg, &photos, &val, &a.work, &mut report)?;
+    write_log(&a.work, &outcome.history)?;
+    if a.no_export {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (f32_bytes, int8_bytes) = export_graphs(&outcome.generator, &photos, a.patch, a.seed);
+    let mut card = card(&a, &outcome, photos.photos, outcome.generator.parameters());
+    card.files.f32.sha256 = sha256_hex(&f32_bytes);
+    if let Some(spec) = card.files.int8.as_mut() {
+        spec.sha256 = sha256_hex(&int8_bytes);
+    }
+    measure(&mut card, &a.val, &f32_bytes, &int8_bytes)?;
+    let mut extras = vec![("model.int8.onnx", int8_bytes)];
+    let log = std::fs::read(a.work.join("train_log.jsonl"))?;
+    extras.push(("train_log.jsonl", log));
+    let plot = a.work.join("training.svg");
+    write_plot(&plot, &outcome.history).map_err(|e| anyhow::anyhow!("{}: {e}", plot.display()))?;
+    extras.push(("training.svg", std::fs::read(&plot)?));
+    let last = a
+        .work
+        .join("evolution")
+        .join(format!("step_{:06}.png", outcome.steps));
+    if let Ok(frame) = std::fs::read(&last) {
+        extras.push(("evolution.png", frame));
+    }
+    edgegan_trainer::export::write_model_files(&a.out, card, &f32_bytes, &extras)?;
+    for p in [Precision::F32, Precision::Int8] {
+        Inpainter::load(&a.out, p)
+            .with_context(|| format!("{}: exported {p} graph does not load", a.out.display()))?;
+    }
+    eprintln!("wrote {}", a.out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn seconds_in(state: Option<&str>) -> f64 {
+    state
+        .and_then(|t| t.parse::<toml::Table>().ok())
+        .and_then(|t| t.get("seconds").and_then(|v| v.as_float()))
+        .unwrap_or(0.0)
+}
+
+fn round(v: f64) -> f64 {
+    (v * 1e4).round() / 1e4
+}
+
+fn card(
+    a: &TrainInpaintArgs,
+    o: &edgegan_trainer::inpaint_train::InpaintOutcome,
+    photos: usize,
+    params: usize,
+) -> ModelCard {
+    let mut t = toml::Table::new();
+    t.insert("backend".into(), "burn 0.22.1 flex (CPU)".into());
+    t.insert(
+        "data".into(),
+        format!("{} ({photos} photos)", a.data.display()).into(),
+    );
+    t.insert(
+        "validation".into(),
+        format!("first {} photos of {}", a.val_photos, a.val.display()).into(),
+    );
+    t.insert("steps".into(), (o.steps as i64).into());
+    t.insert("seconds".into(), round(o.seconds).into());
+    t.insert("batch".into(), (a.batch as i64).into());
+    t.insert("patch".into(), (a.patch as i64).into());
+    t.insert("learning_rate".into(), a.lr.into());
+    t.insert("d_learning_rate".into(), a.d_lr.into());
+    t.insert("adv_weight".into(), a.adv_weight.into());
+    t.insert("ema".into(), a.ema.into());
+    t.insert("seed".into(), (a.seed as i64).into());
+    t.insert("parameters".into(), (params as i64).into());
+    t.insert(
+        "losses".into(),
+        "hole L1 + hinge adversarial (SN-PatchGAN on composite + mask)".into(),
+    );
+    t.insert(
+        "calibration".into(),
+        "int8: percentile ranges on 32 training crops".into(),
+    );
+    if let Some(p) = o.history.last() {
+        t.insert("final_val_hole_psnr".into(), round(p.hole_psnr).into());
+        t.insert(
+            "final_val_prefill_hole_psnr".into(),
+            round(p.prefill_hole_psnr).into(),
+        );
+    }
+    ModelCard {
+        name: a.out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or("inpaint".into()),
+        task: Task::Inpainting,
+        scale: 1,
+        description: format!(
+            "Gated-conv U-Net inpainting generator, {params} parameters, {EVAL_SIZE}x{EVAL_SIZE} working size; learns a residual over the push-pull prefill."
+        ),
+        io: IoSpec {
+            layout: "NCHW".into(),
+            channels: 3,
+            range: [0.0, 1.0],
+            receptive_field: EVAL_SIZE as usize,
+        },
+        runtime: RuntimeSpec {
+            tile: EVAL_SIZE as usize,
+            conv_path: ConvPath::Im2col,
+        },
+        files: Files {
+            f32: FileSpec {
+                path: "model.onnx".into(),
+                sha256: String::new(),
+            },
+            int8: Some(FileSpec {
+                path: "model.int8.onnx".into(),
+                sha256: String::new(),
+            }),
+        },
+        training: t,
+        metrics: toml::Table::new(),
+    }
+}
+
+/// The card's metrics: the `edgegan eval` protocol on `data` for both
+/// precisions and the OpenCV baselines.
+fn measure(
+    card: &mut ModelCard,
+    data: &std::path::Path,
+    f32_bytes: &[u8],
+    int8_bytes: &[u8],
+) -> Result<()> {
+    let crops = protocol_crops(data)?;
+    let jobs = jobs(&crops);
+    let threads = crate::upscale::default_threads(None);
+    let text = card.to_toml();
+    let mut m = toml::Table::new();
+    m.insert("data".into(), data.display().to_string().into());
+    m.insert("images".into(), (crops.len() as i64).into());
+    let mut add = |tag: &str, bins: Vec<edgegan_runtime::inpaint_eval::BinScores>| {
+        let mut t = toml::Table::new();
+        for b in bins {
+            let mut row = toml::Table::new();
+            row.insert("hole_psnr".into(), round(b.mean.hole_psnr).into());
+            row.insert("hole_ssim".into(), round(b.mean.hole_ssim).into());
+            row.insert("hole_l1".into(), round(b.mean.hole_l1).into());
+            row.insert("psnr".into(), round(b.mean.psnr).into());
+            row.insert("ssim".into(), round(b.mean.ssim).into());
+            t.insert(b.bin.trim_end_matches('%').to_string(), row.into());
+        }
+        m.insert(tag.into(), t.into());
+    };
+    for (p, bytes) in [(Precision::F32, f32_bytes), (Precision::Int8, int8_bytes)] {
+        let model = Inpainter::from_embedded("trained", &text, bytes, p)?;
+        add(
+            &p.to_string(),
+            per_bin(&jobs, &model_scores(&model, &jobs, threads)?),
+        );
+    }
+    match opencv_scores(&jobs) {
+        Ok((telea, ns)) => {
+            add("opencv_telea", per_bin(&jobs, &telea));
+            add("opencv_ns", per_bin(&jobs, &ns));
+        }
+        Err(e) => eprintln!("warning: no OpenCV baseline in the card: {e:#}"),
+    }
+    card.metrics = m;
+    Ok(())
+}
+
+fn write_log(work: &std::path::Path, history: &[InpaintPoint]) -> Result<()> {
+    let text: String = history
+        .iter()
+        .map(|p| serde_json::to_string(p).map(|s| s + "\n"))
+        .collect::<Result<_, _>>()?;
+    let p = work.join("train_log.jsonl");
+    std::fs::write(&p, text).with_context(|| p.display().to_string())
+}
+
+fn write_plot(path: &std::path::Path, h: &[InpaintPoint]) -> Result<(), String> {
+    let s =
+        |f: fn(&InpaintPoint) -> f64| h.iter().map(|p| (p.step as f64, f(p))).collect::<Vec<_>>();
+    let losses = [
+        ("hole L1 x100", s(|p| 100.0 * p.l1)),
+        ("G hinge", s(|p| p.g_adv)),
+        ("D hinge", s(|p| p.d_loss)),
+    ];
+    let metrics = [
+        ("model, in-hole PSNR", s(|p| p.hole_psnr)),
+        ("prefill, in-hole PSNR", s(|p| p.prefill_hole_psnr)),
+    ];
+    edgegan_trainer::plot::write_svg(path, &losses, &metrics)
+}
