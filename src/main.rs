@@ -15,6 +15,7 @@ mod eval;
 mod eval_gen;
 mod eval_inpaint;
 mod generate;
+mod inpaint;
 mod models;
 #[cfg(feature = "train")]
 mod quantize;
@@ -49,6 +50,8 @@ enum Command {
     Boards(boards::BoardsCommand),
     /// Images from noise with a generation model (the DCGAN demo: `digits`).
     Generate(generate::GenerateArgs),
+    /// Fill the white pixels of a mask with an inpainting model.
+    Inpaint(inpaint::InpaintArgs),
     /// Upscale one image and draw a before/after frame on the framebuffer (or a PNG).
     Show(show::ShowArgs),
     /// Time models per path (CPU f32/int8, threads, tiles; GPU with `--features gpu`).
@@ -88,6 +91,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval::run(args),
         Command::Show(args) => show::run(args),
         Command::Generate(args) => generate::run(args),
+        Command::Inpaint(args) => inpaint::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Boards(cmd) => boards::run(cmd),
         #[cfg(feature = "train")]

@@ -49,6 +49,12 @@ pub const EMBEDDED: &[Embedded] = &[
         None,
     ),
     (
+        "inpaint",
+        include_str!("../models/inpaint/card.toml"),
+        include_bytes!("../models/inpaint/model.onnx"),
+        Some(include_bytes!("../models/inpaint/model.int8.onnx")),
+    ),
+    (
         "digits",
         include_str!("../models/digits/card.toml"),
         include_bytes!("../models/digits/model.onnx"),

@@ -216,7 +216,7 @@ fn card(
         task: Task::Inpainting,
         scale: 1,
         description: format!(
-            "Gated-conv U-Net inpainting generator, {params} parameters, {EVAL_SIZE}x{EVAL_SIZE} working size; learns a residual over the push-pull prefill."
+            "Gated-conv U-Net inpainting generator, {params} parameters, {EVAL_SIZE}x{EVAL_SIZE} working size; learns a residual over the runtime's push-pull + harmonic prefill."
         ),
         io: IoSpec {
             layout: "NCHW".into(),

@@ -3,10 +3,14 @@
 //! context window each hole is filled in, and the feather ramp at a hole's
 //! border.
 //!
-//! Push-pull (Gortler et al. 1996): average the known pixels down a pyramid
+//! [`prefill`] is what every inpainting model's input starts from:
+//! push-pull (Gortler et al. 1996: average the known pixels down a pyramid
 //! of 2×2 blocks, then pull back up, keeping known values and filling each
-//! unknown one from the coarser level. It is a smooth, fast, deterministic
-//! fill; the model learns only the residual on top of it.
+//! unknown one from the coarser level), then [`harmonic`] relaxation towards
+//! the smoothest fill of the hole's border (Laplace's equation, solved by
+//! successive over-relaxation from the push-pull start). It is smooth,
+//! deterministic and, on the evaluation protocol, already ahead of OpenCV's
+//! Telea in mean in-hole PSNR; the model learns only the residual on top.
 //!
 //! ```
 //! use edgegan_runtime::fill::push_pull;
@@ -39,6 +43,50 @@ impl Rect {
     /// Height in pixels.
     pub fn height(&self) -> usize {
         self.y1 - self.y0
+    }
+}
+
+/// Over-relaxation factor of [`harmonic`].
+pub const SOR_OMEGA: f32 = 1.9;
+/// Relaxation sweeps of [`prefill`].
+pub const PREFILL_SWEEPS: usize = 100;
+
+/// The models' prefill: [`push_pull`], then [`PREFILL_SWEEPS`] sweeps of
+/// [`harmonic`].
+pub fn prefill(px: &mut [f32], channels: usize, w: usize, h: usize, hole: &[bool]) {
+    push_pull(px, channels, w, h, hole);
+    harmonic(px, channels, w, h, hole, PREFILL_SWEEPS);
+}
+
+/// `sweeps` Gauss-Seidel sweeps with over-relaxation ([`SOR_OMEGA`]) of
+/// Laplace's equation over the `hole` pixels, rows top to bottom: each hole
+/// pixel moves towards the mean of its 4-neighbours inside the image
+/// (known pixels are the boundary condition and never change).
+pub fn harmonic(px: &mut [f32], channels: usize, w: usize, h: usize, hole: &[bool], sweeps: usize) {
+    let cells: Vec<usize> = (0..w * h).filter(|&i| hole[i]).collect();
+    for c in 0..channels {
+        let p = &mut px[c * w * h..(c + 1) * w * h];
+        for _ in 0..sweeps {
+            for &i in &cells {
+                let (x, y) = (i % w, i / w);
+                let (mut sum, mut n) = (0.0, 0.0);
+                if x > 0 {
+                    (sum, n) = (sum + p[i - 1], n + 1.0);
+                }
+                if x + 1 < w {
+                    (sum, n) = (sum + p[i + 1], n + 1.0);
+                }
+                if y > 0 {
+                    (sum, n) = (sum + p[i - w], n + 1.0);
+                }
+                if y + 1 < h {
+                    (sum, n) = (sum + p[i + w], n + 1.0);
+                }
+                if n > 0.0 {
+                    p[i] += SOR_OMEGA * (sum / n - p[i]);
+                }
+            }
+        }
     }
 }
 
@@ -289,6 +337,20 @@ mod tests {
         let filled = &px[2..6];
         assert!(filled.windows(2).all(|p| p[0] <= p[1]), "{px:?}");
         assert!(filled.iter().all(|&v| v > px[1] && v < px[6]), "{px:?}");
+    }
+
+    #[test]
+    fn harmonic_fill_of_a_line_is_the_straight_line_between_its_ends() {
+        // 1×6: ends 0.1 and 0.6 known; Laplace's solution is linear.
+        let hole = [false, true, true, true, true, false];
+        let mut px = vec![0.1, 0.0, 0.9, 0.0, 0.9, 0.6];
+        harmonic(&mut px, 1, 6, 1, &hole, 200);
+        for (x, v) in px.iter().enumerate() {
+            assert!((v - (0.1 + 0.1 * x as f32)).abs() < 1e-5, "{px:?}");
+        }
+        let mut pre = vec![0.1, 0.0, 0.9, 0.0, 0.9, 0.6];
+        prefill(&mut pre, 1, 6, 1, &hole);
+        assert_eq!((pre[0], pre[5]), (0.1, 0.6));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! [`Mask`] in an image of any size.
 //!
 //! The graph takes `[1, 4, S, S]` — RGB in [0, 1] with its holes prefilled by
-//! [`push_pull`], then the mask (1 = hole) — and returns `[1, 3, S, S]`, the
+//! [`prefill`], then the mask (1 = hole) — and returns `[1, 3, S, S]`, the
 //! prefill plus the learned residual; `S` is the card's `runtime.tile`.
 //!
 //! Each hole component gets a context window ([`window`]: at least S wide,
@@ -24,7 +24,9 @@
 //! ```
 
 use image::imageops::{resize, FilterType};
-use image::{DynamicImage, GenericImage, GenericImageView, ImageBuffer, Luma, Rgba};
+use image::{
+    DynamicImage, GenericImage, GenericImageView, ImageBuffer, Luma, LumaA, Pixel, Rgb, Rgba,
+};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tract_onnx::prelude::*;
@@ -32,7 +34,7 @@ use tract_onnx::tract_core::knobs::KnobScope;
 
 use crate::card::{ConvPath, ModelCard, Precision, Task};
 use crate::error::{Result, RuntimeError};
-use crate::fill::{components, feather, push_pull, window, Rect};
+use crate::fill::{components, feather, prefill, window, Rect};
 use crate::mask::Mask;
 use crate::model::{check_embedded, read_model_dir, Plan};
 
@@ -132,7 +134,7 @@ impl Inpainter {
         let n = self.size * self.size;
         assert_eq!((rgb.len(), hole.len()), (3 * n, n), "an S×S window");
         let mut input = rgb.to_vec();
-        push_pull(&mut input, 3, self.size, self.size, hole);
+        prefill(&mut input, 3, self.size, self.size, hole);
         input.extend(hole.iter().map(|&o| if o { 1.0f32 } else { 0.0 }));
         let err = |e| RuntimeError::inference(&self.onnx_path, e);
         let t = Tensor::from_shape(&[1, 4, self.size, self.size], &input).map_err(err)?;
@@ -157,11 +159,11 @@ impl Inpainter {
             .map(|&v| v > 0.01)
             .collect();
         let mut prefill_small = small;
-        push_pull(&mut prefill_small, 3, s, s, &small_hole);
+        prefill(&mut prefill_small, 3, s, s, &small_hole);
         let out = self.run(&prefill_small, &small_hole)?;
         let residual: Vec<f32> = out.iter().zip(&prefill_small).map(|(o, p)| o - p).collect();
         let mut native = rgb.to_vec();
-        push_pull(&mut native, 3, w, h, hole);
+        prefill(&mut native, 3, w, h, hole);
         let ramp = feather(hole, w, h, (w.max(h) as f32 / s as f32).max(1.0));
         for (c, r) in planes(&residual, s, s).enumerate() {
             let up = resize_plane(r, s, s, w, h);
@@ -216,19 +218,37 @@ impl Inpainter {
                 if !hole[i] || !ids.contains(&label[p]) {
                     continue;
                 }
-                let mut v = [0u8; 4];
-                for (c, v) in v.iter_mut().take(3).enumerate() {
-                    let f = fill[c * ww * wh + i];
-                    px[c * w * h + p] = f;
-                    *v = (f * 255.0).round().clamp(0.0, 255.0) as u8;
+                let v: [f32; 3] = std::array::from_fn(|c| fill[c * ww * wh + i]);
+                for (c, v) in v.iter().enumerate() {
+                    px[c * w * h + p] = *v;
                 }
-                let (x, y) = ((p % w) as u32, (p / w) as u32);
-                v[3] = out.get_pixel(x, y)[3];
-                out.put_pixel(x, y, Rgba(v));
+                put(&mut out, (p % w) as u32, (p / w) as u32, v);
                 remaining[p] = false;
             }
         }
         Ok(out)
+    }
+}
+
+/// Write an RGB fill (in [0, 1]) at the image's own depth, keeping alpha.
+fn put(out: &mut DynamicImage, x: u32, y: u32, v: [f32; 3]) {
+    let q8 = |v: f32| (v * 255.0).round().clamp(0.0, 255.0) as u8;
+    let q16 = |v: f32| (v * 65535.0).round().clamp(0.0, 65535.0) as u16;
+    match out {
+        DynamicImage::ImageRgb16(i) => i.put_pixel(x, y, Rgb(v.map(q16))),
+        DynamicImage::ImageRgba16(i) => {
+            let a = i.get_pixel(x, y)[3];
+            i.put_pixel(x, y, Rgba([q16(v[0]), q16(v[1]), q16(v[2]), a]));
+        }
+        DynamicImage::ImageLuma16(i) => i.put_pixel(x, y, Rgb(v.map(q16)).to_luma()),
+        DynamicImage::ImageLumaA16(i) => {
+            let a = i.get_pixel(x, y)[1];
+            i.put_pixel(x, y, LumaA([Rgb(v.map(q16)).to_luma()[0], a]));
+        }
+        other => {
+            let a = other.get_pixel(x, y)[3];
+            other.put_pixel(x, y, Rgba([q8(v[0]), q8(v[1]), q8(v[2]), a]));
+        }
     }
 }
 

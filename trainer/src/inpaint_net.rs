@@ -1,9 +1,9 @@
 //! The edge-sized inpainting generator (burn): a U-shaped encoder–decoder of
 //! gated convolutions (DeepFill v2) that learns a residual over the runtime's
-//! push-pull prefill.
+//! push-pull + harmonic prefill.
 //!
 //! Input `[N, 4, H, W]`: RGB in [0, 1] with holes prefilled by
-//! [`edgegan_runtime::fill::push_pull`], then the mask (1 = hole). Output
+//! [`edgegan_runtime::fill::prefill`], then the mask (1 = hole). Output
 //! `[N, 3, H, W]` = the input's RGB + a learned residual. A gated conv is
 //! `leaky(conv_f(x)) · sigmoid(conv_g(x))`: the gate learns where features
 //! are valid, which a plain conv cannot tell inside a hole.
