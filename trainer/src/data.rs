@@ -64,9 +64,10 @@ pub struct Batch {
     pub hr: Vec<f32>,
 }
 
-fn planar(rgb: &[u8], side: usize, out: &mut Vec<f32>) {
+/// Append interleaved 8-bit RGB of `pixels` pixels to `out` as three planes in [0, 1].
+pub(crate) fn planar(rgb: &[u8], pixels: usize, out: &mut Vec<f32>) {
     for c in 0..3 {
-        out.extend((0..side * side).map(|i| rgb[i * 3 + c] as f32 / 255.0));
+        out.extend((0..pixels).map(|i| rgb[i * 3 + c] as f32 / 255.0));
     }
 }
 
@@ -121,9 +122,9 @@ impl PhotoSet {
                 }
             };
             let bic = upscale_u8(&lr, lr_side, lr_side, 3, scale);
-            planar(&lr, lr_side, &mut b.lr);
-            planar(&bic, hr_side, &mut b.bicubic);
-            planar(hr.as_raw(), hr_side, &mut b.hr);
+            planar(&lr, lr_side * lr_side, &mut b.lr);
+            planar(&bic, hr_side * hr_side, &mut b.bicubic);
+            planar(hr.as_raw(), hr_side * hr_side, &mut b.hr);
         }
         b
     }

@@ -12,21 +12,17 @@
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::tensor::TensorData;
-use edgegan_runtime::fill::prefill;
-use edgegan_runtime::inpaint_eval::{eval_mask, protocol_crop, score, EVAL_SIZE};
-use edgegan_runtime::io::{image_files, read_image, ImageLimits};
-use edgegan_runtime::mask::{free_form, HoleBin, Mask};
-use edgegan_runtime::RuntimeError;
-use image::imageops::{resize, FilterType};
-use image::RgbImage;
+use edgegan_runtime::inpaint_eval::EVAL_SIZE;
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use crate::data::Rng;
 use crate::disc::Discriminator;
+use crate::inpaint_checkpoint::{load, save, InpaintState};
+pub use crate::inpaint_data::{network_input, InpaintBatch, InpaintPhotos, InpaintVal};
 use crate::inpaint_net::InpaintGenerator;
-use crate::params::{ema_update, values};
+use crate::params::ema_update;
 use crate::train::TrainError;
 
 /// Discriminator layers (in, out, kernel, stride): RGB + mask in, five 5×5
@@ -83,181 +79,6 @@ pub struct InpaintPoint {
     pub prefill_hole_psnr: f64,
 }
 
-/// Photos at three scales, sampled into batches.
-pub struct InpaintPhotos {
-    scaled: Vec<RgbImage>,
-    /// Photos read.
-    pub photos: usize,
-}
-
-/// One batch: network input (`n`×4×p×p), truth (`n`×3×p×p), mask (`n`×1×p×p).
-pub struct InpaintBatch {
-    /// Prefilled RGB + mask.
-    pub input: Vec<f32>,
-    /// Ground-truth RGB.
-    pub truth: Vec<f32>,
-    /// 1 = hole.
-    pub mask: Vec<f32>,
-}
-
-fn planar(img: &RgbImage) -> Vec<f32> {
-    let n = (img.width() * img.height()) as usize;
-    let mut v = vec![0.0; 3 * n];
-    for (i, p) in img.pixels().enumerate() {
-        for c in 0..3 {
-            v[c * n + i] = p[c] as f32 / 255.0;
-        }
-    }
-    v
-}
-
-/// Append `img`'s prefilled RGB and `mask` as 4 planes to `input`.
-pub fn network_input(img: &RgbImage, mask: &Mask, input: &mut Vec<f32>) {
-    let (w, h) = (img.width() as usize, img.height() as usize);
-    let hole: Vec<bool> = (0..w * h)
-        .map(|i| mask.is_hole((i % w) as u32, (i / w) as u32))
-        .collect();
-    let mut rgb = planar(img);
-    prefill(&mut rgb, 3, w, h, &hole);
-    input.extend(rgb);
-    input.extend(hole.iter().map(|&o| o as u8 as f32));
-}
-
-impl InpaintPhotos {
-    /// Read every photo under `dir` and keep it at short sides 1, 1.5 and 2 × `patch`.
-    pub fn load(dir: &Path, patch: usize) -> Result<InpaintPhotos, RuntimeError> {
-        let paths = image_files(dir)?;
-        let mut scaled = Vec::new();
-        for p in &paths {
-            let img = read_image(p, &ImageLimits::input())?.to_rgb8();
-            let (w, h) = img.dimensions();
-            for f in [1.0, 1.5, 2.0] {
-                let s = patch as f64 * f / w.min(h) as f64;
-                let (nw, nh) = ((w as f64 * s).round() as u32, (h as f64 * s).round() as u32);
-                scaled.push(resize(
-                    &img,
-                    nw.max(patch as u32),
-                    nh.max(patch as u32),
-                    FilterType::CatmullRom,
-                ));
-            }
-        }
-        Ok(InpaintPhotos {
-            scaled,
-            photos: paths.len(),
-        })
-    }
-
-    /// `n` random samples of side `p`, drawn in parallel (each sample from
-    /// its own seed, taken in order from `rng`: the batch does not depend on
-    /// the thread count).
-    pub fn batch(&self, rng: &mut Rng, n: usize, p: usize) -> InpaintBatch {
-        let seeds: Vec<u64> = (0..n).map(|_| rng.next_u64()).collect();
-        let samples: Vec<(Vec<f32>, Vec<f32>)> = std::thread::scope(|s| {
-            let handles: Vec<_> = seeds
-                .iter()
-                .map(|&seed| s.spawn(move || self.sample(seed, p)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("sampling thread"))
-                .collect()
-        });
-        let mut b = InpaintBatch {
-            input: Vec::with_capacity(4 * n * p * p),
-            truth: Vec::with_capacity(3 * n * p * p),
-            mask: Vec::with_capacity(n * p * p),
-        };
-        for (input, truth) in samples {
-            b.mask.extend_from_slice(&input[3 * p * p..]);
-            b.input.extend(input);
-            b.truth.extend(truth);
-        }
-        b
-    }
-
-    /// One sample from `seed`: (network input 4×p×p, truth 3×p×p).
-    fn sample(&self, seed: u64, p: usize) -> (Vec<f32>, Vec<f32>) {
-        let mut rng = Rng(seed);
-        let img = &self.scaled[rng.below(self.scaled.len())];
-        let x = rng.below((img.width() as usize - p) + 1) as u32;
-        let y = rng.below((img.height() as usize - p) + 1) as u32;
-        let mut crop = image::imageops::crop_imm(img, x, y, p as u32, p as u32).to_image();
-        if rng.below(2) == 1 {
-            crop = image::imageops::flip_horizontal(&crop);
-        }
-        let bin = HoleBin::ALL[rng.below(HoleBin::ALL.len())];
-        let mask = free_form(p as u32, p as u32, rng.next_u64(), bin);
-        let mut input = Vec::with_capacity(4 * p * p);
-        network_input(&crop, &mask, &mut input);
-        (input, planar(&crop))
-    }
-}
-
-/// Validation crops with their fixed masks (bins 10–40 %).
-pub struct InpaintVal {
-    items: Vec<(RgbImage, Mask)>,
-}
-
-impl InpaintVal {
-    /// Protocol crops of `photos` (each with masks of bins 10, 20 and 30 %).
-    pub fn load(photos: &[PathBuf]) -> Result<InpaintVal, RuntimeError> {
-        let mut items = Vec::new();
-        for (i, p) in photos.iter().enumerate() {
-            let crop = protocol_crop(&read_image(p, &ImageLimits::input())?, EVAL_SIZE);
-            for lo in [10, 20, 30] {
-                items.push((crop.clone(), eval_mask(i, HoleBin::new(lo), EVAL_SIZE)));
-            }
-        }
-        Ok(InpaintVal { items })
-    }
-
-    /// Mean in-hole PSNR of `g` and of the prefill alone, plus the first
-    /// three fills side by side with their inputs (an evolution frame).
-    pub fn run(&self, g: &InpaintGenerator, device: &Device) -> (f64, f64, RgbImage) {
-        let s = EVAL_SIZE as usize;
-        let mut frame = RgbImage::new(2 * s as u32, 3 * s as u32);
-        let (mut model, mut prefill) = (0.0, 0.0);
-        for (k, (crop, mask)) in self.items.iter().enumerate() {
-            let mut input = Vec::new();
-            network_input(crop, mask, &mut input);
-            let x = Tensor::<4>::from_data(TensorData::new(input.clone(), [1, 4, s, s]), device);
-            let out = to_image(&values(g.forward(x)), s);
-            let pre = to_image(&input, s);
-            let composite = |f: &RgbImage| {
-                RgbImage::from_fn(EVAL_SIZE, EVAL_SIZE, |x, y| {
-                    *(if mask.is_hole(x, y) { f } else { crop }).get_pixel(x, y)
-                })
-            };
-            let (out, pre) = (composite(&out), composite(&pre));
-            model += score(crop, &out, mask).hole_psnr;
-            prefill += score(crop, &pre, mask).hole_psnr;
-            if k < 3 {
-                let masked =
-                    RgbImage::from_fn(EVAL_SIZE, EVAL_SIZE, |x, y| match mask.is_hole(x, y) {
-                        true => image::Rgb([255, 255, 255]),
-                        false => *crop.get_pixel(x, y),
-                    });
-                let y = (k * s) as i64;
-                image::imageops::replace(&mut frame, &masked, 0, y);
-                image::imageops::replace(&mut frame, &out, s as i64, y);
-            }
-        }
-        let n = self.items.len().max(1) as f64;
-        (model / n, prefill / n, frame)
-    }
-}
-
-fn to_image(planes: &[f32], s: usize) -> RgbImage {
-    let n = s * s;
-    RgbImage::from_fn(s as u32, s as u32, |x, y| {
-        let i = y as usize * s + x as usize;
-        image::Rgb(std::array::from_fn(|c| {
-            (planes[c * n + i] * 255.0).round().clamp(0.0, 255.0) as u8
-        }))
-    })
-}
-
 /// The nets and optimizers of a run.
 pub struct InpaintNets {
     /// Generator being trained.
@@ -266,8 +87,8 @@ pub struct InpaintNets {
     pub ema: InpaintGenerator,
     /// SN-PatchGAN discriminator.
     pub disc: Discriminator,
-    optim_g: ModuleOptimizer,
-    optim_d: ModuleOptimizer,
+    pub(crate) optim_g: ModuleOptimizer,
+    pub(crate) optim_d: ModuleOptimizer,
 }
 
 impl InpaintNets {
@@ -352,101 +173,6 @@ pub fn step(
     nets.generator = nets.optim_g.step(cfg.learning_rate, nets.generator, grads);
     nets.ema = ema_update(nets.ema, &nets.generator, cfg.ema);
     (nets, stats)
-}
-
-/// Checkpoint state besides the nets.
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
-pub struct InpaintState {
-    /// Steps done.
-    pub step: usize,
-    /// Sampling RNG, hex.
-    pub rng: String,
-    /// Seconds trained so far.
-    pub seconds: f64,
-    /// Validation history.
-    pub history: Vec<InpaintPoint>,
-}
-
-/// Save nets and state under `work/checkpoint` (written aside, then renamed).
-pub fn save(work: &Path, nets: &InpaintNets, state: &InpaintState) -> Result<(), TrainError> {
-    let err = |p: &Path, e: &dyn std::fmt::Display| TrainError::Checkpoint {
-        path: p.to_path_buf(),
-        reason: e.to_string(),
-    };
-    let part = work.join("checkpoint.part");
-    let _ = std::fs::remove_dir_all(&part);
-    std::fs::create_dir_all(&part).map_err(|e| err(&part, &e))?;
-    let files: [(&str, Box<dyn Fn(&Path) -> Result<(), String>>); 5] = [
-        (
-            "generator.bpk",
-            Box::new(|p| {
-                nets.generator
-                    .clone()
-                    .save_file(p)
-                    .map_err(|e| e.to_string())
-            }),
-        ),
-        (
-            "ema.bpk",
-            Box::new(|p| nets.ema.clone().save_file(p).map_err(|e| e.to_string())),
-        ),
-        (
-            "disc.bpk",
-            Box::new(|p| nets.disc.clone().save_file(p).map_err(|e| e.to_string())),
-        ),
-        (
-            "optim_g.bpk",
-            Box::new(|p| nets.optim_g.to_record().save(p).map_err(|e| e.to_string())),
-        ),
-        (
-            "optim_d.bpk",
-            Box::new(|p| nets.optim_d.to_record().save(p).map_err(|e| e.to_string())),
-        ),
-    ];
-    for (name, write) in files {
-        let p = part.join(name);
-        write(&p).map_err(|e| err(&p, &e))?;
-    }
-    let p = part.join("state.toml");
-    let text = toml::to_string(state).map_err(|e| err(&p, &e))?;
-    std::fs::write(&p, text).map_err(|e| err(&p, &e))?;
-    let cur = work.join("checkpoint");
-    let _ = std::fs::remove_dir_all(&cur);
-    std::fs::rename(&part, &cur).map_err(|e| err(&cur, &e))
-}
-
-/// Load a checkpoint written by [`save`] into `nets`.
-pub fn load(dir: &Path, mut nets: InpaintNets) -> Result<(InpaintNets, InpaintState), TrainError> {
-    use burn::optim::record::OptimizerRecord;
-    let err = |p: &Path, e: String| TrainError::Checkpoint {
-        path: p.to_path_buf(),
-        reason: e,
-    };
-    let p = dir.join("state.toml");
-    let text = std::fs::read_to_string(&p).map_err(|e| err(&p, e.to_string()))?;
-    let state: InpaintState = toml::from_str(&text).map_err(|e| err(&p, e.to_string()))?;
-    let module = |name: &str| dir.join(name);
-    nets.generator = nets
-        .generator
-        .try_load_file(module("generator.bpk"))
-        .map_err(|e| err(&module("generator.bpk"), e.to_string()))?;
-    nets.ema = nets
-        .ema
-        .try_load_file(module("ema.bpk"))
-        .map_err(|e| err(&module("ema.bpk"), e.to_string()))?;
-    nets.disc = nets
-        .disc
-        .try_load_file(module("disc.bpk"))
-        .map_err(|e| err(&module("disc.bpk"), e.to_string()))?;
-    for (name, optim) in [
-        ("optim_g.bpk", &mut nets.optim_g),
-        ("optim_d.bpk", &mut nets.optim_d),
-    ] {
-        let p = dir.join(name);
-        let r = OptimizerRecord::load(&p).map_err(|e| err(&p, e.to_string()))?;
-        *optim = optim.clone().load_record(r);
-    }
-    Ok((nets, state))
 }
 
 /// What a finished run hands back.
@@ -585,6 +311,9 @@ pub fn export_graphs(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::inpaint_data::planar;
+    use edgegan_runtime::mask::{free_form, HoleBin};
+    use image::RgbImage;
 
     /// Stripes whose phase the hole hides: only a model that looks at the
     /// border's context can bring the hole L1 down.
@@ -596,7 +325,7 @@ mod tests {
         };
         for i in 0..n {
             let img = RgbImage::from_fn(p as u32, p as u32, |x, y| {
-                let v = if (x + 3 * i as u32) / 4 % 2 == 0 {
+                let v = if ((x + 3 * i as u32) / 4).is_multiple_of(2) {
                     200
                 } else {
                     40

@@ -19,6 +19,8 @@ pub mod evolution;
 pub mod export;
 pub mod gan;
 pub mod imageset;
+pub mod inpaint_checkpoint;
+pub mod inpaint_data;
 pub mod inpaint_export;
 pub mod inpaint_net;
 pub mod inpaint_train;
