@@ -206,7 +206,7 @@ fn export(
     (train_set, held_out): (&ImageSet, &ImageSet),
     classifier: Option<&Classifier>,
 ) -> Result<String> {
-    use edgegan_runtime::card::{FileSpec, Files, IoSpec, ModelCard, RuntimeSpec, Task};
+    use edgegan_runtime::card::{Files, IoSpec, ModelCard, RuntimeSpec, Task};
     let name = a
         .out
         .file_name()
@@ -260,16 +260,7 @@ fn export(
             receptive_field: 0,
         },
         runtime: RuntimeSpec::default(),
-        files: Files {
-            f32: FileSpec {
-                path: "model.onnx".into(),
-                sha256: String::new(),
-            },
-            int8: Some(FileSpec {
-                path: "model.int8.onnx".into(),
-                sha256: String::new(),
-            }),
-        },
+        files: Files::f32_and_int8(),
         training,
         metrics,
     };

@@ -6,7 +6,7 @@
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use edgegan_runtime::card::{ConvPath, FileSpec, Files, IoSpec, ModelCard, RuntimeSpec, Task};
+use edgegan_runtime::card::{ConvPath, Files, IoSpec, ModelCard, RuntimeSpec, Task};
 use edgegan_runtime::inpaint::Inpainter;
 use edgegan_runtime::inpaint_eval::EVAL_SIZE;
 use edgegan_runtime::model::sha256_hex;
@@ -228,16 +228,7 @@ fn card(
             tile: EVAL_SIZE as usize,
             conv_path: ConvPath::Im2col,
         },
-        files: Files {
-            f32: FileSpec {
-                path: "model.onnx".into(),
-                sha256: String::new(),
-            },
-            int8: Some(FileSpec {
-                path: "model.int8.onnx".into(),
-                sha256: String::new(),
-            }),
-        },
+        files: Files::f32_and_int8(),
         training: t,
         metrics: toml::Table::new(),
     }

@@ -160,15 +160,18 @@ fn bad_masks_fail_with_one_line_and_no_output() {
         (text.clone(), "not a readable image"),
     ];
     let out = d.join("out.png");
-    for (mask, why) in cases {
-        let o = run(&[
+    let with_mask = |mask: &Path| {
+        run(&[
             "inpaint",
             example().to_str().unwrap(),
             "--mask",
             mask.to_str().unwrap(),
             "-o",
             out.to_str().unwrap(),
-        ]);
+        ])
+    };
+    for (mask, why) in cases {
+        let o = with_mask(&mask);
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(!o.status.success());
         assert_eq!(err.lines().count(), 1, "{err}");
@@ -182,14 +185,7 @@ fn bad_masks_fail_with_one_line_and_no_output() {
     // An existing output is kept.
     std::fs::write(&out, b"keep").unwrap();
     let mask = save("ok.png", free_form(256, 256, 1, HoleBin::new(0)).to_luma());
-    let o = run(&[
-        "inpaint",
-        example().to_str().unwrap(),
-        "--mask",
-        mask.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    let o = with_mask(&mask);
     assert!(!o.status.success());
     assert_eq!(std::fs::read(&out).unwrap(), b"keep");
 }

@@ -141,6 +141,20 @@ pub struct Files {
     pub int8: Option<FileSpec>,
 }
 
+impl Files {
+    /// `model.onnx` and `model.int8.onnx`, checksums still to fill in.
+    pub fn f32_and_int8() -> Files {
+        let file = |path: &str| FileSpec {
+            path: path.into(),
+            sha256: String::new(),
+        };
+        Files {
+            f32: file("model.onnx"),
+            int8: Some(file("model.int8.onnx")),
+        }
+    }
+}
+
 /// The whole card. Training and metric sections are free-form tables written
 /// by the trainer and `edgegan eval`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -37,12 +37,12 @@ fn card(f32_sha: String, int8_sha: String) -> String {
         },
         files: Files {
             f32: FileSpec {
-                path: "model.onnx".into(),
                 sha256: f32_sha,
+                ..Files::f32_and_int8().f32
             },
             int8: Some(FileSpec {
-                path: "model.int8.onnx".into(),
                 sha256: int8_sha,
+                ..Files::f32_and_int8().int8.unwrap()
             }),
         },
         training: toml::Table::new(),
