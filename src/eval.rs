@@ -1,5 +1,6 @@
 //! `edgegan eval`: PSNR/SSIM on Y of a super-resolution model against bicubic
-//! on a folder of HR photos (protocol: DESIGN.md, "Metric protocol").
+//! on a folder of HR photos (protocol: DESIGN.md, "Metric protocol"); a
+//! generator goes to `eval_gen`, an inpainting model to `eval_inpaint`.
 
 use anyhow::Result;
 use clap::Args;
@@ -16,11 +17,12 @@ use crate::upscale::PrecisionArg;
 /// Arguments of `edgegan eval`.
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// Model: a directory, models/NAME, or an embedded name (sr-x2, sr-x4, digits).
+    /// Model: a directory, models/NAME, or an embedded name (sr-x2, sr-x4, inpaint, digits).
     #[arg(short, long, value_name = "NAME|DIR")]
     pub model: String,
-    /// Folder of high-resolution photos (searched recursively); for a
-    /// generator, the labelled digits (`digits.csv.gz`).
+    /// Folder of high-resolution photos (searched recursively; an
+    /// inpainting model gets one 256x256 crop of each); for a generator,
+    /// the labelled digits (`digits.csv.gz`).
     #[arg(long, value_name = "DIR")]
     pub data: PathBuf,
     /// Numeric precision of the model graph.

@@ -121,8 +121,16 @@ pub fn run(a: TrainInpaintArgs) -> Result<ExitCode> {
     std::fs::create_dir_all(&a.work).with_context(|| a.work.display().to_string())?;
     let mut report = |p: &InpaintPoint| {
         eprintln!(
-            "step {:>6}  L1 {:.4}  G adv {:+.3}  D {:.3} (margin {:+.2})  val hole PSNR {:.2} dB (prefill {:.2})",
-            p.step, p.l1, p.g_adv, p.d_loss, p.d_margin, p.hole_psnr, p.prefill_hole_psnr
+            "step {:>6}  L1 {:.4}  G adv {:+.3}  D {:.3} (margin {:+.2}, accuracy {:.2}{})  val hole PSNR {:.2} dB (prefill {:.2})",
+            p.step,
+            p.l1,
+            p.g_adv,
+            p.d_loss,
+            p.d_margin,
+            p.d_accuracy,
+            if p.too_good { ", TOO GOOD" } else { "" },
+            p.hole_psnr,
+            p.prefill_hole_psnr
         );
     };
     let outcome = train_inpaint(&cfg, &photos, &val, &a.work, &mut report)?;
@@ -296,6 +304,7 @@ fn write_plot(path: &std::path::Path, h: &[InpaintPoint]) -> Result<(), String> 
         ("hole L1 x100", s(|p| 100.0 * p.l1)),
         ("G hinge", s(|p| p.g_adv)),
         ("D hinge", s(|p| p.d_loss)),
+        ("D accuracy", s(|p| p.d_accuracy)),
     ];
     let metrics = [
         ("model, in-hole PSNR", s(|p| p.hole_psnr)),

@@ -13,14 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn photo_folder() -> PathBuf {
-    if let Some(p) = std::env::var_os("EDGEGAN_DEV_DATA") {
-        return PathBuf::from(p);
-    }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    root.ancestors()
-        .map(|a| a.join("shared/data/dev"))
-        .find(|p| p.is_dir())
-        .unwrap_or_else(|| root.join("examples"))
+    dev_photos().unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"))
 }
 
 #[test]

@@ -190,14 +190,10 @@ fn bad_masks_fail_with_one_line_and_no_output() {
     assert_eq!(std::fs::read(&out).unwrap(), b"keep");
 }
 
-fn dev_photos() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/dev")
-}
-
 #[test]
 fn eval_reproduces_the_card_and_beats_telea() {
-    let dev = dev_photos();
-    assert!(dev.is_dir(), "{} not found", dev.display());
+    let dev = common::dev_photos()
+        .expect("shared/data/dev not found beside or above the checkout: set EDGEGAN_DEV_DATA");
     let o = run(&[
         "eval",
         "--model",

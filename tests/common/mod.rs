@@ -175,3 +175,16 @@ pub fn with_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
     out.extend(&jpeg[2..]);
     out
 }
+
+/// The dev photos: `$EDGEGAN_DEV_DATA`, else the first `shared/data/dev`
+/// beside the checkout or above it (`.ci/run` sets the variable for a clone
+/// made elsewhere).
+pub fn dev_photos() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("EDGEGAN_DEV_DATA") {
+        return Some(PathBuf::from(p));
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|a| a.join("shared/data/dev"))
+        .find(|p| p.is_dir())
+}

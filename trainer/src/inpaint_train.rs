@@ -19,10 +19,11 @@ use std::time::Instant;
 
 use crate::data::Rng;
 use crate::disc::Discriminator;
+use crate::gan::TooGoodDetector;
 use crate::inpaint_checkpoint::{load, save, InpaintState};
 pub use crate::inpaint_data::{network_input, InpaintBatch, InpaintPhotos, InpaintVal};
 use crate::inpaint_net::InpaintGenerator;
-use crate::params::ema_update;
+use crate::params::{ema_update, values};
 use crate::train::TrainError;
 
 /// Discriminator layers (in, out, kernel, stride): RGB + mask in, five 5×5
@@ -73,9 +74,15 @@ pub struct InpaintPoint {
     pub d_loss: f64,
     /// Mean D logit on real composites minus on generated ones.
     pub d_margin: f64,
+    /// Mean share of patches D classifies right (real > 0, generated < 0).
+    #[serde(default)]
+    pub d_accuracy: f64,
+    /// The too-good-discriminator detector fired since the last point.
+    #[serde(default)]
+    pub too_good: bool,
     /// Validation: mean in-hole PSNR of the EMA generator.
     pub hole_psnr: f64,
-    /// Validation: the same for the push-pull prefill alone.
+    /// Validation: the same for the prefill alone.
     pub prefill_hole_psnr: f64,
 }
 
@@ -118,6 +125,8 @@ pub struct InpaintStep {
     pub d_loss: f64,
     /// E[D(real)] − E[D(fake)].
     pub d_margin: f64,
+    /// Share of patch logits on the right side of 0.
+    pub d_accuracy: f64,
 }
 
 fn tensor(v: Vec<f32>, dims: [usize; 4], device: &Device) -> Tensor<4> {
@@ -144,11 +153,18 @@ pub fn step(
     let d_fake = nets.disc.forward(with_mask(composite.clone().detach()));
     let margin =
         d_real.clone().mean().into_scalar::<f32>() - d_fake.clone().mean().into_scalar::<f32>();
+    let (real, fake) = (
+        values(d_real.clone().detach()),
+        values(d_fake.clone().detach()),
+    );
+    let right =
+        real.iter().filter(|&&v| v > 0.0).count() + fake.iter().filter(|&&v| v < 0.0).count();
     let d_loss = (d_real.neg().add_scalar(1.0)).clamp_min(0.0).mean()
         + d_fake.add_scalar(1.0).clamp_min(0.0).mean();
     let mut stats = InpaintStep {
         d_loss: d_loss.clone().into_scalar::<f32>() as f64,
         d_margin: margin as f64,
+        d_accuracy: right as f64 / (real.len() + fake.len()).max(1) as f64,
         ..Default::default()
     };
     let grads = GradientsParams::from_grads(d_loss.backward(), &nets.disc);
@@ -217,6 +233,9 @@ pub fn train_inpaint(
     let started = Instant::now();
     let before = state.seconds;
     let mut sums = (0usize, InpaintStep::default());
+    // The SR trainer's detector: D right on 95 % of patches over 50 steps.
+    let mut detector = TooGoodDetector::new(50, 0.95);
+    let mut fired = false;
     while state.step < cfg.steps {
         let b = photos.batch(&mut rng, cfg.batch, cfg.patch);
         let (n, s) = step(cfg, nets, b, &device);
@@ -227,6 +246,15 @@ pub fn train_inpaint(
         sums.1.g_adv += s.g_adv;
         sums.1.d_loss += s.d_loss;
         sums.1.d_margin += s.d_margin;
+        sums.1.d_accuracy += s.d_accuracy;
+        if let Some(mean) = detector.observe(state.step, s.d_accuracy) {
+            tracing::warn!(
+                "step {}: the discriminator is right on {:.1} % of patches (50-step mean): too good for the generator to learn from",
+                state.step,
+                100.0 * mean
+            );
+            fired = true;
+        }
         state.seconds = before + started.elapsed().as_secs_f64();
         let out_of_time = cfg.time_limit.is_some_and(|t| state.seconds >= t);
         if state.step.is_multiple_of(cfg.val_every) || state.step == cfg.steps || out_of_time {
@@ -239,6 +267,8 @@ pub fn train_inpaint(
                 g_adv: sums.1.g_adv / k,
                 d_loss: sums.1.d_loss / k,
                 d_margin: sums.1.d_margin / k,
+                d_accuracy: sums.1.d_accuracy / k,
+                too_good: std::mem::take(&mut fired),
                 hole_psnr,
                 prefill_hole_psnr,
             };
