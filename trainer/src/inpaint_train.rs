@@ -287,6 +287,15 @@ pub fn train_inpaint(
             }
         }
     }
+    // A run resumed at its last step still leaves the final frame.
+    let last = evolution.join(format!("step_{:06}.png", state.step));
+    if !last.exists() {
+        let (_, _, frame) = val.run(&nets.ema.clone().no_grad(), &device);
+        frame.save(&last).map_err(|e| TrainError::Checkpoint {
+            path: last,
+            reason: e.to_string(),
+        })?;
+    }
     Ok(InpaintOutcome {
         generator: nets.ema,
         history: state.history,
