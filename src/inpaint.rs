@@ -1,6 +1,7 @@
 //! `edgegan inpaint IN --mask MASK -o OUT`: fill the white pixels of a mask
 //! with an inpainting model. Every pixel outside the mask is written back
-//! exactly as read; the output appears only once complete.
+//! exactly as read (a lossless output format keeps them so: PNG or WebP);
+//! the output appears only once complete.
 
 use anyhow::Result;
 use clap::Args;
@@ -24,7 +25,8 @@ pub struct InpaintArgs {
     /// Mask of the same size: white (≥ 128) = fill, black = keep.
     #[arg(long, value_name = "MASK")]
     pub mask: PathBuf,
-    /// Output image (.png, .jpg or .webp).
+    /// Output image (.png or .webp keep every pixel outside the mask exact;
+    /// .jpg re-encodes them lossily).
     #[arg(short, long, value_name = "OUT")]
     pub output: PathBuf,
     /// Model: a directory, models/NAME, or an embedded name.
