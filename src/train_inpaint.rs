@@ -103,7 +103,6 @@ pub fn run(a: TrainInpaintArgs) -> Result<ExitCode> {
         photos.photos,
         val_files.len()
     );
-    let elapsed_before = std::fs::read_to_string(ck.join("state.toml")).ok();
     let cfg = InpaintConfig {
         steps: a.steps,
         batch: a.batch,
@@ -114,9 +113,7 @@ pub fn run(a: TrainInpaintArgs) -> Result<ExitCode> {
         ema: a.ema,
         val_every: a.val_every,
         seed: a.seed,
-        time_limit: a
-            .time_limit
-            .map(|t| t + seconds_in(elapsed_before.as_deref())),
+        time_limit: a.time_limit,
     };
     std::fs::create_dir_all(&a.work).with_context(|| a.work.display().to_string())?;
     let mut report = |p: &InpaintPoint| {
@@ -134,7 +131,7 @@ pub fn run(a: TrainInpaintArgs) -> Result<ExitCode> {
         );
     };
     let outcome = train_inpaint(&cfg, &photos, &val, &a.work, &mut report)?;
-    write_log(&a.work, &outcome.history)?;
+    let log = write_log(&a.work, &outcome.history)?;
     if a.no_export {
         return Ok(ExitCode::SUCCESS);
     }
@@ -146,7 +143,6 @@ pub fn run(a: TrainInpaintArgs) -> Result<ExitCode> {
     }
     measure(&mut card, &a.val, &f32_bytes, &int8_bytes)?;
     let mut extras = vec![("model.int8.onnx", int8_bytes)];
-    let log = std::fs::read(a.work.join("train_log.jsonl"))?;
     extras.push(("train_log.jsonl", log));
     let plot = a.work.join("training.svg");
     write_plot(&plot, &outcome.history).map_err(|e| anyhow::anyhow!("{}: {e}", plot.display()))?;
@@ -165,13 +161,6 @@ pub fn run(a: TrainInpaintArgs) -> Result<ExitCode> {
     }
     eprintln!("wrote {}", a.out.display());
     Ok(ExitCode::SUCCESS)
-}
-
-fn seconds_in(state: Option<&str>) -> f64 {
-    state
-        .and_then(|t| t.parse::<toml::Table>().ok())
-        .and_then(|t| t.get("seconds").and_then(|v| v.as_float()))
-        .unwrap_or(0.0)
 }
 
 fn round(v: f64) -> f64 {
@@ -288,13 +277,15 @@ fn measure(
     Ok(())
 }
 
-fn write_log(work: &std::path::Path, history: &[InpaintPoint]) -> Result<()> {
+/// Write `work/train_log.jsonl` (a point per line); returns its bytes.
+fn write_log(work: &std::path::Path, history: &[InpaintPoint]) -> Result<Vec<u8>> {
     let text: String = history
         .iter()
         .map(|p| serde_json::to_string(p).map(|s| s + "\n"))
         .collect::<Result<_, _>>()?;
     let p = work.join("train_log.jsonl");
-    std::fs::write(&p, text).with_context(|| p.display().to_string())
+    std::fs::write(&p, &text).with_context(|| p.display().to_string())?;
+    Ok(text.into_bytes())
 }
 
 fn write_plot(path: &std::path::Path, h: &[InpaintPoint]) -> Result<(), String> {

@@ -30,13 +30,12 @@ use image::{
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tract_onnx::prelude::*;
-use tract_onnx::tract_core::knobs::KnobScope;
 
-use crate::card::{ConvPath, ModelCard, Precision, Task};
+use crate::card::{ModelCard, Precision, Task};
 use crate::error::{Result, RuntimeError};
 use crate::fill::{components, feather, prefill, window, Rect};
 use crate::mask::Mask;
-use crate::model::{check_embedded, read_model_dir, Plan};
+use crate::model::{check_embedded, optimized_plan, read_model_dir, Plan};
 
 /// A loaded inpainting model with its plan for the working size.
 pub struct Inpainter {
@@ -81,10 +80,13 @@ impl Inpainter {
         let err = |e| RuntimeError::onnx(&onnx_path, e);
         let graph = tract_onnx::onnx()
             .model_for_read(&mut &bytes[..])
-            .map_err(err)?
-            .with_input_fact(0, f32::fact([1, 4, size, size]).into())
             .map_err(err)?;
-        let typed = graph.clone().into_typed().map_err(err)?;
+        let fact: InferenceFact = f32::fact([1, 4, size, size]).into();
+        let typed = graph
+            .clone()
+            .with_input_fact(0, fact.clone())
+            .and_then(|g| g.into_typed())
+            .map_err(err)?;
         let out = typed.output_fact(0).map_err(err)?;
         if out.shape.as_concrete() != Some(&[1, 3, size, size][..]) {
             return Err(RuntimeError::mismatch(
@@ -95,14 +97,7 @@ impl Inpainter {
                 ),
             ));
         }
-        let disable = if card.runtime.conv_path == ConvPath::Direct {
-            "false"
-        } else {
-            "true"
-        };
-        let plan = KnobScope::new([("TRACT_DISABLE_DIRECT_SPATIAL", disable)])
-            .and_then(|s| s.enter(|| graph.into_optimized()?.into_runnable()))
-            .map_err(|e| RuntimeError::inference(&onnx_path, e))?;
+        let plan = optimized_plan(&graph, fact, card.runtime.conv_path, &onnx_path)?;
         Ok(Inpainter {
             card,
             precision,
@@ -131,10 +126,15 @@ impl Inpainter {
     /// Returns the model's planar 3×S×S output (holes filled; other pixels
     /// are the input's, up to the graph's arithmetic).
     pub fn run(&self, rgb: &[f32], hole: &[bool]) -> Result<Vec<f32>> {
-        let n = self.size * self.size;
-        assert_eq!((rgb.len(), hole.len()), (3 * n, n), "an S×S window");
         let mut input = rgb.to_vec();
         prefill(&mut input, 3, self.size, self.size, hole);
+        self.run_prefilled(input, hole)
+    }
+
+    /// [`Inpainter::run`] on a window whose holes are already [`prefill`]ed.
+    fn run_prefilled(&self, mut input: Vec<f32>, hole: &[bool]) -> Result<Vec<f32>> {
+        let n = self.size * self.size;
+        assert_eq!((input.len(), hole.len()), (3 * n, n), "an S×S window");
         input.extend(hole.iter().map(|&o| if o { 1.0f32 } else { 0.0 }));
         let err = |e| RuntimeError::inference(&self.onnx_path, e);
         let t = Tensor::from_shape(&[1, 4, self.size, self.size], &input).map_err(err)?;
@@ -160,7 +160,7 @@ impl Inpainter {
             .collect();
         let mut prefill_small = small;
         prefill(&mut prefill_small, 3, s, s, &small_hole);
-        let out = self.run(&prefill_small, &small_hole)?;
+        let out = self.run_prefilled(prefill_small.clone(), &small_hole)?;
         let residual: Vec<f32> = out.iter().zip(&prefill_small).map(|(o, p)| o - p).collect();
         let mut native = rgb.to_vec();
         prefill(&mut native, 3, w, h, hole);
@@ -190,9 +190,7 @@ impl Inpainter {
                 px[c * w * h + i] = p[c];
             }
         }
-        let mut remaining: Vec<bool> = (0..w * h)
-            .map(|i| mask.is_hole((i % w) as u32, (i / w) as u32))
-            .collect();
+        let mut remaining = mask.holes().to_vec();
         let (boxes, label) = components(&remaining, w, h);
         let mut groups: Vec<(Rect, Vec<usize>)> = Vec::new();
         for (id, b) in boxes.iter().enumerate() {

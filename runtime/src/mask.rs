@@ -94,6 +94,11 @@ impl Mask {
         self.holes[(y * self.width + x) as usize]
     }
 
+    /// Every pixel's hole flag, row by row.
+    pub fn holes(&self) -> &[bool] {
+        &self.holes
+    }
+
     /// Share of pixels to fill.
     pub fn hole_ratio(&self) -> f64 {
         self.holes.iter().filter(|&&h| h).count() as f64 / self.holes.len().max(1) as f64

@@ -46,6 +46,33 @@ impl std::fmt::Debug for Model {
     }
 }
 
+/// `graph` with input `fact`, optimized and made runnable with `path`'s
+/// lowering of f32 convolutions (`Direct` lets tract use its direct spatial
+/// convolution; `Im2col` and `Auto` disable it); `onnx_path` names errors.
+pub(crate) fn optimized_plan(
+    graph: &InferenceModel,
+    fact: InferenceFact,
+    path: ConvPath,
+    onnx_path: &Path,
+) -> Result<Arc<Plan>> {
+    let disable = if path == ConvPath::Direct {
+        "false"
+    } else {
+        "true"
+    };
+    KnobScope::new([("TRACT_DISABLE_DIRECT_SPATIAL", disable)])
+        .and_then(|scope| {
+            scope.enter(|| {
+                graph
+                    .clone()
+                    .with_input_fact(0, fact)?
+                    .into_optimized()?
+                    .into_runnable()
+            })
+        })
+        .map_err(|e| RuntimeError::inference(onnx_path, e))
+}
+
 /// Lower-case hex sha256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
@@ -224,22 +251,7 @@ impl Model {
     }
 
     fn build(&self, h: usize, w: usize, path: ConvPath) -> Result<Arc<Plan>> {
-        let disable = if path == ConvPath::Direct {
-            "false"
-        } else {
-            "true"
-        };
-        let scope = KnobScope::new([("TRACT_DISABLE_DIRECT_SPATIAL", disable)])
-            .map_err(|e| RuntimeError::inference(&self.onnx_path, e))?;
-        scope
-            .enter(|| {
-                self.graph
-                    .clone()
-                    .with_input_fact(0, self.input_fact(h, w))?
-                    .into_optimized()?
-                    .into_runnable()
-            })
-            .map_err(|e| RuntimeError::inference(&self.onnx_path, e))
+        optimized_plan(&self.graph, self.input_fact(h, w), path, &self.onnx_path)
     }
 
     /// The plan for a `h`×`w` input window, built on first use and kept for

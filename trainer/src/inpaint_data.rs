@@ -38,7 +38,7 @@ pub struct InpaintBatch {
 
 /// `img` as three planes in [0, 1].
 pub(crate) fn planar(img: &RgbImage) -> Vec<f32> {
-    let mut v = Vec::with_capacity(3 * img.as_raw().len() / 3);
+    let mut v = Vec::with_capacity(img.as_raw().len());
     crate::data::planar(img.as_raw(), (img.width() * img.height()) as usize, &mut v);
     v
 }
@@ -46,13 +46,10 @@ pub(crate) fn planar(img: &RgbImage) -> Vec<f32> {
 /// Append `img`'s prefilled RGB and `mask` as 4 planes to `input`.
 pub fn network_input(img: &RgbImage, mask: &Mask, input: &mut Vec<f32>) {
     let (w, h) = (img.width() as usize, img.height() as usize);
-    let hole: Vec<bool> = (0..w * h)
-        .map(|i| mask.is_hole((i % w) as u32, (i / w) as u32))
-        .collect();
     let mut rgb = planar(img);
-    prefill(&mut rgb, 3, w, h, &hole);
+    prefill(&mut rgb, 3, w, h, mask.holes());
     input.extend(rgb);
-    input.extend(hole.iter().map(|&o| o as u8 as f32));
+    input.extend(mask.holes().iter().map(|&o| o as u8 as f32));
 }
 
 impl InpaintPhotos {
@@ -126,9 +123,17 @@ impl InpaintPhotos {
     }
 }
 
-/// Validation crops with their fixed masks (bins 10–40 %).
+/// Validation crops with their fixed masks (bins 10–40 %), their network
+/// inputs, and the prefill's own in-hole PSNR (fixed: it has no weights).
 pub struct InpaintVal {
-    pub(crate) items: Vec<(RgbImage, Mask)>,
+    items: Vec<ValItem>,
+    prefill_hole_psnr: f64,
+}
+
+struct ValItem {
+    crop: RgbImage,
+    mask: Mask,
+    input: Vec<f32>,
 }
 
 impl InpaintVal {
@@ -138,10 +143,25 @@ impl InpaintVal {
         for (i, p) in photos.iter().enumerate() {
             let crop = protocol_crop(&read_image(p, &ImageLimits::input())?, EVAL_SIZE);
             for lo in [10, 20, 30] {
-                items.push((crop.clone(), eval_mask(i, HoleBin::new(lo), EVAL_SIZE)));
+                let mask = eval_mask(i, HoleBin::new(lo), EVAL_SIZE);
+                let mut input = Vec::new();
+                network_input(&crop, &mask, &mut input);
+                items.push(ValItem {
+                    crop: crop.clone(),
+                    mask,
+                    input,
+                });
             }
         }
-        Ok(InpaintVal { items })
+        let s = EVAL_SIZE as usize;
+        let prefill: f64 = items
+            .iter()
+            .map(|v| score(&v.crop, &composite(v, &to_image(&v.input, s)), &v.mask).hole_psnr)
+            .sum();
+        Ok(InpaintVal {
+            prefill_hole_psnr: prefill / items.len().max(1) as f64,
+            items,
+        })
     }
 
     /// Mean in-hole PSNR of `g` and of the prefill alone, plus the first
@@ -149,26 +169,16 @@ impl InpaintVal {
     pub fn run(&self, g: &InpaintGenerator, device: &Device) -> (f64, f64, RgbImage) {
         let s = EVAL_SIZE as usize;
         let mut frame = RgbImage::new(2 * s as u32, 3 * s as u32);
-        let (mut model, mut prefill) = (0.0, 0.0);
-        for (k, (crop, mask)) in self.items.iter().enumerate() {
-            let mut input = Vec::new();
-            network_input(crop, mask, &mut input);
-            let x = Tensor::<4>::from_data(TensorData::new(input.clone(), [1, 4, s, s]), device);
-            let out = to_image(&values(g.forward(x)), s);
-            let pre = to_image(&input, s);
-            let composite = |f: &RgbImage| {
-                RgbImage::from_fn(EVAL_SIZE, EVAL_SIZE, |x, y| {
-                    *(if mask.is_hole(x, y) { f } else { crop }).get_pixel(x, y)
-                })
-            };
-            let (out, pre) = (composite(&out), composite(&pre));
-            model += score(crop, &out, mask).hole_psnr;
-            prefill += score(crop, &pre, mask).hole_psnr;
+        let mut model = 0.0;
+        for (k, v) in self.items.iter().enumerate() {
+            let x = Tensor::<4>::from_data(TensorData::new(v.input.clone(), [1, 4, s, s]), device);
+            let out = composite(v, &to_image(&values(g.forward(x)), s));
+            model += score(&v.crop, &out, &v.mask).hole_psnr;
             if k < 3 {
                 let masked =
-                    RgbImage::from_fn(EVAL_SIZE, EVAL_SIZE, |x, y| match mask.is_hole(x, y) {
+                    RgbImage::from_fn(EVAL_SIZE, EVAL_SIZE, |x, y| match v.mask.is_hole(x, y) {
                         true => image::Rgb([255, 255, 255]),
-                        false => *crop.get_pixel(x, y),
+                        false => *v.crop.get_pixel(x, y),
                     });
                 let y = (k * s) as i64;
                 image::imageops::replace(&mut frame, &masked, 0, y);
@@ -176,8 +186,15 @@ impl InpaintVal {
             }
         }
         let n = self.items.len().max(1) as f64;
-        (model / n, prefill / n, frame)
+        (model / n, self.prefill_hole_psnr, frame)
     }
+}
+
+/// `fill` inside the item's hole, its crop elsewhere.
+fn composite(v: &ValItem, fill: &RgbImage) -> RgbImage {
+    RgbImage::from_fn(EVAL_SIZE, EVAL_SIZE, |x, y| {
+        *(if v.mask.is_hole(x, y) { fill } else { &v.crop }).get_pixel(x, y)
+    })
 }
 
 fn to_image(planes: &[f32], s: usize) -> RgbImage {

@@ -57,7 +57,8 @@ pub struct InpaintConfig {
     pub val_every: usize,
     /// Seed of weights and sampling.
     pub seed: u64,
-    /// Stop after this many seconds (checkpointed, resumable).
+    /// Stop after this many seconds of this run, a resumed one included
+    /// (checkpointed, resumable).
     pub time_limit: Option<f64>,
 }
 
@@ -256,7 +257,9 @@ pub fn train_inpaint(
             fired = true;
         }
         state.seconds = before + started.elapsed().as_secs_f64();
-        let out_of_time = cfg.time_limit.is_some_and(|t| state.seconds >= t);
+        let out_of_time = cfg
+            .time_limit
+            .is_some_and(|t| started.elapsed().as_secs_f64() >= t);
         if state.step.is_multiple_of(cfg.val_every) || state.step == cfg.steps || out_of_time {
             let (hole_psnr, prefill_hole_psnr, frame) =
                 val.run(&nets.ema.clone().no_grad(), &device);
