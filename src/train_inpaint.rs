@@ -11,6 +11,7 @@ use edgegan_runtime::inpaint::Inpainter;
 use edgegan_runtime::inpaint_eval::EVAL_SIZE;
 use edgegan_runtime::model::sha256_hex;
 use edgegan_runtime::Precision;
+use edgegan_trainer::device::TrainDevice;
 use edgegan_trainer::inpaint_train::{
     export_graphs, train_inpaint, InpaintConfig, InpaintPhotos, InpaintPoint, InpaintVal,
 };
@@ -71,6 +72,10 @@ pub struct TrainInpaintArgs {
     /// Stop (checkpointed) after this many seconds of this run.
     #[arg(long, value_name = "SECONDS")]
     pub time_limit: Option<f64>,
+    /// Where the steps run: `cpu` (burn flex) or `cuda` (the first NVIDIA
+    /// GPU, through LibTorch; needs a `--features cuda-train` build).
+    #[arg(long, default_value_t = TrainDevice::Cpu)]
+    pub device: TrainDevice,
     /// Skip exporting and measuring: only train and checkpoint.
     #[arg(long)]
     pub no_export: bool,
@@ -87,6 +92,7 @@ pub fn run(a: TrainInpaintArgs) -> Result<ExitCode> {
     if a.patch == 0 || !a.patch.is_multiple_of(32) {
         bail!("--patch {}: must be a positive multiple of 32", a.patch);
     }
+    a.device.device()?;
     let ck = a.work.join("checkpoint");
     if ck.join("state.toml").is_file() && !a.resume {
         bail!(
@@ -114,6 +120,7 @@ pub fn run(a: TrainInpaintArgs) -> Result<ExitCode> {
         val_every: a.val_every,
         seed: a.seed,
         time_limit: a.time_limit,
+        device: a.device,
     };
     std::fs::create_dir_all(&a.work).with_context(|| a.work.display().to_string())?;
     let mut report = |p: &InpaintPoint| {
@@ -174,7 +181,7 @@ fn card(
     params: usize,
 ) -> ModelCard {
     let mut t = toml::Table::new();
-    t.insert("backend".into(), "burn 0.22.1 flex (CPU)".into());
+    t.insert("backend".into(), o.backend.clone().into());
     t.insert(
         "data".into(),
         format!("{} ({photos} photos)", a.data.display()).into(),

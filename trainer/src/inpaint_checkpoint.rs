@@ -21,6 +21,9 @@ pub struct InpaintState {
     pub seconds: f64,
     /// Validation history.
     pub history: Vec<InpaintPoint>,
+    /// Backend of the run that took the latest steps (the card names it).
+    #[serde(default)]
+    pub backend: String,
 }
 
 /// Save nets and state under `work/checkpoint` (written aside, then renamed).

@@ -18,6 +18,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use crate::data::Rng;
+use crate::device::TrainDevice;
 use crate::disc::Discriminator;
 use crate::gan::TooGoodDetector;
 use crate::inpaint_checkpoint::{load, save, InpaintState};
@@ -60,6 +61,9 @@ pub struct InpaintConfig {
     /// Stop after this many seconds of this run, a resumed one included
     /// (checkpointed, resumable).
     pub time_limit: Option<f64>,
+    /// Where the steps run.
+    #[serde(default)]
+    pub device: TrainDevice,
 }
 
 /// One validation point.
@@ -202,6 +206,8 @@ pub struct InpaintOutcome {
     pub steps: usize,
     /// Seconds trained in all.
     pub seconds: f64,
+    /// Backend of the run that took the latest steps.
+    pub backend: String,
 }
 
 /// Train (resuming `work/checkpoint` when present), writing evolution frames
@@ -213,7 +219,7 @@ pub fn train_inpaint(
     work: &Path,
     report: &mut dyn FnMut(&InpaintPoint),
 ) -> Result<InpaintOutcome, TrainError> {
-    let device = Device::flex().autodiff();
+    let device = cfg.device.device()?.autodiff();
     let mut nets = InpaintNets::new(cfg.seed, &device);
     let mut state = InpaintState {
         rng: format!("{:016x}", cfg.seed ^ 0x1a9a17),
@@ -242,6 +248,7 @@ pub fn train_inpaint(
         let (n, s) = step(cfg, nets, b, &device);
         nets = n;
         state.step += 1;
+        state.backend = cfg.device.backend();
         sums.0 += 1;
         sums.1.l1 += s.l1;
         sums.1.g_adv += s.g_adv;
@@ -304,6 +311,7 @@ pub fn train_inpaint(
         history: state.history,
         steps: state.step,
         seconds: state.seconds,
+        backend: state.backend,
     })
 }
 
@@ -396,6 +404,7 @@ mod tests {
             val_every: 1000,
             seed: 3,
             time_limit: None,
+            device: TrainDevice::Cpu,
         };
         let mut nets = InpaintNets::new(cfg.seed, &device);
         let mut l1 = Vec::new();

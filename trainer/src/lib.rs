@@ -14,6 +14,7 @@ pub mod dcgan;
 pub mod dcgan_export;
 pub mod dcgan_train;
 pub mod degrade;
+pub mod device;
 pub mod disc;
 pub mod evolution;
 pub mod export;
