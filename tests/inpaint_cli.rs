@@ -2,7 +2,8 @@
 //! pixels outside the mask come back bit for bit (one window, several holes,
 //! a resized window on a larger image, 16-bit and alpha inputs), holes are
 //! filled, eval reproduces the card and stays ahead of OpenCV Telea, and bad masks
-//! fail with one line naming the mask and leave no output.
+//! fail with one line naming the mask and leave no output; `train inpaint
+//! --device cuda` in a CPU build is one line and writes nothing.
 
 mod common;
 
@@ -241,4 +242,35 @@ fn eval_reproduces_the_card_and_beats_telea() {
         );
     }
     assert!(r["baselines"]["opencv_ns"].as_array().unwrap().len() == 5);
+}
+
+#[cfg(not(feature = "cuda-train"))]
+#[test]
+fn cuda_training_in_a_cpu_build_is_one_line_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (work, out) = (dir.path().join("work"), dir.path().join("model"));
+    let examples = example().parent().unwrap().to_path_buf();
+    let o = run(&[
+        "train",
+        "inpaint",
+        "--device",
+        "cuda",
+        "--data",
+        examples.to_str().unwrap(),
+        "--val",
+        examples.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--work",
+        work.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: --device cuda: this edgegan was built without CUDA training"),
+        "{err}"
+    );
+    assert!(err.contains("--features cuda-train"), "{err}");
+    assert!(!work.exists() && !out.exists());
 }
