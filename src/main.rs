@@ -16,6 +16,7 @@ mod eval_gen;
 mod eval_inpaint;
 mod generate;
 mod inpaint;
+mod mask;
 mod models;
 #[cfg(feature = "train")]
 mod quantize;
@@ -52,6 +53,8 @@ enum Command {
     Generate(generate::GenerateArgs),
     /// Fill the white pixels of a mask with an inpainting model.
     Inpaint(inpaint::InpaintArgs),
+    /// Write a free-form mask (white = fill) of a hole-ratio bin from a seed.
+    Mask(mask::MaskArgs),
     /// Upscale one image and draw a before/after frame on the framebuffer (or a PNG).
     Show(show::ShowArgs),
     /// Time models per path (CPU f32/int8, threads, tiles; GPU with `--features gpu`).
@@ -92,6 +95,7 @@ fn main() -> ExitCode {
         Command::Show(args) => show::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Inpaint(args) => inpaint::run(args),
+        Command::Mask(args) => mask::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Boards(cmd) => boards::run(cmd),
         #[cfg(feature = "train")]
