@@ -2,7 +2,9 @@
 //!
 //! Host-side half of edgegan: datasets and degradations, the SR generator
 //! and the spectrally normalized PatchGAN discriminator in burn (CPU backend
-//! `flex`), the L1 and RaGAN training loops with their diagnostics,
+//! `flex`; the inpainting trainer also runs on an NVIDIA GPU through burn's
+//! LibTorch backend with feature `cuda-train`, see [`device`]), the L1 and
+//! RaGAN training loops with their diagnostics,
 //! checkpoints, evolution grids and plots, and ONNX export of generators
 //! into model directories that the runtime loads and verifies.
 
