@@ -31,7 +31,7 @@ pub struct MaskArgs {
     )]
     pub like: Option<PathBuf>,
     /// Mask size, WIDTHxHEIGHT.
-    #[arg(long, value_name = "WxH", value_parser = parse_size)]
+    #[arg(long, value_name = "WxH", value_parser = crate::show::parse_wxh)]
     pub size: Option<(u32, u32)>,
     /// Hole-ratio bin: 0-10, 10-20, 20-30, 30-40 or 40-50 (percent).
     #[arg(long, value_parser = parse_bin, default_value = "20-30")]
@@ -59,13 +59,6 @@ fn parse_bin(s: &str) -> Result<HoleBin, String> {
             "{s:?}: expected one of 0-10, 10-20, 20-30, 30-40, 40-50"
         )),
     }
-}
-
-/// `"640x480"` as (width, height).
-fn parse_size(s: &str) -> Result<(u32, u32), String> {
-    let bad = || format!("{s:?}: expected WIDTHxHEIGHT, e.g. 640x480");
-    let (w, h) = s.split_once('x').ok_or_else(bad)?;
-    Ok((w.parse().map_err(|_| bad())?, h.parse().map_err(|_| bad())?))
 }
 
 /// Run `edgegan mask`.
@@ -109,7 +102,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bins_and_sizes_parse_and_bad_ones_are_named() {
+    fn bins_parse_and_bad_ones_are_named() {
         assert_eq!(parse_bin("20-30"), Ok(HoleBin::new(20)));
         assert_eq!(parse_bin("0"), Ok(HoleBin::new(0)));
         for bad in ["25", "20-25", "50-60", "x"] {
@@ -120,7 +113,5 @@ mod tests {
                 ))
             );
         }
-        assert_eq!(parse_size("640x480"), Ok((640, 480)));
-        assert!(parse_size("640").is_err() && parse_size("ax4").is_err());
     }
 }

@@ -49,10 +49,15 @@ pub struct ShowArgs {
     pub overwrite: bool,
 }
 
-fn parse_size(s: &str) -> Result<Size, String> {
+/// `"1280x720"` as (width, height).
+pub(crate) fn parse_wxh(s: &str) -> Result<(u32, u32), String> {
     let bad = || format!("{s:?} is not WIDTHxHEIGHT (e.g. 1280x720)");
     let (w, h) = s.split_once('x').ok_or_else(bad)?;
-    let (w, h): (u32, u32) = (w.parse().map_err(|_| bad())?, h.parse().map_err(|_| bad())?);
+    Ok((w.parse().map_err(|_| bad())?, h.parse().map_err(|_| bad())?))
+}
+
+fn parse_size(s: &str) -> Result<Size, String> {
+    let (w, h) = parse_wxh(s)?;
     if !(64..=8192).contains(&w) || !(64..=8192).contains(&h) {
         return Err(format!("{s}: each side must be 64 to 8192 pixels"));
     }
@@ -145,4 +150,23 @@ pub fn run(args: ShowArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_and_bad_ones_are_named() {
+        assert_eq!(parse_wxh("640x480"), Ok((640, 480)));
+        assert_eq!(
+            parse_wxh("640"),
+            Err("\"640\" is not WIDTHxHEIGHT (e.g. 1280x720)".to_string())
+        );
+        assert!(parse_wxh("ax4").is_err());
+        assert_eq!(
+            parse_size("32x720"),
+            Err("32x720: each side must be 64 to 8192 pixels".to_string())
+        );
+    }
 }

@@ -61,7 +61,7 @@ fn bad_arguments_are_one_line_and_write_nothing() {
             &["--size", "64x64", "--bin", "25", "-o", &o_s],
             "expected one of 0-10",
         ),
-        (&["--size", "64", "-o", &o_s], "expected WIDTHxHEIGHT"),
+        (&["--size", "64", "-o", &o_s], "\"64\" is not WIDTHxHEIGHT"),
         (
             &["--size", "16x64", "-o", &o_s],
             "mask size 16x64: each side must be 32",
