@@ -292,13 +292,7 @@ fn run_sr(a: TrainSrArgs) -> Result<ExitCode> {
         val_all.len()
     );
     let backend = match a.backend {
-        Backend::Cpu => format!(
-            "burn 0.22.1 flex (CPU, {} threads)",
-            std::env::var("RAYON_NUM_THREADS")
-                .ok()
-                .and_then(|v| v.parse::<usize>().ok())
-                .unwrap_or_else(edgegan_runtime::upscale::available_threads)
-        ),
+        Backend::Cpu => edgegan_trainer::device::TrainDevice::Cpu.backend(),
     };
     let bar = ProgressBar::new(cfg.steps as u64);
     bar.set_style(

@@ -93,8 +93,7 @@ pub fn run(a: TrainInpaintArgs) -> Result<ExitCode> {
         bail!("--patch {}: must be a positive multiple of 32", a.patch);
     }
     a.device.device()?;
-    let ck = a.work.join("checkpoint");
-    if ck.join("state.toml").is_file() && !a.resume {
+    if let Some(ck) = edgegan_trainer::checkpoint::existing(&a.work).filter(|_| !a.resume) {
         bail!(
             "{}: a checkpoint of an earlier run is here; pass --resume or remove it",
             ck.display()

@@ -9,6 +9,7 @@
 use burn::module::Module;
 use burn::optim::record::OptimizerRecord;
 use burn::optim::ModuleOptimizer;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -51,20 +52,81 @@ pub struct Nets {
     pub optim_d: ModuleOptimizer,
 }
 
-fn err(path: &Path, reason: impl std::fmt::Display) -> TrainError {
+pub(crate) fn err(path: &Path, reason: impl std::fmt::Display) -> TrainError {
     TrainError::Checkpoint {
         path: path.to_path_buf(),
         reason: reason.to_string(),
     }
 }
 
-fn save_module<M: Module>(m: M, p: &Path) -> Result<(), TrainError> {
+pub(crate) fn save_module<M: Module>(m: M, p: &Path) -> Result<(), TrainError> {
     m.save_file(p).map_err(|e| err(p, e))
 }
 
-fn load_module<M: Module>(m: M, dir: &Path, name: &str) -> Result<M, TrainError> {
+pub(crate) fn load_module<M: Module>(m: M, dir: &Path, name: &str) -> Result<M, TrainError> {
     let p = dir.join(name);
     m.try_load_file(&p).map_err(|e| err(&p, e))
+}
+
+/// Save both optimizers' states as `optim_g.bpk` and `optim_d.bpk` in `dir`.
+pub(crate) fn save_optims(
+    dir: &Path,
+    g: &ModuleOptimizer,
+    d: &ModuleOptimizer,
+) -> Result<(), TrainError> {
+    for (optim, name) in [(g, "optim_g.bpk"), (d, "optim_d.bpk")] {
+        let p = dir.join(name);
+        optim.to_record().save(&p).map_err(|e| err(&p, e))?;
+    }
+    Ok(())
+}
+
+/// `o` with the state saved as `name` in `dir`.
+pub(crate) fn load_optim(
+    o: ModuleOptimizer,
+    dir: &Path,
+    name: &str,
+) -> Result<ModuleOptimizer, TrainError> {
+    let p = dir.join(name);
+    OptimizerRecord::load(&p)
+        .map(|r| o.load_record(r))
+        .map_err(|e| err(&p, e))
+}
+
+/// Write `state` as `state.toml` in `dir`.
+pub(crate) fn write_state<S: Serialize>(dir: &Path, state: &S) -> Result<(), TrainError> {
+    let p = dir.join("state.toml");
+    let text = toml::to_string(state).map_err(|e| err(&p, e))?;
+    std::fs::write(&p, text).map_err(|e| err(&p, e))
+}
+
+/// Read `state.toml` in `dir`.
+pub(crate) fn read_state<S: DeserializeOwned>(dir: &Path) -> Result<S, TrainError> {
+    let p = dir.join("state.toml");
+    let text = std::fs::read_to_string(&p).map_err(|e| err(&p, e))?;
+    toml::from_str(&text).map_err(|e| err(&p, e))
+}
+
+/// A fresh, empty `work/checkpoint.part/` to save into.
+pub(crate) fn start_part(work: &Path) -> Result<PathBuf, TrainError> {
+    let part = work.join("checkpoint.part");
+    let _ = std::fs::remove_dir_all(&part);
+    std::fs::create_dir_all(&part).map_err(|e| err(&part, e))?;
+    Ok(part)
+}
+
+/// Swap a complete `work/checkpoint.part/` in as `work/checkpoint/` with two
+/// renames (the previous one stays as `checkpoint.old` until then).
+pub(crate) fn swap_in(work: &Path) -> Result<(), TrainError> {
+    let part = work.join("checkpoint.part");
+    let (cur, old) = (work.join("checkpoint"), work.join("checkpoint.old"));
+    let _ = std::fs::remove_dir_all(&old);
+    if cur.exists() {
+        std::fs::rename(&cur, &old).map_err(|e| err(&cur, e))?;
+    }
+    std::fs::rename(&part, &cur).map_err(|e| err(&cur, e))?;
+    let _ = std::fs::remove_dir_all(&old);
+    Ok(())
 }
 
 /// Directory of the current checkpoint under `work`, if one exists
@@ -83,9 +145,7 @@ pub fn save(
     state: &LoopState,
     best_onnx: &[u8],
 ) -> Result<(), TrainError> {
-    let part = work.join("checkpoint.part");
-    let _ = std::fs::remove_dir_all(&part);
-    std::fs::create_dir_all(&part).map_err(|e| err(&part, e))?;
+    let part = start_part(work)?;
     save_module(nets.generator.clone(), &part.join("generator.bpk"))?;
     if let Some(ema) = &nets.ema {
         save_module(ema.clone(), &part.join("ema.bpk"))?;
@@ -93,33 +153,16 @@ pub fn save(
     if let Some(d) = &nets.disc {
         save_module(d.clone(), &part.join("disc.bpk"))?;
     }
-    for (optim, name) in [
-        (&nets.optim_g, "optim_g.bpk"),
-        (&nets.optim_d, "optim_d.bpk"),
-    ] {
-        let p = part.join(name);
-        optim.to_record().save(&p).map_err(|e| err(&p, e))?;
-    }
+    save_optims(&part, &nets.optim_g, &nets.optim_d)?;
     let p = part.join("best.onnx");
     std::fs::write(&p, best_onnx).map_err(|e| err(&p, e))?;
-    let p = part.join("state.toml");
-    let text = toml::to_string(state).map_err(|e| err(&p, e))?;
-    std::fs::write(&p, text).map_err(|e| err(&p, e))?;
-    let (cur, old) = (work.join("checkpoint"), work.join("checkpoint.old"));
-    let _ = std::fs::remove_dir_all(&old);
-    if cur.exists() {
-        std::fs::rename(&cur, &old).map_err(|e| err(&cur, e))?;
-    }
-    std::fs::rename(&part, &cur).map_err(|e| err(&cur, e))?;
-    let _ = std::fs::remove_dir_all(&old);
-    Ok(())
+    write_state(&part, state)?;
+    swap_in(work)
 }
 
 /// Load the checkpoint in `dir` into freshly built `nets` (same shapes).
 pub fn load(dir: &Path, nets: Nets) -> Result<(Nets, LoopState, Vec<u8>), TrainError> {
-    let p = dir.join("state.toml");
-    let text = std::fs::read_to_string(&p).map_err(|e| err(&p, e))?;
-    let state: LoopState = toml::from_str(&text).map_err(|e| err(&p, e))?;
+    let state: LoopState = read_state(dir)?;
     let generator = load_module(nets.generator, dir, "generator.bpk")?;
     let ema = nets
         .ema
@@ -129,14 +172,8 @@ pub fn load(dir: &Path, nets: Nets) -> Result<(Nets, LoopState, Vec<u8>), TrainE
         .disc
         .map(|m| load_module(m, dir, "disc.bpk"))
         .transpose()?;
-    let optim = |o: ModuleOptimizer, name: &str| {
-        let p = dir.join(name);
-        OptimizerRecord::load(&p)
-            .map(|r| o.load_record(r))
-            .map_err(|e| err(&p, e))
-    };
-    let optim_g = optim(nets.optim_g, "optim_g.bpk")?;
-    let optim_d = optim(nets.optim_d, "optim_d.bpk")?;
+    let optim_g = load_optim(nets.optim_g, dir, "optim_g.bpk")?;
+    let optim_d = load_optim(nets.optim_d, dir, "optim_d.bpk")?;
     let p = dir.join("best.onnx");
     let best = std::fs::read(&p).map_err(|e| err(&p, e))?;
     Ok((

@@ -41,9 +41,13 @@ impl TrainDevice {
     /// How the card names the backend.
     pub fn backend(self) -> String {
         match self {
+            // flex runs on rayon's pool: RAYON_NUM_THREADS when set.
             TrainDevice::Cpu => format!(
                 "burn 0.22.1 flex (CPU, {} threads)",
-                std::thread::available_parallelism().map_or(1, |n| n.get())
+                std::env::var("RAYON_NUM_THREADS")
+                    .ok()
+                    .and_then(|v| v.parse::<usize>().ok())
+                    .unwrap_or_else(edgegan_runtime::upscale::available_threads)
             ),
             TrainDevice::Cuda => "burn 0.22.1 tch (LibTorch 2.11, CUDA GPU 0)".into(),
         }

@@ -225,8 +225,7 @@ pub fn train_inpaint(
         rng: format!("{:016x}", cfg.seed ^ 0x1a9a17),
         ..Default::default()
     };
-    let ck = work.join("checkpoint");
-    if ck.join("state.toml").is_file() {
+    if let Some(ck) = crate::checkpoint::existing(work) {
         (nets, state) = load(&ck, nets)?;
         tracing::info!("resumed {} at step {}", ck.display(), state.step);
     }
@@ -243,12 +242,15 @@ pub fn train_inpaint(
     // The SR trainer's detector: D right on 95 % of patches over 50 steps.
     let mut detector = TooGoodDetector::new(50, 0.95);
     let mut fired = false;
+    if state.step < cfg.steps {
+        // This run takes the next steps: the card names its backend.
+        state.backend = cfg.device.backend();
+    }
     while state.step < cfg.steps {
         let b = photos.batch(&mut rng, cfg.batch, cfg.patch);
         let (n, s) = step(cfg, nets, b, &device);
         nets = n;
         state.step += 1;
-        state.backend = cfg.device.backend();
         sums.0 += 1;
         sums.1.l1 += s.l1;
         sums.1.g_adv += s.g_adv;
