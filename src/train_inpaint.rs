@@ -57,6 +57,14 @@ pub struct TrainInpaintArgs {
     /// Discriminator learning rate.
     #[arg(long, default_value_t = 1e-3)]
     pub d_lr: f64,
+    /// From this fraction of --steps on, both learning rates fall linearly
+    /// to a tenth at the last step (1: constant).
+    #[arg(long, default_value_t = 1.0, value_name = "FRACTION")]
+    pub lr_decay: f64,
+    /// Steps each sampled batch is trained on (under its flips and
+    /// transposes), when sampling on the CPU is slower than a step.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=8))]
+    pub reuse: u64,
     /// Weight of the hinge adversarial loss (0 trains on hole L1 alone).
     #[arg(long, default_value_t = 0.01)]
     pub adv_weight: f64,
@@ -93,6 +101,9 @@ pub fn run(a: TrainInpaintArgs) -> Result<ExitCode> {
         bail!("--patch {}: must be a positive multiple of 32", a.patch);
     }
     a.device.device()?;
+    if !(0.0..=1.0).contains(&a.lr_decay) {
+        bail!("--lr-decay {}: must be a fraction from 0 to 1", a.lr_decay);
+    }
     if let Some(ck) = edgegan_trainer::checkpoint::existing(&a.work).filter(|_| !a.resume) {
         bail!(
             "{}: a checkpoint of an earlier run is here; pass --resume or remove it",
@@ -114,6 +125,8 @@ pub fn run(a: TrainInpaintArgs) -> Result<ExitCode> {
         patch: a.patch,
         learning_rate: a.lr,
         d_learning_rate: a.d_lr,
+        lr_decay_start: a.lr_decay,
+        reuse: a.reuse as usize,
         adv_weight: a.adv_weight,
         ema: a.ema,
         val_every: a.val_every,
@@ -124,7 +137,7 @@ pub fn run(a: TrainInpaintArgs) -> Result<ExitCode> {
     std::fs::create_dir_all(&a.work).with_context(|| a.work.display().to_string())?;
     let mut report = |p: &InpaintPoint| {
         eprintln!(
-            "step {:>6}  L1 {:.4}  G adv {:+.3}  D {:.3} (margin {:+.2}, accuracy {:.2}{})  val hole PSNR {:.2} dB (prefill {:.2})",
+            "step {:>6}  L1 {:.4}  G adv {:+.3}  D {:.3} (margin {:+.2}, accuracy {:.2}{})  val hole PSNR {:.2} dB (prefill {:.2})  data wait {:.0} %",
             p.step,
             p.l1,
             p.g_adv,
@@ -133,7 +146,8 @@ pub fn run(a: TrainInpaintArgs) -> Result<ExitCode> {
             p.d_accuracy,
             if p.too_good { ", TOO GOOD" } else { "" },
             p.hole_psnr,
-            p.prefill_hole_psnr
+            p.prefill_hole_psnr,
+            100.0 * p.data_wait
         );
     };
     let outcome = train_inpaint(&cfg, &photos, &val, &a.work, &mut report)?;
@@ -195,6 +209,12 @@ fn card(
     t.insert("patch".into(), (a.patch as i64).into());
     t.insert("learning_rate".into(), a.lr.into());
     t.insert("d_learning_rate".into(), a.d_lr.into());
+    if a.reuse > 1 {
+        t.insert("reuse".into(), (a.reuse as i64).into());
+    }
+    if a.lr_decay < 1.0 {
+        t.insert("lr_decay_start".into(), a.lr_decay.into());
+    }
     t.insert("adv_weight".into(), a.adv_weight.into());
     t.insert("ema".into(), a.ema.into());
     t.insert("seed".into(), (a.seed as i64).into());

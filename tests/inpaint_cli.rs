@@ -274,3 +274,31 @@ fn cuda_training_in_a_cpu_build_is_one_line_and_writes_nothing() {
     assert!(err.contains("--features cuda-train"), "{err}");
     assert!(!work.exists() && !out.exists());
 }
+
+#[test]
+fn a_learning_rate_decay_outside_0_to_1_is_one_line_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (work, out) = (dir.path().join("work"), dir.path().join("model"));
+    let examples = example().parent().unwrap().to_path_buf();
+    let o = run(&[
+        "train",
+        "inpaint",
+        "--lr-decay",
+        "1.5",
+        "--data",
+        examples.to_str().unwrap(),
+        "--val",
+        examples.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--work",
+        work.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(
+        err.trim_end(),
+        "error: --lr-decay 1.5: must be a fraction from 0 to 1"
+    );
+    assert!(!work.exists() && !out.exists());
+}

@@ -81,7 +81,17 @@ impl InpaintPhotos {
     /// its own seed, taken in order from `rng`: the batch does not depend on
     /// the thread count).
     pub fn batch(&self, rng: &mut Rng, n: usize, p: usize) -> InpaintBatch {
-        let seeds: Vec<u64> = (0..n).map(|_| rng.next_u64()).collect();
+        self.batch_of(&Self::seeds(rng, n), p)
+    }
+
+    /// The per-sample seeds [`batch`](Self::batch) takes from `rng` for `n` samples.
+    pub fn seeds(rng: &mut Rng, n: usize) -> Vec<u64> {
+        (0..n).map(|_| rng.next_u64()).collect()
+    }
+
+    /// The batch of side `p` whose samples come from `seeds`, one thread each.
+    pub fn batch_of(&self, seeds: &[u64], p: usize) -> InpaintBatch {
+        let n = seeds.len();
         let samples: Vec<(Vec<f32>, Vec<f32>)> = std::thread::scope(|s| {
             let handles: Vec<_> = seeds
                 .iter()

@@ -50,6 +50,14 @@ pub struct InpaintConfig {
     pub learning_rate: f64,
     /// Discriminator learning rate.
     pub d_learning_rate: f64,
+    /// From this fraction of `steps` on, both learning rates fall linearly
+    /// to a tenth at the last step (1 keeps them constant).
+    #[serde(default = "no_decay")]
+    pub lr_decay_start: f64,
+    /// Steps each sampled batch is trained on, the k-th time under the k-th
+    /// of the eight flips and transposes of the square crop (1: once).
+    #[serde(default = "once")]
+    pub reuse: usize,
     /// Weight of the hinge adversarial loss next to hole L1.
     pub adv_weight: f64,
     /// EMA decay of the exported weights.
@@ -64,6 +72,41 @@ pub struct InpaintConfig {
     /// Where the steps run.
     #[serde(default)]
     pub device: TrainDevice,
+}
+
+fn no_decay() -> f64 {
+    1.0
+}
+
+fn once() -> usize {
+    1
+}
+
+impl InpaintConfig {
+    /// The factor on both learning rates at `step` (0-based): 1 before
+    /// `lr_decay_start × steps`, then linearly down to 0.1 at the last step.
+    ///
+    /// ```
+    /// # use edgegan_trainer::inpaint_train::InpaintConfig;
+    /// # use edgegan_trainer::device::TrainDevice;
+    /// let cfg = InpaintConfig {
+    ///     steps: 101, batch: 1, patch: 32, learning_rate: 1e-3, d_learning_rate: 1e-3,
+    ///     lr_decay_start: 0.5, reuse: 1, adv_weight: 0.0, ema: 0.99, val_every: 10, seed: 1,
+    ///     time_limit: None, device: TrainDevice::Cpu,
+    /// };
+    /// assert_eq!(cfg.lr_scale(0), 1.0);
+    /// assert_eq!(cfg.lr_scale(50), 1.0);
+    /// assert!((cfg.lr_scale(100) - 0.1).abs() < 1e-12);
+    /// assert!((cfg.lr_scale(75) - 0.55).abs() < 1e-12);
+    /// ```
+    pub fn lr_scale(&self, step: usize) -> f64 {
+        let start = self.lr_decay_start.clamp(0.0, 1.0) * self.steps as f64;
+        let last = self.steps.saturating_sub(1) as f64;
+        if (step as f64) <= start || last <= start {
+            return 1.0;
+        }
+        1.0 - 0.9 * (step as f64 - start) / (last - start)
+    }
 }
 
 /// One validation point.
@@ -89,6 +132,10 @@ pub struct InpaintPoint {
     pub hole_psnr: f64,
     /// Validation: the same for the prefill alone.
     pub prefill_hole_psnr: f64,
+    /// Share of the wall time since the last point spent waiting for the
+    /// CPU sampler (0 when the steps hide it).
+    #[serde(default)]
+    pub data_wait: f64,
 }
 
 /// The nets and optimizers of a run.
@@ -138,17 +185,32 @@ fn tensor(v: Vec<f32>, dims: [usize; 4], device: &Device) -> Tensor<4> {
     Tensor::from_data(TensorData::new(v, dims), device)
 }
 
-/// One step of D then G on `b`.
+/// The `k`-th (mod 8) of the eight flips and transposes of square images:
+/// bit 0 flips columns, bit 1 flips rows, bit 2 transposes.
+pub fn dihedral(x: Tensor<4>, k: usize) -> Tensor<4> {
+    let x = if k & 1 == 1 { x.flip([3]) } else { x };
+    let x = if k & 2 == 2 { x.flip([2]) } else { x };
+    if k & 4 == 4 {
+        x.swap_dims(2, 3)
+    } else {
+        x
+    }
+}
+
+/// One step of D then G on `b` under the `k`-th [`dihedral`] transform,
+/// learning rates scaled by `lr_scale`.
 pub fn step(
     cfg: &InpaintConfig,
     mut nets: InpaintNets,
-    b: InpaintBatch,
+    b: &InpaintBatch,
+    k: usize,
+    lr_scale: f64,
     device: &Device,
 ) -> (InpaintNets, InpaintStep) {
     let (n, p) = (cfg.batch, cfg.patch);
-    let x = tensor(b.input, [n, 4, p, p], device);
-    let truth = tensor(b.truth, [n, 3, p, p], device);
-    let m = tensor(b.mask, [n, 1, p, p], device);
+    let x = dihedral(tensor(b.input.clone(), [n, 4, p, p], device), k);
+    let truth = dihedral(tensor(b.truth.clone(), [n, 3, p, p], device), k);
+    let m = dihedral(tensor(b.mask.clone(), [n, 1, p, p], device), k);
     let out = nets.generator.forward(x);
     let m3 = m.clone().expand([n, 3, p, p]);
     let composite = out.clone() * m3.clone() + truth.clone() * (m3.clone().neg().add_scalar(1.0));
@@ -175,7 +237,7 @@ pub fn step(
     let grads = GradientsParams::from_grads(d_loss.backward(), &nets.disc);
     nets.disc = nets
         .optim_d
-        .step(cfg.d_learning_rate, nets.disc, grads)
+        .step(cfg.d_learning_rate * lr_scale, nets.disc, grads)
         .refreshed();
     // Generator: hole L1 + hinge adversarial through a frozen D.
     let holes = m3.clone().sum().add_scalar(1.0);
@@ -191,7 +253,9 @@ pub fn step(
     stats.g_adv = adv.clone().into_scalar::<f32>() as f64;
     let total = l1 + adv.mul_scalar(cfg.adv_weight);
     let grads = GradientsParams::from_grads(total.backward(), &nets.generator);
-    nets.generator = nets.optim_g.step(cfg.learning_rate, nets.generator, grads);
+    nets.generator = nets
+        .optim_g
+        .step(cfg.learning_rate * lr_scale, nets.generator, grads);
     nets.ema = ema_update(nets.ema, &nets.generator, cfg.ema);
     (nets, stats)
 }
@@ -246,59 +310,91 @@ pub fn train_inpaint(
         // This run takes the next steps: the card names its backend.
         state.backend = cfg.device.backend();
     }
-    while state.step < cfg.steps {
-        let b = photos.batch(&mut rng, cfg.batch, cfg.patch);
-        let (n, s) = step(cfg, nets, b, &device);
-        nets = n;
-        state.step += 1;
-        sums.0 += 1;
-        sums.1.l1 += s.l1;
-        sums.1.g_adv += s.g_adv;
-        sums.1.d_loss += s.d_loss;
-        sums.1.d_margin += s.d_margin;
-        sums.1.d_accuracy += s.d_accuracy;
-        if let Some(mean) = detector.observe(state.step, s.d_accuracy) {
-            tracing::warn!(
+    // The next batch is sampled on CPU threads while the steps on this one
+    // run; the checkpoint keeps the sampler's state from before that draw,
+    // so a resumed run takes the same batches (with --reuse, from the next
+    // fresh batch on).
+    let reuse = cfg.reuse.max(1);
+    let mut waited = 0.0;
+    let mut interval = Instant::now();
+    nets = std::thread::scope(|scope| -> Result<InpaintNets, TrainError> {
+        let mut next: Option<std::thread::ScopedJoinHandle<'_, InpaintBatch>> = None;
+        let mut current: Option<(InpaintBatch, usize)> = None;
+        let mut after_this = rng.0;
+        while state.step < cfg.steps {
+            if current.as_ref().is_none_or(|c| c.1 == reuse) {
+                let wait = Instant::now();
+                current = Some((
+                    match next.take() {
+                        Some(h) => h.join().expect("sampling thread"),
+                        None => photos.batch(&mut rng, cfg.batch, cfg.patch),
+                    },
+                    0,
+                ));
+                waited += wait.elapsed().as_secs_f64();
+                after_this = rng.0;
+                if state.step + reuse < cfg.steps {
+                    let seeds = InpaintPhotos::seeds(&mut rng, cfg.batch);
+                    next = Some(scope.spawn(move || photos.batch_of(&seeds, cfg.patch)));
+                }
+            }
+            let (b, used) = current.as_mut().expect("a batch was just drawn");
+            let (n, s) = step(cfg, nets, b, *used, cfg.lr_scale(state.step), &device);
+            *used += 1;
+            nets = n;
+            state.step += 1;
+            sums.0 += 1;
+            sums.1.l1 += s.l1;
+            sums.1.g_adv += s.g_adv;
+            sums.1.d_loss += s.d_loss;
+            sums.1.d_margin += s.d_margin;
+            sums.1.d_accuracy += s.d_accuracy;
+            if let Some(mean) = detector.observe(state.step, s.d_accuracy) {
+                tracing::warn!(
                 "step {}: the discriminator is right on {:.1} % of patches (50-step mean): too good for the generator to learn from",
                 state.step,
                 100.0 * mean
             );
-            fired = true;
-        }
-        state.seconds = before + started.elapsed().as_secs_f64();
-        let out_of_time = cfg
-            .time_limit
-            .is_some_and(|t| started.elapsed().as_secs_f64() >= t);
-        if state.step.is_multiple_of(cfg.val_every) || state.step == cfg.steps || out_of_time {
-            let (hole_psnr, prefill_hole_psnr, frame) =
-                val.run(&nets.ema.clone().no_grad(), &device);
-            let k = sums.0.max(1) as f64;
-            let point = InpaintPoint {
-                step: state.step,
-                l1: sums.1.l1 / k,
-                g_adv: sums.1.g_adv / k,
-                d_loss: sums.1.d_loss / k,
-                d_margin: sums.1.d_margin / k,
-                d_accuracy: sums.1.d_accuracy / k,
-                too_good: std::mem::take(&mut fired),
-                hole_psnr,
-                prefill_hole_psnr,
-            };
-            sums = (0, InpaintStep::default());
-            let p = evolution.join(format!("step_{:06}.png", state.step));
-            frame.save(&p).map_err(|e| TrainError::Checkpoint {
-                path: p,
-                reason: e.to_string(),
-            })?;
-            report(&point);
-            state.history.push(point);
-            state.rng = format!("{:016x}", rng.0);
-            save(work, &nets, &state)?;
-            if out_of_time {
-                break;
+                fired = true;
+            }
+            state.seconds = before + started.elapsed().as_secs_f64();
+            let out_of_time = cfg
+                .time_limit
+                .is_some_and(|t| started.elapsed().as_secs_f64() >= t);
+            if state.step.is_multiple_of(cfg.val_every) || state.step == cfg.steps || out_of_time {
+                let (hole_psnr, prefill_hole_psnr, frame) =
+                    val.run(&nets.ema.clone().no_grad(), &device);
+                let k = sums.0.max(1) as f64;
+                let point = InpaintPoint {
+                    step: state.step,
+                    l1: sums.1.l1 / k,
+                    g_adv: sums.1.g_adv / k,
+                    d_loss: sums.1.d_loss / k,
+                    d_margin: sums.1.d_margin / k,
+                    d_accuracy: sums.1.d_accuracy / k,
+                    too_good: std::mem::take(&mut fired),
+                    hole_psnr,
+                    prefill_hole_psnr,
+                    data_wait: waited / interval.elapsed().as_secs_f64().max(1e-9),
+                };
+                sums = (0, InpaintStep::default());
+                (waited, interval) = (0.0, Instant::now());
+                let p = evolution.join(format!("step_{:06}.png", state.step));
+                frame.save(&p).map_err(|e| TrainError::Checkpoint {
+                    path: p,
+                    reason: e.to_string(),
+                })?;
+                report(&point);
+                state.history.push(point);
+                state.rng = format!("{:016x}", after_this);
+                save(work, &nets, &state)?;
+                if out_of_time {
+                    break;
+                }
             }
         }
-    }
+        Ok(nets)
+    })?;
     // A run resumed at its last step still leaves the final frame.
     let last = evolution.join(format!("step_{:06}.png", state.step));
     if !last.exists() {
@@ -393,6 +489,23 @@ mod tests {
     }
 
     #[test]
+    fn the_eight_dihedral_transforms_are_the_flips_and_transposes() {
+        let device = Device::flex();
+        // 2×2 image [[1, 2], [3, 4]].
+        let x = tensor(vec![1.0, 2.0, 3.0, 4.0], [1, 1, 2, 2], &device);
+        let all: Vec<Vec<f32>> = (0..8).map(|k| values(dihedral(x.clone(), k))).collect();
+        assert_eq!(all[0], vec![1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(all[1], vec![2.0, 1.0, 4.0, 3.0]);
+        assert_eq!(all[2], vec![3.0, 4.0, 1.0, 2.0]);
+        assert_eq!(all[3], vec![4.0, 3.0, 2.0, 1.0]);
+        assert_eq!(all[4], vec![1.0, 3.0, 2.0, 4.0]);
+        assert_eq!(all[5], vec![2.0, 4.0, 1.0, 3.0]);
+        assert_eq!(all[6], vec![3.0, 1.0, 4.0, 2.0]);
+        assert_eq!(all[7], vec![4.0, 2.0, 3.0, 1.0]);
+        assert_eq!(values(dihedral(x.clone(), 8)), all[0]);
+    }
+
+    #[test]
     fn a_fixed_batch_is_learned() {
         let device = Device::flex().autodiff();
         let cfg = InpaintConfig {
@@ -401,6 +514,8 @@ mod tests {
             patch: 32,
             learning_rate: 2e-3,
             d_learning_rate: 2e-3,
+            lr_decay_start: 1.0,
+            reuse: 1,
             adv_weight: 0.0,
             ema: 0.9,
             val_every: 1000,
@@ -411,7 +526,7 @@ mod tests {
         let mut nets = InpaintNets::new(cfg.seed, &device);
         let mut l1 = Vec::new();
         for _ in 0..cfg.steps {
-            let (n, s) = step(&cfg, nets, batch(cfg.batch, cfg.patch), &device);
+            let (n, s) = step(&cfg, nets, &batch(cfg.batch, cfg.patch), 0, 1.0, &device);
             nets = n;
             l1.push(s.l1);
         }
