@@ -244,27 +244,29 @@ fn eval_reproduces_the_card_and_beats_telea() {
     assert!(r["baselines"]["opencv_ns"].as_array().unwrap().len() == 5);
 }
 
-#[cfg(not(feature = "cuda-train"))]
-#[test]
-fn cuda_training_in_a_cpu_build_is_one_line_and_writes_nothing() {
+/// `edgegan train inpaint` on the examples folder with `extra` arguments, in
+/// a fresh temp dir: (output, stderr, whether the work or model dir exists).
+fn train_with(extra: &[&str]) -> (std::process::Output, String, bool) {
     let dir = tempfile::tempdir().unwrap();
     let (work, out) = (dir.path().join("work"), dir.path().join("model"));
     let examples = example().parent().unwrap().to_path_buf();
-    let o = run(&[
-        "train",
-        "inpaint",
-        "--device",
-        "cuda",
-        "--data",
+    let mut args = vec!["train", "inpaint"];
+    args.extend_from_slice(extra);
+    let (e, o, w) = (
         examples.to_str().unwrap(),
-        "--val",
-        examples.to_str().unwrap(),
-        "-o",
         out.to_str().unwrap(),
-        "--work",
         work.to_str().unwrap(),
-    ]);
-    let err = String::from_utf8_lossy(&o.stderr);
+    );
+    args.extend_from_slice(&["--data", e, "--val", e, "-o", o, "--work", w]);
+    let output = run(&args);
+    let err = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output, err, work.exists() || out.exists())
+}
+
+#[cfg(not(feature = "cuda-train"))]
+#[test]
+fn cuda_training_in_a_cpu_build_is_one_line_and_writes_nothing() {
+    let (o, err, wrote) = train_with(&["--device", "cuda"]);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
@@ -272,33 +274,16 @@ fn cuda_training_in_a_cpu_build_is_one_line_and_writes_nothing() {
         "{err}"
     );
     assert!(err.contains("--features cuda-train"), "{err}");
-    assert!(!work.exists() && !out.exists());
+    assert!(!wrote);
 }
 
 #[test]
 fn a_learning_rate_decay_outside_0_to_1_is_one_line_and_writes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let (work, out) = (dir.path().join("work"), dir.path().join("model"));
-    let examples = example().parent().unwrap().to_path_buf();
-    let o = run(&[
-        "train",
-        "inpaint",
-        "--lr-decay",
-        "1.5",
-        "--data",
-        examples.to_str().unwrap(),
-        "--val",
-        examples.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--work",
-        work.to_str().unwrap(),
-    ]);
-    let err = String::from_utf8_lossy(&o.stderr);
+    let (o, err, wrote) = train_with(&["--lr-decay", "1.5"]);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert_eq!(
         err.trim_end(),
         "error: --lr-decay 1.5: must be a fraction from 0 to 1"
     );
-    assert!(!work.exists() && !out.exists());
+    assert!(!wrote);
 }

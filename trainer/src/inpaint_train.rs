@@ -90,14 +90,19 @@ impl InpaintConfig {
     /// # use edgegan_trainer::inpaint_train::InpaintConfig;
     /// # use edgegan_trainer::device::TrainDevice;
     /// let cfg = InpaintConfig {
-    ///     steps: 101, batch: 1, patch: 32, learning_rate: 1e-3, d_learning_rate: 1e-3,
-    ///     lr_decay_start: 0.5, reuse: 1, adv_weight: 0.0, ema: 0.99, val_every: 10, seed: 1,
+    ///     steps: 11, batch: 1, patch: 32, learning_rate: 1e-3, d_learning_rate: 1e-3,
+    ///     lr_decay_start: 0.0, reuse: 1, adv_weight: 0.0, ema: 0.99, val_every: 10, seed: 1,
     ///     time_limit: None, device: TrainDevice::Cpu,
     /// };
+    /// // Decay over the whole run: 1 at step 0, then down to 0.1 at step 10.
     /// assert_eq!(cfg.lr_scale(0), 1.0);
-    /// assert_eq!(cfg.lr_scale(50), 1.0);
-    /// assert!((cfg.lr_scale(100) - 0.1).abs() < 1e-12);
-    /// assert!((cfg.lr_scale(75) - 0.55).abs() < 1e-12);
+    /// assert!((cfg.lr_scale(5) - 0.55).abs() < 1e-12);
+    /// assert!((cfg.lr_scale(10) - 0.1).abs() < 1e-12);
+    /// // Constant until 0.65 × 11 = 7.15, then falling.
+    /// let late = InpaintConfig { lr_decay_start: 0.65, ..cfg };
+    /// assert_eq!(late.lr_scale(7), 1.0);
+    /// assert!((late.lr_scale(10) - 0.1).abs() < 1e-12);
+    /// assert!(late.lr_scale(8) < 1.0 && late.lr_scale(8) > late.lr_scale(9));
     /// ```
     pub fn lr_scale(&self, step: usize) -> f64 {
         let start = self.lr_decay_start.clamp(0.0, 1.0) * self.steps as f64;
