@@ -510,6 +510,62 @@ mod tests {
         assert_eq!(values(dihedral(x.clone(), 8)), all[0]);
     }
 
+    /// A run stopped by its time limit after one step (with the next batch
+    /// already being sampled) and resumed takes the same batches and ends
+    /// with the same generator as one unbroken run.
+    #[test]
+    fn a_resumed_run_ends_where_an_unbroken_one_does() {
+        let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+        let photos = InpaintPhotos::load(&examples, 32).unwrap();
+        let val = InpaintVal::load(&[examples.join("astronaut.png")]).unwrap();
+        let cfg = InpaintConfig {
+            steps: 4,
+            batch: 2,
+            patch: 32,
+            learning_rate: 2e-3,
+            d_learning_rate: 2e-3,
+            lr_decay_start: 0.5,
+            reuse: 1,
+            adv_weight: 0.01,
+            ema: 0.9,
+            val_every: 2,
+            seed: 5,
+            time_limit: None,
+            device: TrainDevice::Cpu,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let (whole, split) = (dir.path().join("whole"), dir.path().join("split"));
+        let a = train_inpaint(&cfg, &photos, &val, &whole, &mut |_| {}).unwrap();
+        let stop = InpaintConfig {
+            time_limit: Some(0.0),
+            ..cfg.clone()
+        };
+        let cut = train_inpaint(&stop, &photos, &val, &split, &mut |_| {}).unwrap();
+        assert_eq!(cut.steps, 1);
+        let b = train_inpaint(&cfg, &photos, &val, &split, &mut |_| {}).unwrap();
+        assert_eq!((a.steps, b.steps), (4, 4));
+        // The split run also validated at step 1; steps 2 and 4 must agree.
+        let psnr = |h: &[InpaintPoint]| -> Vec<(usize, f64)> {
+            h.iter()
+                .filter(|p| p.step % 2 == 0)
+                .map(|p| (p.step, p.hole_psnr))
+                .collect()
+        };
+        assert_eq!(
+            psnr(&a.history),
+            vec![(2, a.history[0].hole_psnr), (4, a.history[1].hole_psnr)]
+        );
+        assert_eq!(psnr(&a.history), psnr(&b.history));
+        let x = || {
+            let v: Vec<f32> = (0..4 * 16 * 16).map(|i| (i % 11) as f32 / 11.0).collect();
+            tensor(v, [1, 4, 16, 16], &Device::flex())
+        };
+        assert_eq!(
+            values(a.generator.forward(x())),
+            values(b.generator.forward(x()))
+        );
+    }
+
     #[test]
     fn a_fixed_batch_is_learned() {
         let device = Device::flex().autodiff();
