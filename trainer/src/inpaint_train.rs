@@ -202,20 +202,38 @@ pub fn dihedral(x: Tensor<4>, k: usize) -> Tensor<4> {
     }
 }
 
+/// A batch on the training device, uploaded once however many steps use it.
+#[derive(Debug, Clone)]
+pub struct DeviceBatch {
+    x: Tensor<4>,
+    truth: Tensor<4>,
+    m: Tensor<4>,
+}
+
+impl DeviceBatch {
+    /// `b`, `n` samples of side `p`, on `device`.
+    pub fn new(b: InpaintBatch, n: usize, p: usize, device: &Device) -> DeviceBatch {
+        DeviceBatch {
+            x: tensor(b.input, [n, 4, p, p], device),
+            truth: tensor(b.truth, [n, 3, p, p], device),
+            m: tensor(b.mask, [n, 1, p, p], device),
+        }
+    }
+}
+
 /// One step of D then G on `b` under the `k`-th [`dihedral`] transform,
 /// learning rates scaled by `lr_scale`.
 pub fn step(
     cfg: &InpaintConfig,
     mut nets: InpaintNets,
-    b: &InpaintBatch,
+    b: &DeviceBatch,
     k: usize,
     lr_scale: f64,
-    device: &Device,
 ) -> (InpaintNets, InpaintStep) {
     let (n, p) = (cfg.batch, cfg.patch);
-    let x = dihedral(tensor(b.input.clone(), [n, 4, p, p], device), k);
-    let truth = dihedral(tensor(b.truth.clone(), [n, 3, p, p], device), k);
-    let m = dihedral(tensor(b.mask.clone(), [n, 1, p, p], device), k);
+    let x = dihedral(b.x.clone(), k);
+    let truth = dihedral(b.truth.clone(), k);
+    let m = dihedral(b.m.clone(), k);
     let out = nets.generator.forward(x);
     let m3 = m.clone().expand([n, 3, p, p]);
     let composite = out.clone() * m3.clone() + truth.clone() * (m3.clone().neg().add_scalar(1.0));
@@ -324,19 +342,17 @@ pub fn train_inpaint(
     let mut interval = Instant::now();
     nets = std::thread::scope(|scope| -> Result<InpaintNets, TrainError> {
         let mut next: Option<std::thread::ScopedJoinHandle<'_, InpaintBatch>> = None;
-        let mut current: Option<(InpaintBatch, usize)> = None;
+        let mut current: Option<(DeviceBatch, usize)> = None;
         let mut after_this = rng.0;
         while state.step < cfg.steps {
             if current.as_ref().is_none_or(|c| c.1 == reuse) {
                 let wait = Instant::now();
-                current = Some((
-                    match next.take() {
-                        Some(h) => h.join().expect("sampling thread"),
-                        None => photos.batch(&mut rng, cfg.batch, cfg.patch),
-                    },
-                    0,
-                ));
+                let b = match next.take() {
+                    Some(h) => h.join().expect("sampling thread"),
+                    None => photos.batch(&mut rng, cfg.batch, cfg.patch),
+                };
                 waited += wait.elapsed().as_secs_f64();
+                current = Some((DeviceBatch::new(b, cfg.batch, cfg.patch, &device), 0));
                 after_this = rng.0;
                 if state.step + reuse < cfg.steps {
                     let seeds = InpaintPhotos::seeds(&mut rng, cfg.batch);
@@ -344,7 +360,7 @@ pub fn train_inpaint(
                 }
             }
             let (b, used) = current.as_mut().expect("a batch was just drawn");
-            let (n, s) = step(cfg, nets, b, *used, cfg.lr_scale(state.step), &device);
+            let (n, s) = step(cfg, nets, b, *used, cfg.lr_scale(state.step));
             *used += 1;
             nets = n;
             state.step += 1;
@@ -587,7 +603,8 @@ mod tests {
         let mut nets = InpaintNets::new(cfg.seed, &device);
         let mut l1 = Vec::new();
         for _ in 0..cfg.steps {
-            let (n, s) = step(&cfg, nets, &batch(cfg.batch, cfg.patch), 0, 1.0, &device);
+            let b = DeviceBatch::new(batch(cfg.batch, cfg.patch), cfg.batch, cfg.patch, &device);
+            let (n, s) = step(&cfg, nets, &b, 0, 1.0);
             nets = n;
             l1.push(s.l1);
         }
