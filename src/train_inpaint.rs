@@ -13,7 +13,7 @@ use edgegan_runtime::model::sha256_hex;
 use edgegan_runtime::Precision;
 use edgegan_trainer::device::TrainDevice;
 use edgegan_trainer::inpaint_train::{
-    export_graphs, train_inpaint, InpaintConfig, InpaintPhotos, InpaintPoint, InpaintVal,
+    export_graphs, train_inpaint, HoleLoss, InpaintConfig, InpaintPhotos, InpaintPoint, InpaintVal,
 };
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -65,7 +65,37 @@ pub struct TrainInpaintArgs {
     /// transposes), when sampling on the CPU is slower than a step.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=8))]
     pub reuse: u64,
-    /// Weight of the hinge adversarial loss (0 trains on hole L1 alone).
+    /// Start a fresh run's generator from these weights (an earlier run's
+    /// work/checkpoint/ema.bpk; a narrower one is widened to --channels,
+    /// computing the same output); optimizers and discriminator start fresh.
+    #[arg(long, value_name = "FILE")]
+    pub init_from: Option<PathBuf>,
+    /// Short sides, in training patches, each photo is kept at (crops are
+    /// drawn from every scale alike; the eval protocol's crops are at 1).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        num_args = 1,
+        default_value = "1,1.5,2",
+        value_name = "S1,S2,..."
+    )]
+    pub scales: Vec<f64>,
+    /// Generator encoder channels at 1, 1/2, 1/4, 1/8 resolution (four
+    /// comma-separated widths; compute grows with their squares).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        num_args = 1,
+        default_value = "16,32,64,96",
+        value_name = "C1,C2,C3,C4"
+    )]
+    pub channels: Vec<usize>,
+    /// Reconstruction loss inside the hole: l1 (sharper), l2 (what PSNR
+    /// measures) or psnr (minus the mean per-sample in-hole PSNR, what eval
+    /// averages).
+    #[arg(long, default_value_t = HoleLoss::L1)]
+    pub hole_loss: HoleLoss,
+    /// Weight of the hinge adversarial loss (0 trains on the hole loss alone).
     #[arg(long, default_value_t = 0.01)]
     pub adv_weight: f64,
     /// EMA decay of the exported weights.
@@ -110,7 +140,20 @@ pub fn run(a: TrainInpaintArgs) -> Result<ExitCode> {
             ck.display()
         );
     }
-    let photos = InpaintPhotos::load(&a.data, a.patch)?;
+    let channels: [usize; 4] = match a.channels[..] {
+        [a0, a1, a2, a3] if a0 * a1 * a2 * a3 > 0 => [a0, a1, a2, a3],
+        _ => bail!(
+            "--channels {:?}: expected four positive widths, e.g. 16,32,64,96",
+            a.channels
+        ),
+    };
+    if a.scales.is_empty() || a.scales.iter().any(|s| !(1.0..=8.0).contains(s)) {
+        bail!(
+            "--scales {:?}: expected short sides from 1 to 8 training patches, e.g. 1,1.5,2",
+            a.scales
+        );
+    }
+    let photos = InpaintPhotos::load_at(&a.data, a.patch, &a.scales)?;
     let mut val_files = crate::batch::image_files(&a.val)?;
     val_files.truncate(a.val_photos);
     let val = InpaintVal::load(&val_files)?;
@@ -127,6 +170,9 @@ pub fn run(a: TrainInpaintArgs) -> Result<ExitCode> {
         d_learning_rate: a.d_lr,
         lr_decay_start: a.lr_decay,
         reuse: a.reuse as usize,
+        init_from: a.init_from.clone(),
+        channels,
+        hole_loss: a.hole_loss,
         adv_weight: a.adv_weight,
         ema: a.ema,
         val_every: a.val_every,
@@ -219,9 +265,26 @@ fn card(
     t.insert("ema".into(), a.ema.into());
     t.insert("seed".into(), (a.seed as i64).into());
     t.insert("parameters".into(), (params as i64).into());
+    if let Some(p) = &a.init_from {
+        t.insert("init_from".into(), p.display().to_string().into());
+    }
+    t.insert("scales".into(), a.scales.clone().into());
+    t.insert(
+        "channels".into(),
+        a.channels
+            .iter()
+            .map(|&c| c as i64)
+            .collect::<Vec<_>>()
+            .into(),
+    );
+    let hole = match a.hole_loss {
+        HoleLoss::L1 => "hole L1",
+        HoleLoss::L2 => "hole L2 (MSE)",
+        HoleLoss::Psnr => "minus mean per-sample hole PSNR",
+    };
     t.insert(
         "losses".into(),
-        "hole L1 + hinge adversarial (SN-PatchGAN on composite + mask)".into(),
+        format!("{hole} + hinge adversarial (SN-PatchGAN on composite + mask)").into(),
     );
     t.insert(
         "calibration".into(),

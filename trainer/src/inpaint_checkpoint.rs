@@ -8,11 +8,12 @@ use std::path::Path;
 use crate::checkpoint::{
     load_module, load_optim, read_state, save_module, save_optims, start_part, swap_in, write_state,
 };
+use crate::inpaint_net::CHANNELS;
 use crate::inpaint_train::{InpaintNets, InpaintPoint};
 use crate::train::TrainError;
 
 /// Checkpoint state besides the nets.
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InpaintState {
     /// Steps done.
     pub step: usize,
@@ -25,6 +26,26 @@ pub struct InpaintState {
     /// Backend of the run that took the latest steps (the card names it).
     #[serde(default)]
     pub backend: String,
+    /// The generator's encoder channels.
+    #[serde(default = "default_channels")]
+    pub channels: [usize; 4],
+}
+
+fn default_channels() -> [usize; 4] {
+    CHANNELS
+}
+
+impl Default for InpaintState {
+    fn default() -> Self {
+        InpaintState {
+            step: 0,
+            rng: String::new(),
+            seconds: 0.0,
+            history: Vec::new(),
+            backend: String::new(),
+            channels: CHANNELS,
+        }
+    }
 }
 
 /// Save nets and state under `work/checkpoint` (written to
@@ -39,9 +60,22 @@ pub fn save(work: &Path, nets: &InpaintNets, state: &InpaintState) -> Result<(),
     swap_in(work)
 }
 
-/// Load a checkpoint written by [`save`] into `nets`.
-pub fn load(dir: &Path, nets: InpaintNets) -> Result<(InpaintNets, InpaintState), TrainError> {
+/// Load a checkpoint written by [`save`] into `nets`, whose generator has
+/// encoder channels `channels` (a checkpoint of other widths is refused).
+pub fn load(
+    dir: &Path,
+    nets: InpaintNets,
+    channels: [usize; 4],
+) -> Result<(InpaintNets, InpaintState), TrainError> {
     let state: InpaintState = read_state(dir)?;
+    if state.channels != channels {
+        return Err(TrainError::Config(format!(
+            "{}: the checkpoint's generator has channels {:?}, this run asks for {:?}",
+            dir.display(),
+            state.channels,
+            channels
+        )));
+    }
     let nets = InpaintNets {
         generator: load_module(nets.generator, dir, "generator.bpk")?,
         ema: load_module(nets.ema, dir, "ema.bpk")?,

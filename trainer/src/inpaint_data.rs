@@ -1,6 +1,7 @@
-//! Inpainting training data: photos kept at three scales and sampled into
-//! batches (random photo and scale, random crop, flip, a free-form mask of
-//! a random hole-ratio bin, the runtime's prefill), and the validation set
+//! Inpainting training data: photos kept at several scales ([`SCALES`] by
+//! default) and sampled into batches (random photo and scale, random crop,
+//! flip, a free-form mask of a random hole-ratio bin, the runtime's
+//! prefill), and the validation set
 //! (protocol crops of held-out photos with fixed masks) with its evolution
 //! frames.
 
@@ -19,7 +20,10 @@ use crate::data::Rng;
 use crate::inpaint_net::InpaintGenerator;
 use crate::params::values;
 
-/// Photos at three scales, sampled into batches.
+/// The default short sides of the kept photos, in training patches.
+pub const SCALES: [f64; 3] = [1.0, 1.5, 2.0];
+
+/// Photos at several scales, sampled into batches.
 pub struct InpaintPhotos {
     scaled: Vec<RgbImage>,
     /// Photos read.
@@ -55,12 +59,21 @@ pub fn network_input(img: &RgbImage, mask: &Mask, input: &mut Vec<f32>) {
 impl InpaintPhotos {
     /// Read every photo under `dir` and keep it at short sides 1, 1.5 and 2 × `patch`.
     pub fn load(dir: &Path, patch: usize) -> Result<InpaintPhotos, RuntimeError> {
+        Self::load_at(dir, patch, &SCALES)
+    }
+
+    /// Read every photo under `dir` and keep it at short sides `scales` × `patch`.
+    pub fn load_at(
+        dir: &Path,
+        patch: usize,
+        scales: &[f64],
+    ) -> Result<InpaintPhotos, RuntimeError> {
         let paths = image_files(dir)?;
         let mut scaled = Vec::new();
         for p in &paths {
             let img = read_image(p, &ImageLimits::input())?.to_rgb8();
             let (w, h) = img.dimensions();
-            for f in [1.0, 1.5, 2.0] {
+            for &f in scales {
                 let s = patch as f64 * f / w.min(h) as f64;
                 let (nw, nh) = ((w as f64 * s).round() as u32, (h as f64 * s).round() as u32);
                 scaled.push(resize(

@@ -14,7 +14,7 @@ use burn::nn::conv::Conv2d;
 use burn::prelude::*;
 use tract_onnx::pb::tensor_shape_proto::dimension::Value as Dim;
 
-use crate::inpaint_net::{InpaintGenerator, CHANNELS};
+use crate::inpaint_net::InpaintGenerator;
 use crate::onnx::{value_info, GraphBuilder, OnnxModel};
 use crate::params::values;
 use crate::quant::{add_qconv, add_qparams, choose, Method, QParams};
@@ -156,7 +156,8 @@ pub fn inpaint_onnx(
     for (i, gc) in generator.decoder.iter().enumerate() {
         let y = w.gated(gc, &format!("dec{i}"), &x);
         let side = size >> (3 - i);
-        let up = w.upsample(&y, CHANNELS[2 - i], side, &format!("dec{i}"));
+        let channels = gc.feature.weight.dims()[0];
+        let up = w.upsample(&y, channels, side, &format!("dec{i}"));
         x = format!("dec{i}_sum");
         w.g.node("Add", &[&up, &skips[2 - i]], &[&x], vec![]);
     }

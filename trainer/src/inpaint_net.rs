@@ -8,11 +8,13 @@
 //! `leaky(conv_f(x)) · sigmoid(conv_g(x))`: the gate learns where features
 //! are valid, which a plain conv cannot tell inside a hole.
 //!
-//! Encoder 16 → 32 → 64 → 96 channels at 1, ½, ¼, ⅛ resolution; three
+//! Encoder channels (by default [`CHANNELS`], 16 → 32 → 64 → 96) at 1, ½,
+//! ¼, ⅛ resolution; three
 //! dilated (2, 4, 8) gated convs at ⅛; the decoder convolves at the lower
 //! resolution, upsamples ×2 (nearest) and adds the encoder's skip; a gated
 //! refinement at full resolution and a plain 3×3 tail (started small, so a
-//! fresh model returns the prefill). 818 451 parameters; H, W multiples of 8.
+//! fresh model returns the prefill). 818 451 parameters at the default
+//! widths; H, W multiples of 8.
 
 use burn::module::Param;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
@@ -84,7 +86,7 @@ pub fn upsample2(x: Tensor<4>) -> Tensor<4> {
         .reshape([n, c, 2 * h, 2 * w])
 }
 
-/// Encoder channels at 1, ½, ¼, ⅛ resolution.
+/// Default encoder channels at 1, ½, ¼, ⅛ resolution.
 pub const CHANNELS: [usize; 4] = [16, 32, 64, 96];
 /// Dilations of the bottleneck's gated convs.
 pub const DILATIONS: [usize; 3] = [2, 4, 8];
@@ -105,9 +107,13 @@ pub struct InpaintGenerator {
 }
 
 impl InpaintGenerator {
-    /// A fresh generator on `device`, weights from `rng`.
+    /// A fresh generator of the default widths on `device`, weights from `rng`.
     pub fn new(rng: &mut Rng, device: &Device) -> Self {
-        let c = CHANNELS;
+        Self::with_channels(CHANNELS, rng, device)
+    }
+
+    /// A fresh generator with encoder channels `c` (1, ½, ¼, ⅛ resolution).
+    pub fn with_channels(c: [usize; 4], rng: &mut Rng, device: &Device) -> Self {
         let encoder = vec![
             GatedConv::new(4, c[0], 1, 1, rng, device),
             GatedConv::new(c[0], c[1], 2, 1, rng, device),
@@ -205,6 +211,23 @@ mod tests {
         let g = InpaintGenerator::new(&mut Rng(3), &device);
         assert_eq!(g.parameters(), 818_451);
         assert_eq!(g.convs().len(), 23);
+        // Gated 3×3 convs: 2·(9·cin·cout + cout) each, and the tail 9·16·3 + 3.
+        let gated = |i: usize, o: usize| 2 * (9 * i * o + o);
+        let wide = InpaintGenerator::with_channels([8, 8, 16, 16], &mut Rng(3), &device);
+        assert_eq!(
+            wide.parameters(),
+            gated(4, 8)
+                + gated(8, 8)
+                + gated(8, 16)
+                + gated(16, 16)
+                + 3 * gated(16, 16)
+                + gated(16, 16)
+                + gated(16, 8)
+                + gated(8, 8)
+                + gated(8, 8)
+                + 9 * 8 * 3
+                + 3
+        );
         let v: Vec<f32> = (0..2 * 4 * 16 * 24).map(|i| (i % 7) as f32 / 7.0).collect();
         let x = Tensor::<4>::from_data(TensorData::new(v.clone(), [2, 4, 16, 24]), &device);
         let y = g.forward(x);

@@ -23,7 +23,7 @@ use crate::disc::Discriminator;
 use crate::gan::TooGoodDetector;
 use crate::inpaint_checkpoint::{load, save, InpaintState};
 pub use crate::inpaint_data::{network_input, InpaintBatch, InpaintPhotos, InpaintVal};
-use crate::inpaint_net::InpaintGenerator;
+use crate::inpaint_net::{InpaintGenerator, CHANNELS};
 use crate::params::{ema_update, values};
 use crate::train::TrainError;
 
@@ -58,7 +58,19 @@ pub struct InpaintConfig {
     /// of the eight flips and transposes of the square crop (1: once).
     #[serde(default = "once")]
     pub reuse: usize,
-    /// Weight of the hinge adversarial loss next to hole L1.
+    /// A fresh run starts its generator (and EMA) from these weights (a
+    /// checkpoint's `ema.bpk`; a narrower generator is widened to
+    /// `channels`, computing the same output) instead of random ones;
+    /// optimizers and discriminator start fresh. Ignored when resuming.
+    #[serde(default)]
+    pub init_from: Option<std::path::PathBuf>,
+    /// Generator encoder channels at 1, ½, ¼, ⅛ resolution.
+    #[serde(default = "default_channels")]
+    pub channels: [usize; 4],
+    /// The reconstruction loss inside the hole.
+    #[serde(default)]
+    pub hole_loss: HoleLoss,
+    /// Weight of the hinge adversarial loss next to the hole loss.
     pub adv_weight: f64,
     /// EMA decay of the exported weights.
     pub ema: f64,
@@ -74,6 +86,58 @@ pub struct InpaintConfig {
     pub device: TrainDevice,
 }
 
+/// The per-pixel reconstruction loss inside the hole.
+///
+/// ```
+/// # use edgegan_trainer::inpaint_train::HoleLoss;
+/// assert_eq!("l2".parse::<HoleLoss>(), Ok(HoleLoss::L2));
+/// assert_eq!("psnr".parse::<HoleLoss>(), Ok(HoleLoss::Psnr));
+/// assert_eq!(HoleLoss::L1.to_string(), "l1");
+/// assert!("mse".parse::<HoleLoss>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HoleLoss {
+    /// Mean absolute error (DeepFill's choice: sharper, median-seeking).
+    #[default]
+    L1,
+    /// Mean squared error: the loss PSNR measures (mean-seeking).
+    L2,
+    /// Minus the mean over samples of each sample's in-hole PSNR
+    /// (`10·log10` of its hole MSE): what the eval protocol averages, which
+    /// weighs a sample's errors by how small they already are.
+    Psnr,
+}
+
+impl std::fmt::Display for HoleLoss {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            HoleLoss::L1 => "l1",
+            HoleLoss::L2 => "l2",
+            HoleLoss::Psnr => "psnr",
+        })
+    }
+}
+
+impl std::str::FromStr for HoleLoss {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "l1" => Ok(HoleLoss::L1),
+            "l2" => Ok(HoleLoss::L2),
+            "psnr" => Ok(HoleLoss::Psnr),
+            other => Err(format!(
+                "unknown hole loss {other:?}: expected l1, l2 or psnr"
+            )),
+        }
+    }
+}
+
+fn default_channels() -> [usize; 4] {
+    CHANNELS
+}
+
 fn no_decay() -> f64 {
     1.0
 }
@@ -87,11 +151,11 @@ impl InpaintConfig {
     /// `lr_decay_start × steps`, then linearly down to 0.1 at the last step.
     ///
     /// ```
-    /// # use edgegan_trainer::inpaint_train::InpaintConfig;
+    /// # use edgegan_trainer::inpaint_train::{HoleLoss, InpaintConfig};
     /// # use edgegan_trainer::device::TrainDevice;
     /// let cfg = InpaintConfig {
     ///     steps: 11, batch: 1, patch: 32, learning_rate: 1e-3, d_learning_rate: 1e-3,
-    ///     lr_decay_start: 0.0, reuse: 1, adv_weight: 0.0, ema: 0.99, val_every: 10, seed: 1,
+    ///     lr_decay_start: 0.0, reuse: 1, init_from: None, channels: [16, 32, 64, 96], hole_loss: HoleLoss::L1, adv_weight: 0.0, ema: 0.99, val_every: 10, seed: 1,
     ///     time_limit: None, device: TrainDevice::Cpu,
     /// };
     /// // Decay over the whole run: 1 at step 0, then down to 0.1 at step 10.
@@ -156,10 +220,10 @@ pub struct InpaintNets {
 }
 
 impl InpaintNets {
-    /// Fresh nets from `seed`.
-    pub fn new(seed: u64, device: &Device) -> InpaintNets {
+    /// Fresh nets from `seed`, the generator with encoder channels `channels`.
+    pub fn new(seed: u64, channels: [usize; 4], device: &Device) -> InpaintNets {
         let mut rng = Rng(seed);
-        let generator = InpaintGenerator::new(&mut rng, device);
+        let generator = InpaintGenerator::with_channels(channels, &mut rng, device);
         let adam = AdamConfig::new().with_beta_1(0.5).with_epsilon(1e-8);
         InpaintNets {
             ema: generator.clone(),
@@ -174,7 +238,7 @@ impl InpaintNets {
 /// Loss values of one step.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct InpaintStep {
-    /// Hole L1.
+    /// Hole L1 (logged whichever [`HoleLoss`] trains).
     pub l1: f64,
     /// Generator hinge loss −E[D(fake)].
     pub g_adv: f64,
@@ -264,7 +328,20 @@ pub fn step(
         .refreshed();
     // Generator: hole L1 + hinge adversarial through a frozen D.
     let holes = m3.clone().sum().add_scalar(1.0);
-    let l1 = ((out - truth).abs() * m3).sum() / holes;
+    let diff = out - truth;
+    let l1 = (diff.clone().abs() * m3.clone()).sum() / holes.clone();
+    let rec = match cfg.hole_loss {
+        HoleLoss::L1 => l1.clone(),
+        HoleLoss::L2 => (diff.powi_scalar(2) * m3).sum() / holes,
+        HoleLoss::Psnr => {
+            let per = |t: Tensor<4>| t.sum_dim(1).sum_dim(2).sum_dim(3);
+            let mse = per(diff.powi_scalar(2) * m3.clone()) / per(m3).add_scalar(1.0);
+            mse.add_scalar(1e-6)
+                .log()
+                .mean()
+                .mul_scalar(10.0 / std::f64::consts::LN_10)
+        }
+    };
     let adv = nets
         .disc
         .clone()
@@ -274,13 +351,43 @@ pub fn step(
         .neg();
     stats.l1 = l1.clone().into_scalar::<f32>() as f64;
     stats.g_adv = adv.clone().into_scalar::<f32>() as f64;
-    let total = l1 + adv.mul_scalar(cfg.adv_weight);
+    let total = rec + adv.mul_scalar(cfg.adv_weight);
     let grads = GradientsParams::from_grads(total.backward(), &nets.generator);
     nets.generator = nets
         .optim_g
         .step(cfg.learning_rate * lr_scale, nets.generator, grads);
     nets.ema = ema_update(nets.ema, &nets.generator, cfg.ema);
     (nets, stats)
+}
+
+/// The generator in the burnpack `p`, of the widths its checkpoint's
+/// `state.toml` names (else `cfg.channels`), widened to `cfg.channels`
+/// ([`crate::inpaint_widen::widen`]) when narrower.
+fn initial_generator(
+    p: &Path,
+    cfg: &InpaintConfig,
+    device: &Device,
+) -> Result<InpaintGenerator, TrainError> {
+    let dir = p.parent().unwrap_or(Path::new("."));
+    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let from = match dir.join("state.toml").exists() {
+        true => crate::checkpoint::read_state::<InpaintState>(dir)?.channels,
+        false => cfg.channels,
+    };
+    if from.iter().zip(&cfg.channels).any(|(f, c)| f > c) {
+        return Err(TrainError::Config(format!(
+            "{}: a generator of channels {from:?} cannot start one of {:?} (only wider)",
+            p.display(),
+            cfg.channels
+        )));
+    }
+    let mut rng = Rng(cfg.seed ^ 0x51de);
+    let g = InpaintGenerator::with_channels(from, &mut rng, device);
+    let g = crate::checkpoint::load_module(g, dir, name)?;
+    Ok(match from == cfg.channels {
+        true => g,
+        false => crate::inpaint_widen::widen(&g, cfg.channels, &mut rng),
+    })
 }
 
 /// What a finished run hands back.
@@ -307,14 +414,19 @@ pub fn train_inpaint(
     report: &mut dyn FnMut(&InpaintPoint),
 ) -> Result<InpaintOutcome, TrainError> {
     let device = cfg.device.device()?.autodiff();
-    let mut nets = InpaintNets::new(cfg.seed, &device);
+    let mut nets = InpaintNets::new(cfg.seed, cfg.channels, &device);
     let mut state = InpaintState {
         rng: format!("{:016x}", cfg.seed ^ 0x1a9a17),
+        channels: cfg.channels,
         ..Default::default()
     };
     if let Some(ck) = crate::checkpoint::existing(work) {
-        (nets, state) = load(&ck, nets)?;
+        (nets, state) = load(&ck, nets, cfg.channels)?;
         tracing::info!("resumed {} at step {}", ck.display(), state.step);
+    } else if let Some(p) = &cfg.init_from {
+        nets.generator = initial_generator(p, cfg, &device)?;
+        nets.ema = nets.generator.clone();
+        tracing::info!("generator initialized from {}", p.display());
     }
     let mut rng =
         Rng(u64::from_str_radix(&state.rng, 16).map_err(|e| TrainError::Config(e.to_string()))?);
@@ -542,6 +654,9 @@ mod tests {
             d_learning_rate: 2e-3,
             lr_decay_start: 0.5,
             reuse: 1,
+            init_from: None,
+            channels: CHANNELS,
+            hole_loss: HoleLoss::L1,
             adv_weight: 0.01,
             ema: 0.9,
             val_every: 2,
@@ -582,6 +697,87 @@ mod tests {
         );
     }
 
+    /// A checkpoint is resumed only by a run of the same generator widths,
+    /// and a fresh run started from a generator's weights starts where they are.
+    #[test]
+    fn checkpoints_keep_their_widths_and_weights_can_start_a_fresh_run() {
+        let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+        let photos = InpaintPhotos::load(&examples, 32).unwrap();
+        let val = InpaintVal::load(&[examples.join("astronaut.png")]).unwrap();
+        let cfg = InpaintConfig {
+            steps: 1,
+            batch: 1,
+            patch: 32,
+            learning_rate: 1e-3,
+            d_learning_rate: 1e-3,
+            lr_decay_start: 1.0,
+            reuse: 1,
+            init_from: None,
+            channels: [8, 8, 16, 16],
+            hole_loss: HoleLoss::L2,
+            adv_weight: 0.0,
+            ema: 0.9,
+            val_every: 1,
+            seed: 2,
+            time_limit: None,
+            device: TrainDevice::Cpu,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let a = train_inpaint(&cfg, &photos, &val, &dir.path().join("a"), &mut |_| {}).unwrap();
+        let other = InpaintConfig {
+            channels: CHANNELS,
+            ..cfg.clone()
+        };
+        let e = train_inpaint(&other, &photos, &val, &dir.path().join("a"), &mut |_| {});
+        let msg = e.err().expect("other widths are refused").to_string();
+        assert!(
+            msg.contains("[8, 8, 16, 16]") && msg.contains("[16, 32, 64, 96]"),
+            "{msg}"
+        );
+        // Zero steps from the EMA's weights: the outcome is exactly those weights.
+        let warm = InpaintConfig {
+            steps: 0,
+            init_from: Some(dir.path().join("a/checkpoint/ema.bpk")),
+            ..cfg
+        };
+        let b = train_inpaint(&warm, &photos, &val, &dir.path().join("b"), &mut |_| {}).unwrap();
+        let x = || {
+            let v: Vec<f32> = (0..4 * 16 * 16).map(|i| (i % 13) as f32 / 13.0).collect();
+            tensor(v, [1, 4, 16, 16], &Device::flex())
+        };
+        assert_eq!(
+            values(a.generator.forward(x())),
+            values(b.generator.forward(x()))
+        );
+        // From a narrower checkpoint: widened, the same output.
+        let wide = InpaintConfig {
+            channels: [12, 8, 24, 16],
+            ..warm
+        };
+        let c = train_inpaint(&wide, &photos, &val, &dir.path().join("c"), &mut |_| {}).unwrap();
+        assert_eq!(c.generator.parameters(), {
+            let g = InpaintGenerator::with_channels([12, 8, 24, 16], &mut Rng(1), &Device::flex());
+            g.parameters()
+        });
+        let (p, q) = (
+            values(a.generator.forward(x())),
+            values(c.generator.forward(x())),
+        );
+        let worst = p
+            .iter()
+            .zip(&q)
+            .map(|(p, q)| (p - q).abs())
+            .fold(0.0f32, f32::max);
+        assert!(worst < 1e-5, "{worst}");
+        let narrow = InpaintConfig {
+            channels: [4, 8, 16, 16],
+            ..wide
+        };
+        let e = train_inpaint(&narrow, &photos, &val, &dir.path().join("d"), &mut |_| {});
+        let msg = e.err().expect("narrowing is refused").to_string();
+        assert!(msg.contains("only wider"), "{msg}");
+    }
+
     #[test]
     fn a_fixed_batch_is_learned() {
         let device = Device::flex().autodiff();
@@ -593,6 +789,9 @@ mod tests {
             d_learning_rate: 2e-3,
             lr_decay_start: 1.0,
             reuse: 1,
+            init_from: None,
+            channels: CHANNELS,
+            hole_loss: HoleLoss::L1,
             adv_weight: 0.0,
             ema: 0.9,
             val_every: 1000,
@@ -600,7 +799,7 @@ mod tests {
             time_limit: None,
             device: TrainDevice::Cpu,
         };
-        let mut nets = InpaintNets::new(cfg.seed, &device);
+        let mut nets = InpaintNets::new(cfg.seed, cfg.channels, &device);
         let mut l1 = Vec::new();
         for _ in 0..cfg.steps {
             let b = DeviceBatch::new(batch(cfg.batch, cfg.patch), cfg.batch, cfg.patch, &device);

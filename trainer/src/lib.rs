@@ -27,6 +27,7 @@ pub mod inpaint_data;
 pub mod inpaint_export;
 pub mod inpaint_net;
 pub mod inpaint_train;
+pub mod inpaint_widen;
 pub mod net;
 pub mod onnx;
 pub mod params;
