@@ -27,12 +27,8 @@ pub struct InpaintState {
     #[serde(default)]
     pub backend: String,
     /// The generator's encoder channels.
-    #[serde(default = "default_channels")]
+    #[serde(default = "crate::inpaint_net::default_channels")]
     pub channels: [usize; 4],
-}
-
-fn default_channels() -> [usize; 4] {
-    CHANNELS
 }
 
 impl Default for InpaintState {

@@ -88,6 +88,12 @@ pub fn upsample2(x: Tensor<4>) -> Tensor<4> {
 
 /// Default encoder channels at 1, ½, ¼, ⅛ resolution.
 pub const CHANNELS: [usize; 4] = [16, 32, 64, 96];
+
+/// [`CHANNELS`], for `#[serde(default = ...)]` on configs and checkpoints
+/// written before the widths were recorded.
+pub(crate) fn default_channels() -> [usize; 4] {
+    CHANNELS
+}
 /// Dilations of the bottleneck's gated convs.
 pub const DILATIONS: [usize; 3] = [2, 4, 8];
 

@@ -23,7 +23,7 @@ use crate::disc::Discriminator;
 use crate::gan::TooGoodDetector;
 use crate::inpaint_checkpoint::{load, save, InpaintState};
 pub use crate::inpaint_data::{network_input, InpaintBatch, InpaintPhotos, InpaintVal};
-use crate::inpaint_net::{InpaintGenerator, CHANNELS};
+use crate::inpaint_net::InpaintGenerator;
 use crate::params::{ema_update, values};
 use crate::train::TrainError;
 
@@ -65,7 +65,7 @@ pub struct InpaintConfig {
     #[serde(default)]
     pub init_from: Option<std::path::PathBuf>,
     /// Generator encoder channels at 1, ½, ¼, ⅛ resolution.
-    #[serde(default = "default_channels")]
+    #[serde(default = "crate::inpaint_net::default_channels")]
     pub channels: [usize; 4],
     /// The reconstruction loss inside the hole.
     #[serde(default)]
@@ -132,10 +132,6 @@ impl std::str::FromStr for HoleLoss {
             )),
         }
     }
-}
-
-fn default_channels() -> [usize; 4] {
-    CHANNELS
 }
 
 fn no_decay() -> f64 {
@@ -593,6 +589,8 @@ pub fn export_graphs(
 mod tests {
     use super::*;
     use crate::inpaint_data::planar;
+    use crate::inpaint_net::CHANNELS;
+    use crate::params::max_abs_diff;
     use edgegan_runtime::mask::{free_form, HoleBin};
     use image::RgbImage;
 
@@ -619,6 +617,14 @@ mod tests {
             b.mask.extend_from_slice(&b.input[b.input.len() - p * p..]);
         }
         b
+    }
+
+    /// A fixed 1×4×16×16 input (values `(i mod m) / m`) to compare generators on.
+    fn probe(m: usize) -> Tensor<4> {
+        let v: Vec<f32> = (0..4 * 16 * 16)
+            .map(|i| (i % m) as f32 / m as f32)
+            .collect();
+        tensor(v, [1, 4, 16, 16], &Device::flex())
     }
 
     #[test]
@@ -687,13 +693,9 @@ mod tests {
             vec![(2, a.history[0].hole_psnr), (4, a.history[1].hole_psnr)]
         );
         assert_eq!(psnr(&a.history), psnr(&b.history));
-        let x = || {
-            let v: Vec<f32> = (0..4 * 16 * 16).map(|i| (i % 11) as f32 / 11.0).collect();
-            tensor(v, [1, 4, 16, 16], &Device::flex())
-        };
         assert_eq!(
-            values(a.generator.forward(x())),
-            values(b.generator.forward(x()))
+            values(a.generator.forward(probe(11))),
+            values(b.generator.forward(probe(11)))
         );
     }
 
@@ -741,13 +743,9 @@ mod tests {
             ..cfg
         };
         let b = train_inpaint(&warm, &photos, &val, &dir.path().join("b"), &mut |_| {}).unwrap();
-        let x = || {
-            let v: Vec<f32> = (0..4 * 16 * 16).map(|i| (i % 13) as f32 / 13.0).collect();
-            tensor(v, [1, 4, 16, 16], &Device::flex())
-        };
         assert_eq!(
-            values(a.generator.forward(x())),
-            values(b.generator.forward(x()))
+            values(a.generator.forward(probe(13))),
+            values(b.generator.forward(probe(13)))
         );
         // From a narrower checkpoint: widened, the same output.
         let wide = InpaintConfig {
@@ -759,15 +757,10 @@ mod tests {
             let g = InpaintGenerator::with_channels([12, 8, 24, 16], &mut Rng(1), &Device::flex());
             g.parameters()
         });
-        let (p, q) = (
-            values(a.generator.forward(x())),
-            values(c.generator.forward(x())),
+        let worst = max_abs_diff(
+            &values(a.generator.forward(probe(13))),
+            &values(c.generator.forward(probe(13))),
         );
-        let worst = p
-            .iter()
-            .zip(&q)
-            .map(|(p, q)| (p - q).abs())
-            .fold(0.0f32, f32::max);
         assert!(worst < 1e-5, "{worst}");
         let narrow = InpaintConfig {
             channels: [4, 8, 16, 16],

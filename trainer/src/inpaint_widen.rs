@@ -74,7 +74,7 @@ pub fn widen(g: &InpaintGenerator, channels: [usize; 4], rng: &mut Rng) -> Inpai
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::params::values;
+    use crate::params::{max_abs_diff, values};
     use burn::tensor::TensorData;
 
     #[test]
@@ -102,11 +102,7 @@ mod tests {
             .map(|(i, y)| (y - rgb[(i / 768) * 1024 + i % 768]).abs())
             .fold(0.0f32, f32::max);
         assert!(moved > 0.05, "the narrow net does something: {moved}");
-        let worst = a
-            .iter()
-            .zip(&b)
-            .map(|(p, q)| (p - q).abs())
-            .fold(0.0f32, f32::max);
+        let worst = max_abs_diff(&a, &b);
         assert!(worst < 1e-5, "{worst}");
     }
 }

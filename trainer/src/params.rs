@@ -27,6 +27,16 @@ pub fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
         .expect("f32 tensor")
 }
 
+/// The largest `|a[i] - b[i]|` (tests compare outputs with it).
+#[cfg(test)]
+pub(crate) fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len(), "same length");
+    a.iter()
+        .zip(b)
+        .map(|(p, q)| (p - q).abs())
+        .fold(0.0f32, f32::max)
+}
+
 /// L2 norm of the gradients of `module`'s parameters in `grads` (parameters
 /// without a gradient count as zero).
 pub fn grad_norm<M: Module>(module: &M, grads: &GradientsParams) -> f64 {
