@@ -13,7 +13,8 @@ use edgegan_runtime::model::sha256_hex;
 use edgegan_runtime::Precision;
 use edgegan_trainer::device::TrainDevice;
 use edgegan_trainer::inpaint_train::{
-    export_graphs, train_inpaint, HoleLoss, InpaintConfig, InpaintPhotos, InpaintPoint, InpaintVal,
+    export_graphs, train_inpaint, Augment, HoleLoss, InpaintConfig, InpaintPhotos, InpaintPoint,
+    InpaintVal,
 };
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -67,9 +68,10 @@ pub struct TrainInpaintArgs {
     pub reuse: u64,
     /// Start a fresh run's generator from these weights (an earlier run's
     /// work/checkpoint/ema.bpk; a narrower one is widened to --channels,
-    /// computing the same output); optimizers and discriminator start fresh.
+    /// computing the same output); given several times, their mean
+    /// parameters (a model soup). Optimizers and discriminator start fresh.
     #[arg(long, value_name = "FILE")]
-    pub init_from: Option<PathBuf>,
+    pub init_from: Vec<PathBuf>,
     /// Short sides, in training patches, each photo is kept at (crops are
     /// drawn from every scale alike; the eval protocol's crops are at 1).
     #[arg(
@@ -80,6 +82,14 @@ pub struct TrainInpaintArgs {
         value_name = "S1,S2,..."
     )]
     pub scales: Vec<f64>,
+    /// Zoom each training crop in by a random factor from 1 to 1 + J (a
+    /// larger square resized down), so the network sees views of the few
+    /// training photos it cannot memorize; 0 = off.
+    #[arg(long, default_value_t = 0.0, value_name = "J")]
+    pub jitter: f64,
+    /// Give each training crop a random order of its RGB channels.
+    #[arg(long)]
+    pub channel_order: bool,
     /// Generator encoder channels at 1, 1/2, 1/4, 1/8 resolution (four
     /// comma-separated widths; compute grows with their squares).
     #[arg(
@@ -153,7 +163,14 @@ pub fn run(a: TrainInpaintArgs) -> Result<ExitCode> {
             a.scales
         );
     }
-    let photos = InpaintPhotos::load_at(&a.data, a.patch, &a.scales)?;
+    if !(0.0..=1.0).contains(&a.jitter) {
+        bail!("--jitter {}: expected a zoom range from 0 to 1", a.jitter);
+    }
+    let augment = Augment {
+        jitter: a.jitter,
+        channel_order: a.channel_order,
+    };
+    let photos = InpaintPhotos::load_at(&a.data, a.patch, &a.scales, augment)?;
     let mut val_files = crate::batch::image_files(&a.val)?;
     val_files.truncate(a.val_photos);
     let val = InpaintVal::load(&val_files)?;
@@ -265,10 +282,21 @@ fn card(
     t.insert("ema".into(), a.ema.into());
     t.insert("seed".into(), (a.seed as i64).into());
     t.insert("parameters".into(), (params as i64).into());
-    if let Some(p) = &a.init_from {
-        t.insert("init_from".into(), p.display().to_string().into());
+    if !a.init_from.is_empty() {
+        let paths: Vec<String> = a
+            .init_from
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        t.insert("init_from".into(), paths.into());
     }
     t.insert("scales".into(), a.scales.clone().into());
+    if a.jitter > 0.0 {
+        t.insert("jitter".into(), a.jitter.into());
+    }
+    if a.channel_order {
+        t.insert("channel_order".into(), true.into());
+    }
     t.insert(
         "channels".into(),
         a.channels

@@ -1,7 +1,8 @@
 //! Inpainting training data: photos kept at several scales ([`SCALES`] by
 //! default) and sampled into batches (random photo and scale, random crop,
-//! flip, a free-form mask of a random hole-ratio bin, the runtime's
-//! prefill), and the validation set
+//! flip, optionally a random zoom and channel order ([`Augment`]), a
+//! free-form mask of a random hole-ratio bin, the runtime's prefill), and
+//! the validation set
 //! (protocol crops of held-out photos with fixed masks) with its evolution
 //! frames.
 
@@ -23,9 +24,21 @@ use crate::params::values;
 /// The default short sides of the kept photos, in training patches.
 pub const SCALES: [f64; 3] = [1.0, 1.5, 2.0];
 
+/// Augmentations that keep a crop's statistics near the eval protocol's
+/// while giving the network views it cannot memorize.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Augment {
+    /// Each crop is zoomed in by a random factor in `[1, 1 + jitter]` (a
+    /// larger square, resized down to the patch); 0 = none.
+    pub jitter: f64,
+    /// Each crop's RGB channels come in a random one of the 6 orders.
+    pub channel_order: bool,
+}
+
 /// Photos at several scales, sampled into batches.
 pub struct InpaintPhotos {
     scaled: Vec<RgbImage>,
+    augment: Augment,
     /// Photos read.
     pub photos: usize,
 }
@@ -59,14 +72,16 @@ pub fn network_input(img: &RgbImage, mask: &Mask, input: &mut Vec<f32>) {
 impl InpaintPhotos {
     /// Read every photo under `dir` and keep it at short sides 1, 1.5 and 2 × `patch`.
     pub fn load(dir: &Path, patch: usize) -> Result<InpaintPhotos, RuntimeError> {
-        Self::load_at(dir, patch, &SCALES)
+        Self::load_at(dir, patch, &SCALES, Augment::default())
     }
 
-    /// Read every photo under `dir` and keep it at short sides `scales` × `patch`.
+    /// Read every photo under `dir` and keep it at short sides `scales` ×
+    /// `patch` (× `1 + augment.jitter`, the most a crop is zoomed in).
     pub fn load_at(
         dir: &Path,
         patch: usize,
         scales: &[f64],
+        augment: Augment,
     ) -> Result<InpaintPhotos, RuntimeError> {
         let paths = image_files(dir)?;
         let mut scaled = Vec::new();
@@ -74,7 +89,7 @@ impl InpaintPhotos {
             let img = read_image(p, &ImageLimits::input())?.to_rgb8();
             let (w, h) = img.dimensions();
             for &f in scales {
-                let s = patch as f64 * f / w.min(h) as f64;
+                let s = patch as f64 * f * (1.0 + augment.jitter) / w.min(h) as f64;
                 let (nw, nh) = ((w as f64 * s).round() as u32, (h as f64 * s).round() as u32);
                 scaled.push(resize(
                     &img,
@@ -86,6 +101,7 @@ impl InpaintPhotos {
         }
         Ok(InpaintPhotos {
             scaled,
+            augment,
             photos: paths.len(),
         })
     }
@@ -132,17 +148,53 @@ impl InpaintPhotos {
     fn sample(&self, seed: u64, p: usize) -> (Vec<f32>, Vec<f32>) {
         let mut rng = Rng(seed);
         let img = &self.scaled[rng.below(self.scaled.len())];
-        let x = rng.below((img.width() as usize - p) + 1) as u32;
-        let y = rng.below((img.height() as usize - p) + 1) as u32;
-        let mut crop = image::imageops::crop_imm(img, x, y, p as u32, p as u32).to_image();
+        let mut crop = self.crop(img, &mut rng, p);
         if rng.below(2) == 1 {
             crop = image::imageops::flip_horizontal(&crop);
+        }
+        if self.augment.channel_order {
+            let order = ORDERS[rng.below(ORDERS.len())];
+            for px in crop.pixels_mut() {
+                px.0 = order.map(|c| px.0[c]);
+            }
         }
         let bin = HoleBin::ALL[rng.below(HoleBin::ALL.len())];
         let mask = free_form(p as u32, p as u32, rng.next_u64(), bin);
         let mut input = Vec::with_capacity(4 * p * p);
         network_input(&crop, &mask, &mut input);
         (input, planar(&crop))
+    }
+}
+
+/// The six orders of the RGB channels.
+const ORDERS: [[usize; 3]; 6] = [
+    [0, 1, 2],
+    [0, 2, 1],
+    [1, 0, 2],
+    [1, 2, 0],
+    [2, 0, 1],
+    [2, 1, 0],
+];
+
+impl InpaintPhotos {
+    /// A random `p`×`p` crop of `img`: without jitter a plain crop; with it,
+    /// a random square of side `p · (1 + jitter) / zoom` (zoom uniform in
+    /// `[1, 1 + jitter]`) resized down to `p`.
+    fn crop(&self, img: &RgbImage, rng: &mut Rng, p: usize) -> RgbImage {
+        let j = self.augment.jitter;
+        let zoom = match j > 0.0 {
+            true => 1.0 + j * rng.unit() as f64,
+            false => 1.0,
+        };
+        let side = ((p as f64 * (1.0 + j) / zoom).round() as usize)
+            .clamp(p, img.width().min(img.height()) as usize);
+        let x = rng.below((img.width() as usize - side) + 1) as u32;
+        let y = rng.below((img.height() as usize - side) + 1) as u32;
+        let crop = image::imageops::crop_imm(img, x, y, side as u32, side as u32).to_image();
+        match side == p {
+            true => crop,
+            false => resize(&crop, p as u32, p as u32, FilterType::CatmullRom),
+        }
     }
 }
 
@@ -228,4 +280,72 @@ fn to_image(planes: &[f32], s: usize) -> RgbImage {
             (planes[c * n + i] * 255.0).round().clamp(0.0, 255.0) as u8
         }))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A folder holding one photo made by `f`.
+    fn photo_dir(w: u32, h: u32, f: impl Fn(u32, u32) -> [u8; 3]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        RgbImage::from_fn(w, h, |x, y| image::Rgb(f(x, y)))
+            .save(dir.path().join("p.png"))
+            .unwrap();
+        dir
+    }
+
+    #[test]
+    fn channel_order_permutes_whole_planes_in_every_order() {
+        let dir = photo_dir(64, 48, |_, _| [10, 100, 200]);
+        let augment = Augment {
+            jitter: 0.0,
+            channel_order: true,
+        };
+        let photos = InpaintPhotos::load_at(dir.path(), 32, &[1.0], augment).unwrap();
+        let b = photos.batch(&mut Rng(7), 48, 32);
+        let n = 32 * 32;
+        let mut seen = std::collections::HashSet::new();
+        for t in b.truth.chunks(3 * n) {
+            let first: Vec<u8> = t.chunks(n).map(|p| (p[0] * 255.0).round() as u8).collect();
+            for (c, p) in t.chunks(n).enumerate() {
+                assert!(p.iter().all(|&v| v == p[0]), "plane {c} is constant");
+            }
+            let mut sorted = first.clone();
+            sorted.sort();
+            assert_eq!(sorted, [10, 100, 200]);
+            seen.insert(first);
+        }
+        assert_eq!(seen.len(), 6, "all six orders drawn");
+    }
+
+    #[test]
+    fn jitter_zooms_in_by_at_most_its_range() {
+        // A horizontal ramp of 2 grey levels per pixel, kept at short side
+        // 48 = 32 × (1 + 0.5): a crop is a square of 32 to 48 pixels shrunk
+        // to 32, so its ramp climbs 2 to 3 levels per pixel (1 to 1.5 after
+        // dividing by 2), flipped or not.
+        let dir = photo_dir(120, 48, |x, _| [2 * x as u8; 3]);
+        let augment = Augment {
+            jitter: 0.5,
+            channel_order: false,
+        };
+        let photos = InpaintPhotos::load_at(dir.path(), 32, &[1.0], augment).unwrap();
+        let b = photos.batch(&mut Rng(3), 32, 32);
+        let spans: Vec<f32> = b
+            .truth
+            .chunks(3 * 32 * 32)
+            .map(|t| (t[16 * 32 + 28] - t[16 * 32 + 3]).abs() * 255.0 / 2.0 / 25.0)
+            .collect();
+        for s in &spans {
+            assert!((0.97..=1.53).contains(s), "pixel step {s} within 1..1.5");
+        }
+        let (lo, hi) = spans
+            .iter()
+            .fold((f32::MAX, 0.0f32), |(a, b), &s| (a.min(s), b.max(s)));
+        assert!(
+            lo < 1.15 && hi > 1.35,
+            "zooms spread over the range: {lo}..{hi}"
+        );
+    }
 }

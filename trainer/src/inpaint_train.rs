@@ -22,7 +22,7 @@ use crate::device::TrainDevice;
 use crate::disc::Discriminator;
 use crate::gan::TooGoodDetector;
 use crate::inpaint_checkpoint::{load, save, InpaintState};
-pub use crate::inpaint_data::{network_input, InpaintBatch, InpaintPhotos, InpaintVal};
+pub use crate::inpaint_data::{network_input, Augment, InpaintBatch, InpaintPhotos, InpaintVal};
 use crate::inpaint_net::InpaintGenerator;
 use crate::params::{ema_update, values};
 use crate::train::TrainError;
@@ -61,9 +61,11 @@ pub struct InpaintConfig {
     /// A fresh run starts its generator (and EMA) from these weights (a
     /// checkpoint's `ema.bpk`; a narrower generator is widened to
     /// `channels`, computing the same output) instead of random ones;
-    /// optimizers and discriminator start fresh. Ignored when resuming.
+    /// several are averaged parameter by parameter (a "model soup" of runs
+    /// fine-tuned from one start). Optimizers and discriminator start
+    /// fresh. Ignored when resuming.
     #[serde(default)]
-    pub init_from: Option<std::path::PathBuf>,
+    pub init_from: Vec<std::path::PathBuf>,
     /// Generator encoder channels at 1, ½, ¼, ⅛ resolution.
     #[serde(default = "crate::inpaint_net::default_channels")]
     pub channels: [usize; 4],
@@ -151,7 +153,7 @@ impl InpaintConfig {
     /// # use edgegan_trainer::device::TrainDevice;
     /// let cfg = InpaintConfig {
     ///     steps: 11, batch: 1, patch: 32, learning_rate: 1e-3, d_learning_rate: 1e-3,
-    ///     lr_decay_start: 0.0, reuse: 1, init_from: None, channels: [16, 32, 64, 96], hole_loss: HoleLoss::L1, adv_weight: 0.0, ema: 0.99, val_every: 10, seed: 1,
+    ///     lr_decay_start: 0.0, reuse: 1, init_from: Vec::new(), channels: [16, 32, 64, 96], hole_loss: HoleLoss::L1, adv_weight: 0.0, ema: 0.99, val_every: 10, seed: 1,
     ///     time_limit: None, device: TrainDevice::Cpu,
     /// };
     /// // Decay over the whole run: 1 at step 0, then down to 0.1 at step 10.
@@ -386,6 +388,21 @@ fn initial_generator(
     })
 }
 
+/// The mean, parameter by parameter, of the generators in `paths` (each
+/// read by [`initial_generator`]).
+fn soup(
+    paths: &[std::path::PathBuf],
+    cfg: &InpaintConfig,
+    device: &Device,
+) -> Result<InpaintGenerator, TrainError> {
+    let mut mean = initial_generator(&paths[0], cfg, device)?;
+    for (k, p) in paths.iter().enumerate().skip(1) {
+        let g = initial_generator(p, cfg, device)?;
+        mean = crate::params::ema_update(mean, &g, k as f64 / (k + 1) as f64);
+    }
+    Ok(crate::params::trainable(mean))
+}
+
 /// What a finished run hands back.
 pub struct InpaintOutcome {
     /// The EMA generator at the end of the run.
@@ -419,10 +436,10 @@ pub fn train_inpaint(
     if let Some(ck) = crate::checkpoint::existing(work) {
         (nets, state) = load(&ck, nets, cfg.channels)?;
         tracing::info!("resumed {} at step {}", ck.display(), state.step);
-    } else if let Some(p) = &cfg.init_from {
-        nets.generator = initial_generator(p, cfg, &device)?;
+    } else if !cfg.init_from.is_empty() {
+        nets.generator = soup(&cfg.init_from, cfg, &device)?;
         nets.ema = nets.generator.clone();
-        tracing::info!("generator initialized from {}", p.display());
+        tracing::info!("generator initialized from {:?}", cfg.init_from);
     }
     let mut rng =
         Rng(u64::from_str_radix(&state.rng, 16).map_err(|e| TrainError::Config(e.to_string()))?);
@@ -590,7 +607,7 @@ mod tests {
     use super::*;
     use crate::inpaint_data::planar;
     use crate::inpaint_net::CHANNELS;
-    use crate::params::max_abs_diff;
+    use crate::params::{flat_params, max_abs_diff};
     use edgegan_runtime::mask::{free_form, HoleBin};
     use image::RgbImage;
 
@@ -660,7 +677,7 @@ mod tests {
             d_learning_rate: 2e-3,
             lr_decay_start: 0.5,
             reuse: 1,
-            init_from: None,
+            init_from: Vec::new(),
             channels: CHANNELS,
             hole_loss: HoleLoss::L1,
             adv_weight: 0.01,
@@ -714,7 +731,7 @@ mod tests {
             d_learning_rate: 1e-3,
             lr_decay_start: 1.0,
             reuse: 1,
-            init_from: None,
+            init_from: Vec::new(),
             channels: [8, 8, 16, 16],
             hole_loss: HoleLoss::L2,
             adv_weight: 0.0,
@@ -739,8 +756,8 @@ mod tests {
         // Zero steps from the EMA's weights: the outcome is exactly those weights.
         let warm = InpaintConfig {
             steps: 0,
-            init_from: Some(dir.path().join("a/checkpoint/ema.bpk")),
-            ..cfg
+            init_from: vec![dir.path().join("a/checkpoint/ema.bpk")],
+            ..cfg.clone()
         };
         let b = train_inpaint(&warm, &photos, &val, &dir.path().join("b"), &mut |_| {}).unwrap();
         assert_eq!(
@@ -769,6 +786,32 @@ mod tests {
         let e = train_inpaint(&narrow, &photos, &val, &dir.path().join("d"), &mut |_| {});
         let msg = e.err().expect("narrowing is refused").to_string();
         assert!(msg.contains("only wider"), "{msg}");
+        // Two starts: their mean, parameter by parameter, and it trains.
+        let e = InpaintConfig {
+            seed: 3,
+            ..cfg.clone()
+        };
+        let e = train_inpaint(&e, &photos, &val, &dir.path().join("e"), &mut |_| {}).unwrap();
+        let soup = InpaintConfig {
+            init_from: vec![
+                dir.path().join("a/checkpoint/ema.bpk"),
+                dir.path().join("e/checkpoint/ema.bpk"),
+            ],
+            steps: 0,
+            ..cfg
+        };
+        let s = train_inpaint(&soup, &photos, &val, &dir.path().join("s"), &mut |_| {}).unwrap();
+        let (pa, pe, ps) = (
+            flat_params(&a.generator),
+            flat_params(&e.generator),
+            flat_params(&s.generator),
+        );
+        let mean: Vec<f32> = pa.iter().zip(&pe).map(|(x, y)| (x + y) / 2.0).collect();
+        assert!(max_abs_diff(&ps, &mean) < 1e-6);
+        assert!(max_abs_diff(&pa, &pe) > 1e-3, "different starts");
+        let trained = InpaintConfig { steps: 1, ..soup };
+        let t = train_inpaint(&trained, &photos, &val, &dir.path().join("t"), &mut |_| {});
+        assert_eq!(t.unwrap().steps, 1);
     }
 
     #[test]
@@ -782,7 +825,7 @@ mod tests {
             d_learning_rate: 2e-3,
             lr_decay_start: 1.0,
             reuse: 1,
-            init_from: None,
+            init_from: Vec::new(),
             channels: CHANNELS,
             hole_loss: HoleLoss::L1,
             adv_weight: 0.0,

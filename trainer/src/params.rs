@@ -37,6 +37,15 @@ pub(crate) fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
         .fold(0.0f32, f32::max)
 }
 
+/// Every float parameter of `m`, flattened in visiting order (tests
+/// compare modules with it).
+#[cfg(test)]
+pub(crate) fn flat_params<M: Module>(m: &M) -> Vec<f32> {
+    let mut c = Collect(Vec::new());
+    m.visit(&mut c);
+    c.0.into_iter().flat_map(values).collect()
+}
+
 /// L2 norm of the gradients of `module`'s parameters in `grads` (parameters
 /// without a gradient count as zero).
 pub fn grad_norm<M: Module>(module: &M, grads: &GradientsParams) -> f64 {
@@ -81,6 +90,20 @@ pub fn ema_update<M: Module>(ema: M, model: &M, decay: f64) -> M {
         source: c.0.into_iter(),
         decay,
     })
+}
+
+struct Trainable;
+
+impl ModuleMapper for Trainable {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        param.set_require_grad(true)
+    }
+}
+
+/// `module` with every float parameter tracked for gradients again (after
+/// [`ema_update`], whose blend is detached, when the result is trained).
+pub fn trainable<M: Module>(module: M) -> M {
+    module.map(&mut Trainable)
 }
 
 #[cfg(test)]
