@@ -230,7 +230,7 @@ fn eval_reproduces_the_card_and_beats_telea() {
             telea["mean"]["hole_psnr"].as_f64().unwrap(),
         );
         // Ahead of Telea in every bin (the issue's +1.5 dB in 20-40 % is not
-        // reached yet: +1.36 and +1.45 dB, about +1.0 of it from the prefill).
+        // reached yet: +1.40 and +1.49 dB, about +1.0 of it from the prefill).
         assert!(
             model > telea + 0.5,
             "{bin}: model {model:.2} dB vs Telea {telea:.2} dB"

@@ -164,19 +164,7 @@ impl InpaintPhotos {
         network_input(&crop, &mask, &mut input);
         (input, planar(&crop))
     }
-}
 
-/// The six orders of the RGB channels.
-const ORDERS: [[usize; 3]; 6] = [
-    [0, 1, 2],
-    [0, 2, 1],
-    [1, 0, 2],
-    [1, 2, 0],
-    [2, 0, 1],
-    [2, 1, 0],
-];
-
-impl InpaintPhotos {
     /// A random `p`×`p` crop of `img`: without jitter a plain crop; with it,
     /// a random square of side `p · (1 + jitter) / zoom` (zoom uniform in
     /// `[1, 1 + jitter]`) resized down to `p`.
@@ -197,6 +185,16 @@ impl InpaintPhotos {
         }
     }
 }
+
+/// The six orders of the RGB channels.
+const ORDERS: [[usize; 3]; 6] = [
+    [0, 1, 2],
+    [0, 2, 1],
+    [1, 0, 2],
+    [1, 2, 0],
+    [2, 0, 1],
+    [2, 1, 0],
+];
 
 /// Validation crops with their fixed masks (bins 10–40 %), their network
 /// inputs, and the prefill's own in-hole PSNR (fixed: it has no weights).

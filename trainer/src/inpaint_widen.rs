@@ -81,9 +81,8 @@ mod tests {
     fn a_widened_generator_computes_what_the_narrow_one_does() {
         let device = Device::flex();
         let mut rng = Rng(7);
-        let narrow = InpaintGenerator::with_channels([4, 8, 8, 12], &mut rng, &device);
+        let mut narrow = InpaintGenerator::with_channels([4, 8, 8, 12], &mut rng, &device);
         // A trained tail is not near zero: make the check sensitive.
-        let mut narrow = narrow;
         narrow.tail.weight = Param::from_tensor(narrow.tail.weight.val().mul_scalar(10.0));
         let wide = widen(&narrow, [6, 10, 16, 20], &mut rng);
         assert_eq!(

@@ -109,24 +109,16 @@ pub fn trainable<M: Module>(module: M) -> M {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::nn::{Linear, LinearConfig};
+    use burn::nn::LinearConfig;
     use burn::tensor::TensorData;
-
-    fn values(m: &Linear) -> Vec<f32> {
-        let mut c = Collect(Vec::new());
-        m.visit(&mut c);
-        c.0.into_iter()
-            .flat_map(|t| t.into_data().try_to_vec::<f32>().unwrap())
-            .collect()
-    }
 
     #[test]
     fn ema_blends_every_parameter() {
         let device = Device::flex();
         let a = LinearConfig::new(3, 2).init(&device);
         let b = LinearConfig::new(3, 2).init(&device);
-        let (va, vb) = (values(&a), values(&b));
-        let mixed = values(&ema_update(a, &b, 0.75));
+        let (va, vb) = (flat_params(&a), flat_params(&b));
+        let mixed = flat_params(&ema_update(a, &b, 0.75));
         assert_eq!(mixed.len(), 8);
         for ((m, x), y) in mixed.iter().zip(&va).zip(&vb) {
             assert!((m - (0.75 * x + 0.25 * y)).abs() < 1e-6);
