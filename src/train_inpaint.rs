@@ -9,6 +9,7 @@ use clap::Args;
 use edgegan_runtime::card::{ConvPath, Files, IoSpec, ModelCard, RuntimeSpec, Task};
 use edgegan_runtime::inpaint::Inpainter;
 use edgegan_runtime::inpaint_eval::EVAL_SIZE;
+use edgegan_runtime::mask::HoleBin;
 use edgegan_runtime::model::sha256_hex;
 use edgegan_runtime::Precision;
 use edgegan_trainer::device::TrainDevice;
@@ -67,7 +68,8 @@ pub struct TrainInpaintArgs {
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=8))]
     pub reuse: u64,
     /// Start a fresh run's generator from these weights (an earlier run's
-    /// work/checkpoint/ema.bpk; a narrower one is widened to --channels,
+    /// work/checkpoint/ema.bpk, or a model's f32 model.onnx, e.g.
+    /// models/inpaint/model.onnx; a narrower one is widened to --channels,
     /// computing the same output); given several times, their mean
     /// parameters (a model soup). Optimizers and discriminator start fresh.
     #[arg(long, value_name = "FILE")]
@@ -90,6 +92,11 @@ pub struct TrainInpaintArgs {
     /// Give each training crop a random order of its RGB channels.
     #[arg(long)]
     pub channel_order: bool,
+    /// Draw training masks only from these hole-ratio bins (their lower
+    /// edges in percent: 0, 10, 20, 30, 40), e.g. to spend a fine-tune on the
+    /// large holes; default every bin alike.
+    #[arg(long, value_delimiter = ',', num_args = 1, value_name = "LO1,LO2,...")]
+    pub hole_bins: Vec<u32>,
     /// Generator encoder channels at 1, 1/2, 1/4, 1/8 resolution (four
     /// comma-separated widths; compute grows with their squares).
     #[arg(
@@ -166,9 +173,14 @@ pub fn run(a: TrainInpaintArgs) -> Result<ExitCode> {
     if !(0.0..=1.0).contains(&a.jitter) {
         bail!("--jitter {}: expected a zoom range from 0 to 1", a.jitter);
     }
+    if let Some(lo) = a.hole_bins.iter().find(|&&lo| lo % 10 != 0 || lo > 40) {
+        bail!("--hole-bins {lo}: bins start at 0, 10, 20, 30 or 40 (percent)");
+    }
+    let bins: Vec<HoleBin> = a.hole_bins.iter().map(|&lo| HoleBin::new(lo)).collect();
     let augment = Augment {
         jitter: a.jitter,
         channel_order: a.channel_order,
+        hole_bins: Augment::bin_set(&bins),
     };
     let photos = InpaintPhotos::load_at(&a.data, a.patch, &a.scales, augment)?;
     let mut val_files = crate::batch::image_files(&a.val)?;
@@ -293,6 +305,10 @@ fn card(
     t.insert("scales".into(), a.scales.clone().into());
     if a.jitter > 0.0 {
         t.insert("jitter".into(), a.jitter.into());
+    }
+    if !a.hole_bins.is_empty() {
+        let lo = a.hole_bins.iter().map(|&b| i64::from(b).into()).collect();
+        t.insert("hole_bins".into(), toml::Value::Array(lo));
     }
     if a.channel_order {
         t.insert("channel_order".into(), true.into());

@@ -33,12 +33,43 @@ pub struct Augment {
     pub jitter: f64,
     /// Each crop's RGB channels come in a random one of the 6 orders.
     pub channel_order: bool,
+    /// Masks come only from these bins of [`HoleBin::ALL`] (bit `i` for
+    /// `ALL[i]`, uniformly among them); 0 = every bin.
+    pub hole_bins: u8,
+}
+
+impl Augment {
+    /// The bit set of [`Augment::hole_bins`] for `bins`.
+    ///
+    /// ```
+    /// # use edgegan_trainer::inpaint_data::Augment;
+    /// # use edgegan_runtime::mask::HoleBin;
+    /// assert_eq!(Augment::bin_set(&[HoleBin::new(20), HoleBin::new(30)]), 0b01100);
+    /// ```
+    pub fn bin_set(bins: &[HoleBin]) -> u8 {
+        bins.iter()
+            .map(|b| 1u8 << HoleBin::ALL.iter().position(|a| a == b).unwrap_or(0))
+            .fold(0, |s, b| s | b)
+    }
+
+    /// The bins masks are drawn from.
+    pub fn bins(&self) -> Vec<HoleBin> {
+        let all = HoleBin::ALL.iter().enumerate();
+        match self.hole_bins & 0b11111 {
+            0 => HoleBin::ALL.to_vec(),
+            set => all
+                .filter(|(i, _)| set >> i & 1 == 1)
+                .map(|(_, &b)| b)
+                .collect(),
+        }
+    }
 }
 
 /// Photos at several scales, sampled into batches.
 pub struct InpaintPhotos {
     scaled: Vec<RgbImage>,
     augment: Augment,
+    bins: Vec<HoleBin>,
     /// Photos read.
     pub photos: usize,
 }
@@ -101,6 +132,7 @@ impl InpaintPhotos {
         }
         Ok(InpaintPhotos {
             scaled,
+            bins: augment.bins(),
             augment,
             photos: paths.len(),
         })
@@ -158,7 +190,7 @@ impl InpaintPhotos {
                 px.0 = order.map(|c| px.0[c]);
             }
         }
-        let bin = HoleBin::ALL[rng.below(HoleBin::ALL.len())];
+        let bin = self.bins[rng.below(self.bins.len())];
         let mask = free_form(p as u32, p as u32, rng.next_u64(), bin);
         let mut input = Vec::with_capacity(4 * p * p);
         network_input(&crop, &mask, &mut input);
@@ -297,8 +329,8 @@ mod tests {
     fn channel_order_permutes_whole_planes_in_every_order() {
         let dir = photo_dir(64, 48, |_, _| [10, 100, 200]);
         let augment = Augment {
-            jitter: 0.0,
             channel_order: true,
+            ..Default::default()
         };
         let photos = InpaintPhotos::load_at(dir.path(), 32, &[1.0], augment).unwrap();
         let b = photos.batch(&mut Rng(7), 48, 32);
@@ -326,7 +358,7 @@ mod tests {
         let dir = photo_dir(120, 48, |x, _| [2 * x as u8; 3]);
         let augment = Augment {
             jitter: 0.5,
-            channel_order: false,
+            ..Default::default()
         };
         let photos = InpaintPhotos::load_at(dir.path(), 32, &[1.0], augment).unwrap();
         let b = photos.batch(&mut Rng(3), 32, 32);
@@ -345,5 +377,28 @@ mod tests {
             lo < 1.15 && hi > 1.35,
             "zooms spread over the range: {lo}..{hi}"
         );
+    }
+
+    #[test]
+    fn hole_bins_limit_the_masks_to_their_ratios() {
+        let dir = photo_dir(64, 48, |x, y| [x as u8, y as u8, 9]);
+        let ratios = |hole_bins: u8| -> Vec<f32> {
+            let augment = Augment {
+                hole_bins,
+                ..Default::default()
+            };
+            let photos = InpaintPhotos::load_at(dir.path(), 32, &[1.0], augment).unwrap();
+            let b = photos.batch(&mut Rng(5), 40, 32);
+            b.mask
+                .chunks(32 * 32)
+                .map(|m| m.iter().sum::<f32>() / (32 * 32) as f32)
+                .collect()
+        };
+        let set = Augment::bin_set(&[HoleBin::new(20), HoleBin::new(30)]);
+        let some = ratios(set);
+        assert!(some.iter().all(|r| (0.2..0.4).contains(r)), "{some:?}");
+        assert!(some.iter().any(|&r| r < 0.3) && some.iter().any(|&r| r >= 0.3));
+        let all = ratios(0);
+        assert!(all.iter().any(|&r| r < 0.1) && all.iter().any(|&r| r >= 0.4));
     }
 }

@@ -146,6 +146,11 @@ impl InpaintGenerator {
         }
     }
 
+    /// The encoder channels at 1, ½, ¼, ⅛ resolution.
+    pub fn channels(&self) -> [usize; 4] {
+        std::array::from_fn(|i| self.encoder[i].feature.weight.dims()[0])
+    }
+
     /// Every conv in graph order (feature before gate), for quantization.
     pub fn convs(&self) -> Vec<&Conv2d> {
         let gated = self

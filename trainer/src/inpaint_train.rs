@@ -59,8 +59,9 @@ pub struct InpaintConfig {
     #[serde(default = "once")]
     pub reuse: usize,
     /// A fresh run starts its generator (and EMA) from these weights (a
-    /// checkpoint's `ema.bpk`; a narrower generator is widened to
-    /// `channels`, computing the same output) instead of random ones;
+    /// checkpoint's `ema.bpk`, or an exported f32 `model.onnx`; a narrower
+    /// generator is widened to `channels`, computing the same output)
+    /// instead of random ones;
     /// several are averaged parameter by parameter (a "model soup" of runs
     /// fine-tuned from one start). Optimizers and discriminator start
     /// fresh. Ignored when resuming.
@@ -358,12 +359,40 @@ pub fn step(
     (nets, stats)
 }
 
-/// The generator in the burnpack `p`, of the widths its checkpoint's
-/// `state.toml` names (else `cfg.channels`), widened to `cfg.channels`
-/// ([`crate::inpaint_widen::widen`]) when narrower.
+/// The generator in `p`: an exported f32 graph (`*.onnx`,
+/// [`crate::inpaint_import::import`]) or a burnpack of the widths its
+/// checkpoint's `state.toml` names (else `cfg.channels`); widened to
+/// `cfg.channels` ([`crate::inpaint_widen::widen`]) when narrower.
 fn initial_generator(
     p: &Path,
     cfg: &InpaintConfig,
+    device: &Device,
+) -> Result<InpaintGenerator, TrainError> {
+    let mut rng = Rng(cfg.seed ^ 0x51de);
+    let onnx = p.extension().is_some_and(|e| e == "onnx");
+    let g = match onnx {
+        true => crate::inpaint_import::import(p, device)?,
+        false => burnpack_generator(p, cfg, &mut rng, device)?,
+    };
+    let from = g.channels();
+    if from.iter().zip(&cfg.channels).any(|(f, c)| f > c) {
+        return Err(TrainError::Config(format!(
+            "{}: a generator of channels {from:?} cannot start one of {:?} (only wider)",
+            p.display(),
+            cfg.channels
+        )));
+    }
+    Ok(match from == cfg.channels {
+        true => g,
+        false => crate::inpaint_widen::widen(&g, cfg.channels, &mut rng),
+    })
+}
+
+/// The generator in the burnpack `p` (see [`initial_generator`]).
+fn burnpack_generator(
+    p: &Path,
+    cfg: &InpaintConfig,
+    rng: &mut Rng,
     device: &Device,
 ) -> Result<InpaintGenerator, TrainError> {
     let dir = p.parent().unwrap_or(Path::new("."));
@@ -372,20 +401,8 @@ fn initial_generator(
         true => crate::checkpoint::read_state::<InpaintState>(dir)?.channels,
         false => cfg.channels,
     };
-    if from.iter().zip(&cfg.channels).any(|(f, c)| f > c) {
-        return Err(TrainError::Config(format!(
-            "{}: a generator of channels {from:?} cannot start one of {:?} (only wider)",
-            p.display(),
-            cfg.channels
-        )));
-    }
-    let mut rng = Rng(cfg.seed ^ 0x51de);
-    let g = InpaintGenerator::with_channels(from, &mut rng, device);
-    let g = crate::checkpoint::load_module(g, dir, name)?;
-    Ok(match from == cfg.channels {
-        true => g,
-        false => crate::inpaint_widen::widen(&g, cfg.channels, &mut rng),
-    })
+    let g = InpaintGenerator::with_channels(from, rng, device);
+    crate::checkpoint::load_module(g, dir, name)
 }
 
 /// The mean, parameter by parameter, of the generators in `paths` (each

@@ -25,6 +25,7 @@ pub mod imageset;
 pub mod inpaint_checkpoint;
 pub mod inpaint_data;
 pub mod inpaint_export;
+pub mod inpaint_import;
 pub mod inpaint_net;
 pub mod inpaint_train;
 pub mod inpaint_widen;
