@@ -1,10 +1,9 @@
 //! Inpainting training data: photos kept at several scales ([`SCALES`] by
 //! default) and sampled into batches (random photo and scale, random crop,
 //! flip, optionally a random zoom and channel order ([`Augment`]), a
-//! free-form mask of a random hole-ratio bin, the runtime's prefill), and
-//! the validation set
-//! (protocol crops of held-out photos with fixed masks) with its evolution
-//! frames.
+//! free-form mask of a random hole-ratio bin of [`Augment::bins`], the
+//! runtime's prefill), and the validation set (protocol crops of held-out
+//! photos with fixed masks) with its evolution frames.
 
 use burn::prelude::*;
 use burn::tensor::TensorData;
@@ -24,8 +23,9 @@ use crate::params::values;
 /// The default short sides of the kept photos, in training patches.
 pub const SCALES: [f64; 3] = [1.0, 1.5, 2.0];
 
-/// Augmentations that keep a crop's statistics near the eval protocol's
-/// while giving the network views it cannot memorize.
+/// How samples are drawn beyond a plain crop: augmentations that keep a
+/// crop's statistics near the eval protocol's while giving the network
+/// views it cannot memorize, and the hole-ratio bins its masks come from.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Augment {
     /// Each crop is zoomed in by a random factor in `[1, 1 + jitter]` (a

@@ -125,6 +125,15 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_model_exports_again_byte_for_byte() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/inpaint/model.onnx");
+        let g = import(&path, &Device::default()).unwrap();
+        assert_eq!(g.channels(), crate::inpaint_net::CHANNELS);
+        let again = inpaint_onnx(&g, 256, None).encode();
+        assert!(again == std::fs::read(&path).unwrap(), "same bytes");
+    }
+
+    #[test]
     fn other_files_are_refused_with_their_name() {
         let device = Device::default();
         let dir = tempfile::tempdir().unwrap();
