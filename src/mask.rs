@@ -45,7 +45,7 @@ pub struct MaskArgs {
 }
 
 /// `"20-30"` (or `"20"`) as a bin.
-fn parse_bin(s: &str) -> Result<HoleBin, String> {
+pub(crate) fn parse_bin(s: &str) -> Result<HoleBin, String> {
     let lo = s.split_once('-').map_or(s, |(lo, _)| lo);
     match lo.parse::<u32>() {
         Ok(lo)

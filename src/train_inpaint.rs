@@ -92,11 +92,11 @@ pub struct TrainInpaintArgs {
     /// Give each training crop a random order of its RGB channels.
     #[arg(long)]
     pub channel_order: bool,
-    /// Draw training masks only from these hole-ratio bins (their lower
-    /// edges in percent: 0, 10, 20, 30, 40), e.g. to spend a fine-tune on the
-    /// large holes; default every bin alike.
-    #[arg(long, value_delimiter = ',', num_args = 1, value_name = "LO1,LO2,...")]
-    pub hole_bins: Vec<u32>,
+    /// Draw training masks only from these hole-ratio bins (0-10, 10-20,
+    /// 20-30, 30-40, 40-50 or their lower edges), e.g. to spend a fine-tune
+    /// on the large holes; default every bin alike.
+    #[arg(long, value_delimiter = ',', num_args = 1, value_parser = crate::mask::parse_bin, value_name = "BIN,...")]
+    pub hole_bins: Vec<HoleBin>,
     /// Generator encoder channels at 1, 1/2, 1/4, 1/8 resolution (four
     /// comma-separated widths; compute grows with their squares).
     #[arg(
@@ -173,14 +173,10 @@ pub fn run(a: TrainInpaintArgs) -> Result<ExitCode> {
     if !(0.0..=1.0).contains(&a.jitter) {
         bail!("--jitter {}: expected a zoom range from 0 to 1", a.jitter);
     }
-    if let Some(lo) = a.hole_bins.iter().find(|&&lo| lo % 10 != 0 || lo > 40) {
-        bail!("--hole-bins {lo}: bins start at 0, 10, 20, 30 or 40 (percent)");
-    }
-    let bins: Vec<HoleBin> = a.hole_bins.iter().map(|&lo| HoleBin::new(lo)).collect();
     let augment = Augment {
         jitter: a.jitter,
         channel_order: a.channel_order,
-        hole_bins: Augment::bin_set(&bins),
+        hole_bins: a.hole_bins.clone(),
     };
     let photos = InpaintPhotos::load_at(&a.data, a.patch, &a.scales, augment)?;
     let mut val_files = crate::batch::image_files(&a.val)?;
@@ -307,8 +303,8 @@ fn card(
         t.insert("jitter".into(), a.jitter.into());
     }
     if !a.hole_bins.is_empty() {
-        let lo = a.hole_bins.iter().map(|&b| i64::from(b).into()).collect();
-        t.insert("hole_bins".into(), toml::Value::Array(lo));
+        let bins: Vec<String> = a.hole_bins.iter().map(|b| b.to_string()).collect();
+        t.insert("hole_bins".into(), bins.into());
     }
     if a.channel_order {
         t.insert("channel_order".into(), true.into());

@@ -1,7 +1,7 @@
 //! Inpainting training data: photos kept at several scales ([`SCALES`] by
 //! default) and sampled into batches (random photo and scale, random crop,
 //! flip, optionally a random zoom and channel order ([`Augment`]), a
-//! free-form mask of a random hole-ratio bin of [`Augment::bins`], the
+//! free-form mask of a random hole-ratio bin of [`Augment::hole_bins`], the
 //! runtime's prefill), and the validation set (protocol crops of held-out
 //! photos with fixed masks) with its evolution frames.
 
@@ -26,50 +26,22 @@ pub const SCALES: [f64; 3] = [1.0, 1.5, 2.0];
 /// How samples are drawn beyond a plain crop: augmentations that keep a
 /// crop's statistics near the eval protocol's while giving the network
 /// views it cannot memorize, and the hole-ratio bins its masks come from.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Augment {
     /// Each crop is zoomed in by a random factor in `[1, 1 + jitter]` (a
     /// larger square, resized down to the patch); 0 = none.
     pub jitter: f64,
     /// Each crop's RGB channels come in a random one of the 6 orders.
     pub channel_order: bool,
-    /// Masks come only from these bins of [`HoleBin::ALL`] (bit `i` for
-    /// `ALL[i]`, uniformly among them); 0 = every bin.
-    pub hole_bins: u8,
-}
-
-impl Augment {
-    /// The bit set of [`Augment::hole_bins`] for `bins`.
-    ///
-    /// ```
-    /// # use edgegan_trainer::inpaint_data::Augment;
-    /// # use edgegan_runtime::mask::HoleBin;
-    /// assert_eq!(Augment::bin_set(&[HoleBin::new(20), HoleBin::new(30)]), 0b01100);
-    /// ```
-    pub fn bin_set(bins: &[HoleBin]) -> u8 {
-        bins.iter()
-            .map(|b| 1u8 << HoleBin::ALL.iter().position(|a| a == b).unwrap_or(0))
-            .fold(0, |s, b| s | b)
-    }
-
-    /// The bins masks are drawn from.
-    pub fn bins(&self) -> Vec<HoleBin> {
-        let all = HoleBin::ALL.iter().enumerate();
-        match self.hole_bins & 0b11111 {
-            0 => HoleBin::ALL.to_vec(),
-            set => all
-                .filter(|(i, _)| set >> i & 1 == 1)
-                .map(|(_, &b)| b)
-                .collect(),
-        }
-    }
+    /// Masks come only from these bins, uniformly among them; empty =
+    /// every bin of [`HoleBin::ALL`].
+    pub hole_bins: Vec<HoleBin>,
 }
 
 /// Photos at several scales, sampled into batches.
 pub struct InpaintPhotos {
     scaled: Vec<RgbImage>,
     augment: Augment,
-    bins: Vec<HoleBin>,
     /// Photos read.
     pub photos: usize,
 }
@@ -132,7 +104,6 @@ impl InpaintPhotos {
         }
         Ok(InpaintPhotos {
             scaled,
-            bins: augment.bins(),
             augment,
             photos: paths.len(),
         })
@@ -190,7 +161,11 @@ impl InpaintPhotos {
                 px.0 = order.map(|c| px.0[c]);
             }
         }
-        let bin = self.bins[rng.below(self.bins.len())];
+        let bins = match self.augment.hole_bins.is_empty() {
+            true => &HoleBin::ALL[..],
+            false => &self.augment.hole_bins[..],
+        };
+        let bin = bins[rng.below(bins.len())];
         let mask = free_form(p as u32, p as u32, rng.next_u64(), bin);
         let mut input = Vec::with_capacity(4 * p * p);
         network_input(&crop, &mask, &mut input);
@@ -382,7 +357,7 @@ mod tests {
     #[test]
     fn hole_bins_limit_the_masks_to_their_ratios() {
         let dir = photo_dir(64, 48, |x, y| [x as u8, y as u8, 9]);
-        let ratios = |hole_bins: u8| -> Vec<f32> {
+        let ratios = |hole_bins: Vec<HoleBin>| -> Vec<f32> {
             let augment = Augment {
                 hole_bins,
                 ..Default::default()
@@ -394,11 +369,10 @@ mod tests {
                 .map(|m| m.iter().sum::<f32>() / (32 * 32) as f32)
                 .collect()
         };
-        let set = Augment::bin_set(&[HoleBin::new(20), HoleBin::new(30)]);
-        let some = ratios(set);
+        let some = ratios(vec![HoleBin::new(20), HoleBin::new(30)]);
         assert!(some.iter().all(|r| (0.2..0.4).contains(r)), "{some:?}");
         assert!(some.iter().any(|&r| r < 0.3) && some.iter().any(|&r| r >= 0.3));
-        let all = ratios(0);
+        let all = ratios(Vec::new());
         assert!(all.iter().any(|&r| r < 0.1) && all.iter().any(|&r| r >= 0.4));
     }
 }
