@@ -107,6 +107,11 @@ pub struct TrainInpaintArgs {
         value_name = "C1,C2,C3,C4"
     )]
     pub channels: Vec<usize>,
+    /// Add masked self-attention at the 1/8-resolution bottleneck (holes
+    /// borrow features from anywhere in the window); from a model without
+    /// it, the new block starts silent (the same output).
+    #[arg(long)]
+    pub attention: bool,
     /// Reconstruction loss inside the hole: l1 (sharper), l2 (what PSNR
     /// measures) or psnr (minus the mean per-sample in-hole PSNR, what eval
     /// averages).
@@ -197,6 +202,7 @@ pub fn run(a: TrainInpaintArgs) -> Result<ExitCode> {
         reuse: a.reuse as usize,
         init_from: a.init_from.clone(),
         channels,
+        attention: a.attention,
         hole_loss: a.hole_loss,
         adv_weight: a.adv_weight,
         ema: a.ema,
@@ -309,6 +315,9 @@ fn card(
     if a.channel_order {
         t.insert("channel_order".into(), true.into());
     }
+    if a.attention {
+        t.insert("attention".into(), true.into());
+    }
     t.insert(
         "channels".into(),
         a.channels
@@ -342,7 +351,8 @@ fn card(
         task: Task::Inpainting,
         scale: 1,
         description: format!(
-            "Gated-conv U-Net inpainting generator, {params} parameters, {EVAL_SIZE}x{EVAL_SIZE} working size; learns a residual over the runtime's push-pull + harmonic prefill."
+            "Gated-conv U-Net inpainting generator{}, {params} parameters, {EVAL_SIZE}x{EVAL_SIZE} working size; learns a residual over the runtime's push-pull + harmonic prefill.",
+            if a.attention { " with masked self-attention at 1/8 resolution" } else { "" }
         ),
         io: IoSpec {
             layout: "NCHW".into(),

@@ -29,6 +29,9 @@ pub struct InpaintState {
     /// The generator's encoder channels.
     #[serde(default = "crate::inpaint_net::default_channels")]
     pub channels: [usize; 4],
+    /// Whether the generator has a bottleneck attention block.
+    #[serde(default)]
+    pub attention: bool,
 }
 
 impl Default for InpaintState {
@@ -40,6 +43,7 @@ impl Default for InpaintState {
             history: Vec::new(),
             backend: String::new(),
             channels: CHANNELS,
+            attention: false,
         }
     }
 }
@@ -57,19 +61,23 @@ pub fn save(work: &Path, nets: &InpaintNets, state: &InpaintState) -> Result<(),
 }
 
 /// Load a checkpoint written by [`save`] into `nets`, whose generator has
-/// encoder channels `channels` (a checkpoint of other widths is refused).
+/// encoder channels `channels` and an attention block if `attention` (a
+/// checkpoint of another shape is refused).
 pub fn load(
     dir: &Path,
     nets: InpaintNets,
     channels: [usize; 4],
+    attention: bool,
 ) -> Result<(InpaintNets, InpaintState), TrainError> {
     let state: InpaintState = read_state(dir)?;
-    if state.channels != channels {
+    if (state.channels, state.attention) != (channels, attention) {
         return Err(TrainError::Config(format!(
-            "{}: the checkpoint's generator has channels {:?}, this run asks for {:?}",
+            "{}: the checkpoint's generator has channels {:?} (attention: {}), this run asks for {:?} (attention: {})",
             dir.display(),
             state.channels,
-            channels
+            state.attention,
+            channels,
+            attention
         )));
     }
     let nets = InpaintNets {

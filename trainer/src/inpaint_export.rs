@@ -4,18 +4,20 @@
 //!
 //! Two graphs from one writer:
 //! * f32: Conv, LeakyRelu, Sigmoid, Mul; nearest upsampling as Reshape →
-//!   Expand → Reshape, exactly as the burn model computes it;
+//!   Expand → Reshape, exactly as the burn model computes it; the optional
+//!   bottleneck attention as 1×1 Convs, MatMul and Softmax;
 //! * int8: every conv a `ConvInteger` with per-channel int8 weights on a u8
 //!   input quantized with a range calibrated on real windows (the same
 //!   QOperator form as the SR models, see [`crate::quant`]); gating, skips
-//!   and the final residual add stay f32.
+//!   and the final residual add stay f32, and so does the attention block.
 
 use burn::nn::conv::Conv2d;
 use burn::prelude::*;
 use tract_onnx::pb::tensor_shape_proto::dimension::Value as Dim;
 
+use crate::inpaint_attn::{MaskedAttention, CELL, HOLE_PENALTY, KEY_DIM};
 use crate::inpaint_net::InpaintGenerator;
-use crate::onnx::{value_info, GraphBuilder, OnnxModel};
+use crate::onnx::{attr_int, attr_ints, value_info, GraphBuilder, OnnxModel};
 use crate::params::values;
 use crate::quant::{add_qconv, add_qparams, choose, Method, QParams};
 use crate::sr_export::{add_conv, add_leaky};
@@ -118,6 +120,107 @@ impl Writer<'_> {
     }
 }
 
+/// The [`MaskedAttention`] block on `x` (`[1, C, side, side]`), in f32 in
+/// both graphs: MatMul, Softmax and 1×1 Convs, the cells' hole shares an
+/// `AveragePool` of the input's mask channel. Returns the output's name.
+fn add_attention(g: &mut GraphBuilder, a: &MaskedAttention, x: &str, side: usize) -> String {
+    let (c, t) = (a.value.weight.dims()[0] as i64, (side * side) as i64);
+    let k = KEY_DIM as i64;
+    g.initializer_i64("attn_mask_starts", vec![3]);
+    g.initializer_i64("attn_mask_ends", vec![4]);
+    g.initializer_i64("attn_mask_axes", vec![1]);
+    let mask_in = [
+        "input",
+        "attn_mask_starts",
+        "attn_mask_ends",
+        "attn_mask_axes",
+    ];
+    g.node("Slice", &mask_in, &["attn_mask"], vec![]);
+    let cell = CELL as i64;
+    let pool = vec![
+        attr_ints("kernel_shape", &[cell, cell]),
+        attr_ints("strides", &[cell, cell]),
+    ];
+    g.node("AveragePool", &["attn_mask"], &["attn_cells"], pool);
+    for (name, shape) in [
+        ("keys", vec![1, k, t]),
+        ("values", vec![1, c, t]),
+        ("cells", vec![1, 1, t]),
+        ("map", vec![1, c, side as i64, side as i64]),
+    ] {
+        g.initializer_i64(&format!("attn_{name}_shape"), shape);
+    }
+    g.initializer("attn_scale", &[], vec![1.0 / (KEY_DIM as f32).sqrt()]);
+    g.initializer("attn_penalty", &[], vec![-HOLE_PENALTY]);
+    let flat = |g: &mut GraphBuilder, conv: &Conv2d, name: &str, shape: &str| {
+        add_conv(g, conv, name, x, &format!("{name}_y"));
+        let shape = format!("attn_{shape}_shape");
+        g.node(
+            "Reshape",
+            &[&format!("{name}_y"), &shape],
+            &[&format!("{name}_flat")],
+            vec![],
+        );
+    };
+    flat(g, &a.query, "attn_q", "keys");
+    flat(g, &a.key, "attn_k", "keys");
+    flat(g, &a.value, "attn_v", "values");
+    let perm = || vec![attr_ints("perm", &[0, 2, 1])];
+    g.node("Transpose", &["attn_q_flat"], &["attn_qt"], perm());
+    g.node(
+        "MatMul",
+        &["attn_qt", "attn_k_flat"],
+        &["attn_dots"],
+        vec![],
+    );
+    g.node(
+        "Mul",
+        &["attn_dots", "attn_scale"],
+        &["attn_scaled"],
+        vec![],
+    );
+    g.node(
+        "Reshape",
+        &["attn_cells", "attn_cells_shape"],
+        &["attn_cells_flat"],
+        vec![],
+    );
+    g.node(
+        "Mul",
+        &["attn_cells_flat", "attn_penalty"],
+        &["attn_bias"],
+        vec![],
+    );
+    g.node(
+        "Add",
+        &["attn_scaled", "attn_bias"],
+        &["attn_logits"],
+        vec![],
+    );
+    g.node(
+        "Softmax",
+        &["attn_logits"],
+        &["attn_weights"],
+        vec![attr_int("axis", 2)],
+    );
+    g.node("Transpose", &["attn_weights"], &["attn_weights_t"], perm());
+    g.node(
+        "MatMul",
+        &["attn_v_flat", "attn_weights_t"],
+        &["attn_mixed"],
+        vec![],
+    );
+    g.node(
+        "Reshape",
+        &["attn_mixed", "attn_map_shape"],
+        &["attn_map"],
+        vec![],
+    );
+    add_conv(g, &a.out, "attn_o", "attn_map", "attn_o_y");
+    g.node("Add", &[x, "attn_o_y"], &["attn_out"], vec![]);
+    "attn_out".into()
+}
+
 /// The graph of `generator` at working size `size` (a multiple of 8): f32,
 /// or int8 with `ranges` from [`calibrate`].
 pub fn inpaint_onnx(
@@ -152,6 +255,9 @@ pub fn inpaint_onnx(
     }
     for (i, gc) in generator.middle.iter().enumerate() {
         x = w.gated(gc, &format!("mid{i}"), &x);
+    }
+    if let Some(a) = &generator.attention {
+        x = add_attention(&mut w.g, a, &x, size / CELL);
     }
     for (i, gc) in generator.decoder.iter().enumerate() {
         let y = w.gated(gc, &format!("dec{i}"), &x);

@@ -6,8 +6,9 @@
 //!
 //! Each conv's weights are the initializers `{layer}_w` / `{layer}_b` that
 //! the export wrote (`enc0_f`, `enc0_g`, …, `mid0_f`, …, `dec0_f`, …,
-//! `refine_f`, `refine_g`, `tail`); the encoder's widths are read from their
-//! shapes. An int8 graph or another network is refused with its file named.
+//! `refine_f`, `refine_g`, `tail`, and `attn_q`, `attn_k`, `attn_v`, `attn_o`
+//! where the generator has attention); the encoder's widths are read from
+//! their shapes. An int8 graph or another network is refused with its file named.
 
 use burn::module::Param;
 use burn::nn::conv::Conv2d;
@@ -19,6 +20,7 @@ use std::path::Path;
 use tract_onnx::pb::{tensor_proto::DataType, ModelProto, TensorProto};
 
 use crate::data::Rng;
+use crate::inpaint_attn::MaskedAttention;
 use crate::inpaint_net::{GatedConv, InpaintGenerator};
 use crate::train::TrainError;
 
@@ -103,6 +105,18 @@ pub fn import(path: &Path, device: &Device) -> Result<InpaintGenerator, TrainErr
     }
     gated(&mut g.refine, "refine")?;
     set(&mut g.tail, "tail")?;
+    if inits.contains_key("attn_q_w") {
+        let mut a = MaskedAttention::new(channels[3], &mut Rng(0), device);
+        for (conv, name) in [
+            (&mut a.query, "attn_q"),
+            (&mut a.key, "attn_k"),
+            (&mut a.value, "attn_v"),
+            (&mut a.out, "attn_o"),
+        ] {
+            set(conv, name)?;
+        }
+        g.attention = Some(a);
+    }
     Ok(g)
 }
 
@@ -121,6 +135,22 @@ mod tests {
         std::fs::write(&path, inpaint_onnx(&g, 16, None).encode()).unwrap();
         let back = import(&path, &device).unwrap();
         assert_eq!(back.encoder[3].feature.weight.dims(), [16, 16, 3, 3]);
+        assert_eq!(flat_params(&back), flat_params(&g));
+    }
+
+    #[test]
+    fn a_graph_with_attention_reads_back_with_it() {
+        let device = Device::default();
+        let mut g = InpaintGenerator::with_channels([8, 8, 16, 16], &mut Rng(3), &device)
+            .with_attention(&mut Rng(4));
+        // A trained block: its output conv no longer zero.
+        let a = g.attention.as_mut().unwrap();
+        a.out = crate::inpaint_net::conv(16, 16, 1, 1, 1, &mut Rng(5), &device);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.onnx");
+        std::fs::write(&path, inpaint_onnx(&g, 16, None).encode()).unwrap();
+        let back = import(&path, &device).unwrap();
+        assert!(back.attention.is_some());
         assert_eq!(flat_params(&back), flat_params(&g));
     }
 

@@ -23,6 +23,7 @@ use burn::prelude::*;
 use burn::tensor::activation::{leaky_relu, sigmoid};
 
 use crate::data::Rng;
+use crate::inpaint_attn::{cell_holes, MaskedAttention};
 use crate::net::{uniform, LEAKY_SLOPE};
 
 /// A `k`×`k` conv `cin → cout` with stride and dilation, "same" padding,
@@ -110,6 +111,8 @@ pub struct InpaintGenerator {
     pub refine: GatedConv,
     /// Plain 3×3 conv to the RGB residual.
     pub tail: Conv2d,
+    /// Optional masked self-attention after the dilated convs.
+    pub attention: Option<MaskedAttention>,
 }
 
 impl InpaintGenerator {
@@ -143,7 +146,16 @@ impl InpaintGenerator {
             decoder,
             refine,
             tail,
+            attention: None,
         }
+    }
+
+    /// This generator with a fresh [`MaskedAttention`] after the dilated
+    /// convs (replacing any it had); it computes the same output until trained.
+    pub fn with_attention(mut self, rng: &mut Rng) -> Self {
+        let device = self.tail.weight.device();
+        self.attention = Some(MaskedAttention::new(self.channels()[3], rng, &device));
+        self
     }
 
     /// The encoder channels at 1, ½, ¼, ⅛ resolution.
@@ -175,6 +187,7 @@ impl InpaintGenerator {
     ) -> Tensor<4> {
         let [n, _, h, w] = x.dims();
         let rgb = x.clone().slice([0..n, 0..3, 0..h, 0..w]);
+        let mask = x.clone().slice([0..n, 3..4, 0..h, 0..w]);
         let mut run = |g: &GatedConv, y: Tensor<4>| {
             if let Some(r) = record.as_mut() {
                 r.push(y.clone());
@@ -189,6 +202,9 @@ impl InpaintGenerator {
         }
         for g in &self.middle {
             y = run(g, y);
+        }
+        if let Some(a) = &self.attention {
+            y = a.forward(y, cell_holes(mask));
         }
         for (i, g) in self.decoder.iter().enumerate() {
             y = upsample2(run(g, y)) + skips[2 - i].clone();

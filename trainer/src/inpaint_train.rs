@@ -70,6 +70,11 @@ pub struct InpaintConfig {
     /// Generator encoder channels at 1, ½, ¼, ⅛ resolution.
     #[serde(default = "crate::inpaint_net::default_channels")]
     pub channels: [usize; 4],
+    /// Masked self-attention at the bottleneck
+    /// ([`crate::inpaint_attn::MaskedAttention`]); a start without one
+    /// gets a fresh block that leaves its output unchanged.
+    #[serde(default)]
+    pub attention: bool,
     /// The reconstruction loss inside the hole.
     #[serde(default)]
     pub hole_loss: HoleLoss,
@@ -154,7 +159,7 @@ impl InpaintConfig {
     /// # use edgegan_trainer::device::TrainDevice;
     /// let cfg = InpaintConfig {
     ///     steps: 11, batch: 1, patch: 32, learning_rate: 1e-3, d_learning_rate: 1e-3,
-    ///     lr_decay_start: 0.0, reuse: 1, init_from: Vec::new(), channels: [16, 32, 64, 96], hole_loss: HoleLoss::L1, adv_weight: 0.0, ema: 0.99, val_every: 10, seed: 1,
+    ///     lr_decay_start: 0.0, reuse: 1, init_from: Vec::new(), channels: [16, 32, 64, 96], attention: false, hole_loss: HoleLoss::L1, adv_weight: 0.0, ema: 0.99, val_every: 10, seed: 1,
     ///     time_limit: None, device: TrainDevice::Cpu,
     /// };
     /// // Decay over the whole run: 1 at step 0, then down to 0.1 at step 10.
@@ -219,10 +224,14 @@ pub struct InpaintNets {
 }
 
 impl InpaintNets {
-    /// Fresh nets from `seed`, the generator with encoder channels `channels`.
-    pub fn new(seed: u64, channels: [usize; 4], device: &Device) -> InpaintNets {
+    /// Fresh nets from `seed`, the generator with encoder channels
+    /// `channels` and, with `attention`, a bottleneck attention block.
+    pub fn new(seed: u64, channels: [usize; 4], attention: bool, device: &Device) -> InpaintNets {
         let mut rng = Rng(seed);
-        let generator = InpaintGenerator::with_channels(channels, &mut rng, device);
+        let mut generator = InpaintGenerator::with_channels(channels, &mut rng, device);
+        if attention {
+            generator = generator.with_attention(&mut Rng(seed ^ 0xa77e));
+        }
         let adam = AdamConfig::new().with_beta_1(0.5).with_epsilon(1e-8);
         InpaintNets {
             ema: generator.clone(),
@@ -375,16 +384,26 @@ fn initial_generator(
         false => burnpack_generator(p, cfg, &mut rng, device)?,
     };
     let from = g.channels();
+    let refuse = |why: String| Err(TrainError::Config(format!("{}: {why}", p.display())));
     if from.iter().zip(&cfg.channels).any(|(f, c)| f > c) {
-        return Err(TrainError::Config(format!(
-            "{}: a generator of channels {from:?} cannot start one of {:?} (only wider)",
-            p.display(),
+        return refuse(format!(
+            "a generator of channels {from:?} cannot start one of {:?} (only wider)",
             cfg.channels
-        )));
+        ));
     }
-    Ok(match from == cfg.channels {
+    let has = g.attention.is_some();
+    if has && (!cfg.attention || from != cfg.channels) {
+        return refuse(
+            "its generator has an attention block: pass --attention and its own --channels".into(),
+        );
+    }
+    let g = match from == cfg.channels {
         true => g,
         false => crate::inpaint_widen::widen(&g, cfg.channels, &mut rng),
+    };
+    Ok(match cfg.attention && !has {
+        true => g.with_attention(&mut rng),
+        false => g,
     })
 }
 
@@ -397,11 +416,17 @@ fn burnpack_generator(
 ) -> Result<InpaintGenerator, TrainError> {
     let dir = p.parent().unwrap_or(Path::new("."));
     let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-    let from = match dir.join("state.toml").exists() {
-        true => crate::checkpoint::read_state::<InpaintState>(dir)?.channels,
-        false => cfg.channels,
+    let (from, attention) = match dir.join("state.toml").exists() {
+        true => {
+            let s = crate::checkpoint::read_state::<InpaintState>(dir)?;
+            (s.channels, s.attention)
+        }
+        false => (cfg.channels, cfg.attention),
     };
-    let g = InpaintGenerator::with_channels(from, rng, device);
+    let mut g = InpaintGenerator::with_channels(from, rng, device);
+    if attention {
+        g = g.with_attention(rng);
+    }
     crate::checkpoint::load_module(g, dir, name)
 }
 
@@ -444,14 +469,15 @@ pub fn train_inpaint(
     report: &mut dyn FnMut(&InpaintPoint),
 ) -> Result<InpaintOutcome, TrainError> {
     let device = cfg.device.device()?.autodiff();
-    let mut nets = InpaintNets::new(cfg.seed, cfg.channels, &device);
+    let mut nets = InpaintNets::new(cfg.seed, cfg.channels, cfg.attention, &device);
     let mut state = InpaintState {
         rng: format!("{:016x}", cfg.seed ^ 0x1a9a17),
         channels: cfg.channels,
+        attention: cfg.attention,
         ..Default::default()
     };
     if let Some(ck) = crate::checkpoint::existing(work) {
-        (nets, state) = load(&ck, nets, cfg.channels)?;
+        (nets, state) = load(&ck, nets, cfg.channels, cfg.attention)?;
         tracing::info!("resumed {} at step {}", ck.display(), state.step);
     } else if !cfg.init_from.is_empty() {
         nets.generator = soup(&cfg.init_from, cfg, &device)?;
@@ -696,6 +722,7 @@ mod tests {
             reuse: 1,
             init_from: Vec::new(),
             channels: CHANNELS,
+            attention: false,
             hole_loss: HoleLoss::L1,
             adv_weight: 0.01,
             ema: 0.9,
@@ -750,6 +777,7 @@ mod tests {
             reuse: 1,
             init_from: Vec::new(),
             channels: [8, 8, 16, 16],
+            attention: false,
             hole_loss: HoleLoss::L2,
             adv_weight: 0.0,
             ema: 0.9,
@@ -832,6 +860,86 @@ mod tests {
     }
 
     #[test]
+    fn attention_starts_silent_and_its_checkpoints_keep_it() {
+        let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+        let photos = InpaintPhotos::load(&examples, 32).unwrap();
+        let val = InpaintVal::load(&[examples.join("astronaut.png")]).unwrap();
+        let cfg = InpaintConfig {
+            steps: 1,
+            batch: 1,
+            patch: 32,
+            learning_rate: 1e-3,
+            d_learning_rate: 1e-3,
+            lr_decay_start: 1.0,
+            reuse: 1,
+            init_from: Vec::new(),
+            channels: [8, 8, 16, 16],
+            attention: false,
+            hole_loss: HoleLoss::L2,
+            adv_weight: 0.0,
+            ema: 0.9,
+            val_every: 1,
+            seed: 2,
+            time_limit: None,
+            device: TrainDevice::Cpu,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let run = |c: &InpaintConfig, w: &str| {
+            train_inpaint(c, &photos, &val, &dir.path().join(w), &mut |_| {})
+        };
+        let a = run(&cfg, "a").unwrap();
+        // A plain model's weights with --attention: a new block, the same output.
+        let silent = InpaintConfig {
+            steps: 0,
+            attention: true,
+            init_from: vec![dir.path().join("a/checkpoint/ema.bpk")],
+            ..cfg.clone()
+        };
+        let b = run(&silent, "b").unwrap();
+        assert!(b.generator.attention.is_some());
+        assert_eq!(
+            b.generator.parameters(),
+            a.generator.parameters() + 2 * (16 * 32 + 32) + 2 * (16 * 16 + 16)
+        );
+        assert_eq!(
+            values(a.generator.forward(probe(13))),
+            values(b.generator.forward(probe(13)))
+        );
+        let c = run(
+            &InpaintConfig {
+                steps: 2,
+                ..silent.clone()
+            },
+            "c",
+        )
+        .unwrap();
+        // Its checkpoint has the block: without --attention it is refused,
+        // whether resumed or used as a start.
+        let plain = InpaintConfig {
+            steps: 3,
+            ..cfg.clone()
+        };
+        let msg = run(&plain, "c").err().expect("resume refused").to_string();
+        assert!(msg.contains("attention: true"), "{msg}");
+        let from_c = InpaintConfig {
+            steps: 0,
+            init_from: vec![dir.path().join("c/checkpoint/ema.bpk")],
+            ..cfg
+        };
+        let msg = run(&from_c, "d").err().expect("start refused").to_string();
+        assert!(msg.contains("pass --attention"), "{msg}");
+        let d = run(
+            &InpaintConfig {
+                attention: true,
+                ..from_c
+            },
+            "d",
+        )
+        .unwrap();
+        assert_eq!(flat_params(&d.generator), flat_params(&c.generator));
+    }
+
+    #[test]
     fn a_fixed_batch_is_learned() {
         let device = Device::flex().autodiff();
         let cfg = InpaintConfig {
@@ -844,6 +952,7 @@ mod tests {
             reuse: 1,
             init_from: Vec::new(),
             channels: CHANNELS,
+            attention: false,
             hole_loss: HoleLoss::L1,
             adv_weight: 0.0,
             ema: 0.9,
@@ -852,7 +961,7 @@ mod tests {
             time_limit: None,
             device: TrainDevice::Cpu,
         };
-        let mut nets = InpaintNets::new(cfg.seed, cfg.channels, &device);
+        let mut nets = InpaintNets::new(cfg.seed, cfg.channels, cfg.attention, &device);
         let mut l1 = Vec::new();
         for _ in 0..cfg.steps {
             let b = DeviceBatch::new(batch(cfg.batch, cfg.patch), cfg.batch, cfg.patch, &device);

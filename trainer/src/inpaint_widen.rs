@@ -52,7 +52,8 @@ fn graft_gated(old: &GatedConv, fresh: GatedConv) -> GatedConv {
 }
 
 /// `g` widened to encoder channels `channels` (each at least `g`'s),
-/// fresh weights from `rng`; its output equals `g`'s.
+/// fresh weights from `rng`; its output equals `g`'s. `g` has no attention
+/// block (callers add one after widening).
 pub fn widen(g: &InpaintGenerator, channels: [usize; 4], rng: &mut Rng) -> InpaintGenerator {
     let device = g.tail.weight.device();
     let fresh = InpaintGenerator::with_channels(channels, rng, &device);
@@ -68,6 +69,7 @@ pub fn widen(g: &InpaintGenerator, channels: [usize; 4], rng: &mut Rng) -> Inpai
         decoder: zip(&g.decoder, fresh.decoder),
         refine: graft_gated(&g.refine, fresh.refine),
         tail: graft(&g.tail, fresh.tail, false),
+        attention: None,
     }
 }
 

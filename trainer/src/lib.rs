@@ -22,6 +22,7 @@ pub mod evolution;
 pub mod export;
 pub mod gan;
 pub mod imageset;
+pub mod inpaint_attn;
 pub mod inpaint_checkpoint;
 pub mod inpaint_data;
 pub mod inpaint_export;

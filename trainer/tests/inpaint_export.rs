@@ -51,12 +51,10 @@ fn card(f32_sha: String, int8_sha: String) -> String {
     .to_toml()
 }
 
-#[test]
-fn runtime_output_equals_burn_output() {
+/// Export `g`, run both graphs in the runtime and check them against burn;
+/// returns the f32 model.
+fn runtime_matches(g: &InpaintGenerator) -> Inpainter {
     let device = Device::flex();
-    let mut g = InpaintGenerator::new(&mut Rng(11), &device);
-    // A tail as large as the others, so the residual is far from zero.
-    g.tail.weight = Param::from_tensor(g.tail.weight.val().mul_scalar(10.0));
     let img = image::RgbImage::from_fn(S as u32, S as u32, |x, y| {
         image::Rgb([(x * 4) as u8, (y * 4) as u8, ((x * y) % 251) as u8])
     });
@@ -65,10 +63,10 @@ fn runtime_output_equals_burn_output() {
     network_input(&img, &mask, &mut input);
     let x = Tensor::<4>::from_data(TensorData::new(input.clone(), [1, 4, S, S]), &device);
     let want = values(g.forward(x.clone()));
-    let ranges = calibrate(&g, &[x], Method::MinMax);
+    let ranges = calibrate(g, &[x], Method::MinMax);
     let (f32_bytes, int8_bytes) = (
-        inpaint_onnx(&g, S, None).encode(),
-        inpaint_onnx(&g, S, Some(&ranges)).encode(),
+        inpaint_onnx(g, S, None).encode(),
+        inpaint_onnx(g, S, Some(&ranges)).encode(),
     );
     let text = card(sha256_hex(&f32_bytes), sha256_hex(&int8_bytes));
     let rgb = &input[..3 * S * S];
@@ -91,6 +89,21 @@ fn runtime_output_equals_burn_output() {
     let q = int8_model.run(rgb, &hole).unwrap();
     let mean = want.iter().zip(&q).map(|(a, b)| (a - b).abs()).sum::<f32>() / want.len() as f32;
     assert!(mean < 0.01, "int8 graph's mean error {mean}");
+    f32_model
+}
+
+/// A generator whose tail is as large as its other convs, so that the
+/// residual is far from zero.
+fn loud(g: InpaintGenerator) -> InpaintGenerator {
+    let mut g = g;
+    g.tail.weight = Param::from_tensor(g.tail.weight.val().mul_scalar(10.0));
+    g
+}
+
+#[test]
+fn runtime_output_equals_burn_output() {
+    let g = loud(InpaintGenerator::new(&mut Rng(11), &Device::flex()));
+    let f32_model = runtime_matches(&g);
     // A window of another size goes through the resize path and keeps
     // every pixel outside the hole.
     let (w, h) = (96, 80);
@@ -104,4 +117,31 @@ fn runtime_output_equals_burn_output() {
             assert_eq!(a, b);
         }
     }
+}
+
+#[test]
+fn the_attention_block_exports_as_burn_computes_it() {
+    let device = Device::flex();
+    let mut g = loud(InpaintGenerator::new(&mut Rng(11), &device).with_attention(&mut Rng(12)));
+    // A trained block: an output conv that is not zero, and loud.
+    let a = g.attention.as_mut().unwrap();
+    a.out = edgegan_trainer::inpaint_net::conv(96, 96, 1, 1, 1, &mut Rng(13), &device);
+    a.out.weight = Param::from_tensor(a.out.weight.val().mul_scalar(100.0));
+    let plain = loud(InpaintGenerator::new(&mut Rng(11), &device));
+    let x = Tensor::<4>::from_data(
+        TensorData::new(
+            (0..4 * S * S)
+                .map(|i| (i % 13) as f32 / 13.0)
+                .collect::<Vec<_>>(),
+            [1, 4, S, S],
+        ),
+        &device,
+    );
+    let moved = values(g.forward(x.clone()))
+        .iter()
+        .zip(values(plain.forward(x)))
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(moved > 0.01, "the block changes the output ({moved})");
+    runtime_matches(&g);
 }
