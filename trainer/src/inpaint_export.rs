@@ -120,22 +120,25 @@ impl Writer<'_> {
     }
 }
 
+/// Channels `range` of the graph's input as a tensor called `name` (a
+/// `Slice` on axis 1, its bounds the initializers `{name}_starts`, …).
+fn add_channel_slice(g: &mut GraphBuilder, name: &str, range: std::ops::Range<i64>) {
+    let bounds = [("starts", range.start), ("ends", range.end), ("axes", 1)];
+    for (what, v) in bounds {
+        g.initializer_i64(&format!("{name}_{what}"), vec![v]);
+    }
+    let inputs = bounds.map(|(what, _)| format!("{name}_{what}"));
+    let [a, b, c] = inputs.each_ref().map(String::as_str);
+    g.node("Slice", &["input", a, b, c], &[name], vec![]);
+}
+
 /// The [`MaskedAttention`] block on `x` (`[1, C, side, side]`), in f32 in
 /// both graphs: MatMul, Softmax and 1×1 Convs, the cells' hole shares an
 /// `AveragePool` of the input's mask channel. Returns the output's name.
 fn add_attention(g: &mut GraphBuilder, a: &MaskedAttention, x: &str, side: usize) -> String {
     let (c, t) = (a.value.weight.dims()[0] as i64, (side * side) as i64);
     let k = KEY_DIM as i64;
-    g.initializer_i64("attn_mask_starts", vec![3]);
-    g.initializer_i64("attn_mask_ends", vec![4]);
-    g.initializer_i64("attn_mask_axes", vec![1]);
-    let mask_in = [
-        "input",
-        "attn_mask_starts",
-        "attn_mask_ends",
-        "attn_mask_axes",
-    ];
-    g.node("Slice", &mask_in, &["attn_mask"], vec![]);
+    add_channel_slice(g, "attn_mask", 3..4);
     let cell = CELL as i64;
     let pool = vec![
         attr_ints("kernel_shape", &[cell, cell]),
@@ -238,15 +241,7 @@ pub fn inpaint_onnx(
         q: ranges,
         layer: 0,
     };
-    w.g.initializer_i64("rgb_starts", vec![0]);
-    w.g.initializer_i64("rgb_ends", vec![3]);
-    w.g.initializer_i64("rgb_axes", vec![1]);
-    w.g.node(
-        "Slice",
-        &["input", "rgb_starts", "rgb_ends", "rgb_axes"],
-        &["rgb"],
-        vec![],
-    );
+    add_channel_slice(&mut w.g, "rgb", 0..3);
     let mut x = "input".to_string();
     let mut skips = Vec::new();
     for (i, gc) in generator.encoder.iter().enumerate() {

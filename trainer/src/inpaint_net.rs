@@ -187,7 +187,9 @@ impl InpaintGenerator {
     ) -> Tensor<4> {
         let [n, _, h, w] = x.dims();
         let rgb = x.clone().slice([0..n, 0..3, 0..h, 0..w]);
-        let mask = x.clone().slice([0..n, 3..4, 0..h, 0..w]);
+        // Each ⅛-resolution cell's hole share, only where attention uses it.
+        let holes = (self.attention.as_ref())
+            .map(|_| cell_holes(x.clone().slice([0..n, 3..4, 0..h, 0..w])));
         let mut run = |g: &GatedConv, y: Tensor<4>| {
             if let Some(r) = record.as_mut() {
                 r.push(y.clone());
@@ -203,8 +205,8 @@ impl InpaintGenerator {
         for g in &self.middle {
             y = run(g, y);
         }
-        if let Some(a) = &self.attention {
-            y = a.forward(y, cell_holes(mask));
+        if let (Some(a), Some(holes)) = (&self.attention, holes) {
+            y = a.forward(y, holes);
         }
         for (i, g) in self.decoder.iter().enumerate() {
             y = upsample2(run(g, y)) + skips[2 - i].clone();

@@ -94,8 +94,7 @@ fn runtime_matches(g: &InpaintGenerator) -> Inpainter {
 
 /// A generator whose tail is as large as its other convs, so that the
 /// residual is far from zero.
-fn loud(g: InpaintGenerator) -> InpaintGenerator {
-    let mut g = g;
+fn loud(mut g: InpaintGenerator) -> InpaintGenerator {
     g.tail.weight = Param::from_tensor(g.tail.weight.val().mul_scalar(10.0));
     g
 }
