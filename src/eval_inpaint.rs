@@ -8,7 +8,7 @@
 use anyhow::{bail, Context, Result};
 use edgegan_runtime::inpaint::Inpainter;
 use edgegan_runtime::inpaint_eval::{
-    eval_mask, protocol_crop, score, BinScores, Scores, EVAL_SIZE, MASK_SEED,
+    eval_mask, protocol_crop, score, BinScores, Lead, Scores, EVAL_SIZE, MASK_SEED,
 };
 use edgegan_runtime::io::{read_image, ImageLimits};
 use edgegan_runtime::mask::{HoleBin, Mask};
@@ -101,6 +101,23 @@ pub fn per_bin(jobs: &[Job<'_>], scores: &[Scores]) -> Vec<BinScores> {
         .collect()
 }
 
+/// Per-bin paired leads of `method` over `base` in in-hole PSNR (one score
+/// per job each, in `jobs` order).
+pub fn leads(jobs: &[Job<'_>], method: &[Scores], base: &[Scores]) -> Vec<Lead> {
+    HoleBin::ALL
+        .iter()
+        .map(|&bin| {
+            let (m, b): (Vec<f64>, Vec<f64>) = jobs
+                .iter()
+                .zip(method.iter().zip(base))
+                .filter(|(j, _)| j.bin == bin)
+                .map(|(_, (m, b))| (m.hole_psnr, b.hole_psnr))
+                .unzip();
+            Lead::paired(&bin.to_string(), &m, &b)
+        })
+        .collect()
+}
+
 /// The Python that runs the OpenCV baseline: `EDGEGAN_OPENCV_PYTHON`, else
 /// the environment of `scripts/setup_opencv.sh`, else `python3`.
 fn opencv_python() -> PathBuf {
@@ -165,6 +182,8 @@ struct ImageRow<'a> {
     hole_ratio: f64,
     #[serde(flatten)]
     scores: Scores,
+    /// The baselines' scores on the same crop and mask.
+    baselines: BTreeMap<&'static str, Scores>,
 }
 
 /// The JSON report.
@@ -178,6 +197,8 @@ struct Report<'a> {
     images: Vec<ImageRow<'a>>,
     mean: Vec<BinScores>,
     baselines: BTreeMap<&'static str, Vec<BinScores>>,
+    /// The model's paired in-hole PSNR lead over each baseline, per bin.
+    leads: BTreeMap<&'static str, Vec<Lead>>,
 }
 
 /// `edgegan eval` on an inpainting model.
@@ -198,6 +219,10 @@ pub fn run(args: &EvalArgs, model: &Inpainter) -> Result<ExitCode> {
         ("opencv_telea", per_bin(&jobs, &telea)),
         ("opencv_ns", per_bin(&jobs, &ns)),
     ]);
+    let lead = BTreeMap::from([
+        ("opencv_telea", leads(&jobs, &scores, &telea)),
+        ("opencv_ns", leads(&jobs, &scores, &ns)),
+    ]);
     if args.json {
         let report = Report {
             model: model.card().name.clone(),
@@ -208,15 +233,18 @@ pub fn run(args: &EvalArgs, model: &Inpainter) -> Result<ExitCode> {
             images: jobs
                 .iter()
                 .zip(&scores)
-                .map(|(j, s)| ImageRow {
+                .enumerate()
+                .map(|(i, (j, s))| ImageRow {
                     file: j.name,
                     bin: j.bin.to_string(),
                     hole_ratio: j.mask.hole_ratio(),
                     scores: *s,
+                    baselines: BTreeMap::from([("opencv_telea", telea[i]), ("opencv_ns", ns[i])]),
                 })
                 .collect(),
             mean,
             baselines,
+            leads: lead,
         };
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(ExitCode::SUCCESS);
@@ -229,8 +257,8 @@ pub fn run(args: &EvalArgs, model: &Inpainter) -> Result<ExitCode> {
         args.data.display()
     );
     println!(
-        "{:>8}  {:>24}  {:>24}  {:>24}",
-        "bin", "model", "opencv telea", "opencv ns"
+        "{:>8}  {:>24}  {:>24}  {:>24}  {:>22}",
+        "bin", "model", "opencv telea", "opencv ns", "lead over telea ± se"
     );
     let cell = |b: &BinScores| {
         format!(
@@ -239,12 +267,14 @@ pub fn run(args: &EvalArgs, model: &Inpainter) -> Result<ExitCode> {
         )
     };
     for (i, b) in mean.iter().enumerate() {
+        let l = &lead["opencv_telea"][i];
         println!(
-            "{:>8}  {:>24}  {:>24}  {:>24}",
+            "{:>8}  {:>24}  {:>24}  {:>24}  {:>22}",
             b.bin,
             cell(b),
             cell(&baselines["opencv_telea"][i]),
-            cell(&baselines["opencv_ns"][i])
+            cell(&baselines["opencv_ns"][i]),
+            format!("{:+.2} ± {:.2} ({}/{})", l.mean, l.se, l.wins, l.images)
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -1,18 +1,29 @@
-//! `edgegan inpaint IN --mask MASK -o OUT`: fill the white pixels of a mask
-//! with an inpainting model. Every pixel outside the mask is written back
-//! exactly as read (a lossless output format keeps them so: PNG or WebP);
-//! the output appears only once complete.
+//! `edgegan inpaint IN... --mask MASK -o OUT`: fill the white pixels of a
+//! mask with an inpainting model, for one image or a batch. Every pixel
+//! outside the mask is written back exactly as read (a lossless output format
+//! keeps them so: PNG or WebP); each output appears only once complete.
+//!
+//! A batch (several inputs or a folder) writes into the folder `OUT`, keeping
+//! folder inputs' relative paths. `--mask` is then either one mask file for
+//! every image, or a folder holding each image's mask at the same relative
+//! path as a `.png` (`photos/a/b.jpg` → `MASKS/a/b.png`). A failed image (a
+//! missing or bad mask, an unreadable photo) is reported on one line and the
+//! others go on; the exit status is non-zero if any failed.
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use clap::Args;
+use edgegan_runtime::inpaint::Inpainter;
 use edgegan_runtime::io::{encode, output_format, read_image, ImageLimits};
 use edgegan_runtime::mask::Mask;
-use std::path::PathBuf;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::Instant;
 
-use crate::batch::{check_output, write_atomic, Job};
-use crate::upscale::PrecisionArg;
+use crate::batch::{check_output, plan_jobs, write_atomic, Job};
+use crate::upscale::{default_threads, PrecisionArg};
 
 /// The inpainting model used when `--model` is not given.
 pub const DEFAULT_INPAINT_MODEL: &str = "inpaint";
@@ -20,13 +31,17 @@ pub const DEFAULT_INPAINT_MODEL: &str = "inpaint";
 /// Arguments of `edgegan inpaint`.
 #[derive(Debug, Args)]
 pub struct InpaintArgs {
-    /// Image to fill (PNG, JPEG or WebP).
-    pub input: PathBuf,
-    /// Mask of the same size: white (≥ 128) = fill, black = keep.
-    #[arg(long, value_name = "MASK")]
+    /// Images and/or folders to fill (PNG, JPEG or WebP; folders are
+    /// searched recursively).
+    #[arg(required = true, value_name = "IN")]
+    pub inputs: Vec<PathBuf>,
+    /// Mask of the image's size: white (≥ 128) = fill, black = keep. For a
+    /// batch: one mask for every image, or a folder of masks named like the
+    /// images (same relative path, `.png`).
+    #[arg(long, value_name = "MASK|DIR")]
     pub mask: PathBuf,
-    /// Output image (.png or .webp keep every pixel outside the mask exact;
-    /// .jpg re-encodes them lossily).
+    /// Output image for one input (.png or .webp keep every pixel outside
+    /// the mask exact; .jpg re-encodes them lossily), else a folder.
     #[arg(short, long, value_name = "OUT")]
     pub output: PathBuf,
     /// Model: a directory, models/NAME, or an embedded name.
@@ -35,35 +50,129 @@ pub struct InpaintArgs {
     /// Numeric precision of the model graph (`auto` = f32).
     #[arg(long, value_enum, default_value_t = PrecisionArg::F32)]
     pub precision: PrecisionArg,
-    /// Replace an existing output file.
+    /// Images filled in parallel; default: every core.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub threads: Option<u32>,
+    /// Output format for batches (default: keep each input's).
+    #[arg(long, value_name = "png|jpg|webp")]
+    pub format: Option<String>,
+    /// Replace existing output files.
     #[arg(long)]
     pub overwrite: bool,
 }
 
+/// Where each job's mask is: one file for all, or a folder mirroring the
+/// outputs' relative paths.
+enum Masks<'a> {
+    One(&'a Path),
+    Folder { masks: &'a Path, out: &'a Path },
+}
+
+impl Masks<'_> {
+    fn of(&self, job: &Job) -> PathBuf {
+        match self {
+            Masks::One(p) => p.to_path_buf(),
+            Masks::Folder { masks, out } => {
+                let rel = job.output.strip_prefix(out).unwrap_or(&job.output);
+                masks.join(rel).with_extension("png")
+            }
+        }
+    }
+}
+
 /// Run `edgegan inpaint`.
 pub fn run(a: InpaintArgs) -> Result<ExitCode> {
-    let job = Job {
-        input: a.input.clone(),
-        output: a.output.clone(),
+    if let Some(f) = &a.format {
+        output_format(Path::new(&format!("x.{f}")))?;
+    }
+    let jobs = plan_jobs(&a.inputs, &a.output, a.format.as_deref())?;
+    let batch = jobs.len() > 1 || a.inputs[0].is_dir();
+    let masks = if a.mask.is_dir() {
+        if !batch {
+            bail!(
+                "{}: is a folder; one image takes one mask file",
+                a.mask.display()
+            );
+        }
+        Masks::Folder {
+            masks: &a.mask,
+            out: &a.output,
+        }
+    } else {
+        Masks::One(&a.mask)
     };
-    check_output(&job, a.overwrite)?;
-    let format = output_format(&a.output)?;
-    let image = read_image(&a.input, &ImageLimits::input())?;
-    let mask = Mask::load(&a.mask, (image.width(), image.height()))?;
     let model = crate::models::load_inpainter(&a.model, a.precision.fixed())?;
+    if !batch {
+        let job = &jobs[0];
+        let (pct, ms) = inpaint_one(&model, job, &masks.of(job), a.overwrite)?;
+        eprintln!(
+            "{} -> {} ({}, {}, {pct:.1} % filled, {ms:.0} ms)",
+            job.input.display(),
+            job.output.display(),
+            model.card().name,
+            model.precision(),
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let started = Instant::now();
+    let bar = ProgressBar::new(jobs.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed_precise} eta {eta} {wide_msg}")
+            .expect("static template"),
+    );
+    let (next, failed) = (AtomicUsize::new(0), Mutex::new(0usize));
+    std::thread::scope(|s| {
+        for _ in 0..default_threads(a.threads).min(jobs.len()) {
+            s.spawn(|| {
+                while let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    match inpaint_one(&model, job, &masks.of(job), a.overwrite) {
+                        Ok(_) => {
+                            tracing::info!("{} -> {}", job.input.display(), job.output.display())
+                        }
+                        Err(e) => {
+                            *failed.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+                            bar.suspend(|| eprintln!("error: {}", crate::one_line(&e)));
+                        }
+                    }
+                    bar.inc(1);
+                }
+            });
+        }
+    });
+    bar.finish_and_clear();
+    let failed = failed.into_inner().unwrap_or_else(|p| p.into_inner());
+    eprintln!(
+        "inpainted {} of {} file(s) with {} ({}) in {:.1} s{}",
+        jobs.len() - failed,
+        jobs.len(),
+        model.card().name,
+        model.precision(),
+        started.elapsed().as_secs_f64(),
+        if failed > 0 {
+            format!("; {failed} failed")
+        } else {
+            String::new()
+        }
+    );
+    Ok(if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Fill one image with its mask and write it: the share filled (%) and the
+/// model's time (ms). Nothing is written unless every step succeeds.
+fn inpaint_one(model: &Inpainter, job: &Job, mask: &Path, overwrite: bool) -> Result<(f64, f64)> {
+    check_output(job, overwrite)?;
+    let format = output_format(&job.output)?;
+    let image = read_image(&job.input, &ImageLimits::input())?;
+    let mask = Mask::load(mask, (image.width(), image.height()))?;
     let t = Instant::now();
     let filled = model.inpaint(&image, &mask)?;
     let ms = t.elapsed().as_secs_f64() * 1e3;
-    write_atomic(&a.output, a.overwrite, |w| {
-        Ok(encode(&filled, format, w, &a.output)?)
+    write_atomic(&job.output, overwrite, |w| {
+        Ok(encode(&filled, format, w, &job.output)?)
     })?;
-    eprintln!(
-        "{} -> {} ({}, {}, {:.1} % filled, {ms:.0} ms)",
-        a.input.display(),
-        a.output.display(),
-        model.card().name,
-        model.precision(),
-        100.0 * mask.hole_ratio()
-    );
-    Ok(ExitCode::SUCCESS)
+    Ok((100.0 * mask.hole_ratio(), ms))
 }

@@ -1,7 +1,9 @@
 //! `edgegan inpaint` and `edgegan eval` on the shipped `inpaint` model:
 //! pixels outside the mask come back bit for bit (one window, several holes,
 //! a resized window on a larger image, 16-bit and alpha inputs), holes are
-//! filled, eval reproduces the card and stays ahead of OpenCV Telea, and bad masks
+//! filled, a batch (a folder with a folder of masks, or one mask for several
+//! files) writes what single runs write and fails only the image whose mask
+//! is missing, eval reproduces the card and stays ahead of OpenCV Telea, and bad masks
 //! fail with one line naming the mask and leave no output; `train inpaint
 //! --device cuda` in a CPU build is one line and writes nothing.
 
@@ -129,6 +131,69 @@ fn outside_the_mask_is_bit_identical() {
 }
 
 #[test]
+fn a_batch_fills_each_image_as_a_single_run_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let photo = image::open(example()).unwrap();
+    let a = photo.clone();
+    let b = photo.crop_imm(10, 30, 200, 150);
+    let (ma, mb) = (
+        free_form(256, 256, 3, HoleBin::new(20)),
+        free_form(200, 150, 4, HoleBin::new(10)),
+    );
+    for (rel, img, m) in [("a", &a, &ma), ("sub/b", &b, &mb)] {
+        let (i, k) = (d.join("in").join(rel), d.join("masks").join(rel));
+        std::fs::create_dir_all(i.parent().unwrap()).unwrap();
+        std::fs::create_dir_all(k.parent().unwrap()).unwrap();
+        img.save(i.with_extension("png")).unwrap();
+        m.to_luma().save(k.with_extension("png")).unwrap();
+    }
+    // A third image whose mask is missing fails alone, on one line.
+    a.save(d.join("in/c.png")).unwrap();
+    let (input, masks, out) = (d.join("in"), d.join("masks"), d.join("out"));
+    let o = run(&[
+        "inpaint",
+        input.to_str().unwrap(),
+        "--mask",
+        masks.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--threads",
+        "2",
+    ]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 1, "{err}");
+    assert!(
+        errors[0].starts_with(&format!("error: {}: ", masks.join("c.png").display())),
+        "{err}"
+    );
+    assert!(err.contains("inpainted 2 of 3 file(s)"), "{err}");
+    assert!(!out.join("c.png").exists());
+    let single = tempfile::tempdir().unwrap();
+    for (rel, img, m) in [("a.png", &a, &ma), ("sub/b.png", &b, &mb)] {
+        let batch = image::open(out.join(rel)).unwrap();
+        assert_eq!(batch, inpaint(single.path(), img, m, &[]), "{rel}");
+    }
+    // One mask for every image of a batch of files.
+    let one = d.join("masks/a.png");
+    let o = run(&[
+        "inpaint",
+        d.join("in/a.png").to_str().unwrap(),
+        d.join("in/c.png").to_str().unwrap(),
+        "--mask",
+        one.to_str().unwrap(),
+        "-o",
+        d.join("out2").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let first = image::open(d.join("out2/a.png")).unwrap();
+    assert_eq!(first, image::open(d.join("out2/c.png")).unwrap());
+    assert_eq!(first, image::open(out.join("a.png")).unwrap());
+}
+
+#[test]
 fn bad_masks_fail_with_one_line_and_no_output() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -242,6 +307,37 @@ fn eval_reproduces_the_card_and_beats_telea() {
         );
     }
     assert!(r["baselines"]["opencv_ns"].as_array().unwrap().len() == 5);
+    // Each row carries the baselines' scores on its crop and mask; the
+    // paired leads are their per-bin mean differences, with the standard
+    // error of the differences.
+    let rows = r["images"].as_array().unwrap();
+    for base in ["opencv_telea", "opencv_ns"] {
+        for (i, lead) in r["leads"][base].as_array().unwrap().iter().enumerate() {
+            let bin = &r["mean"][i]["bin"];
+            let d: Vec<f64> = rows
+                .iter()
+                .filter(|row| &row["bin"] == bin)
+                .map(|row| {
+                    row["hole_psnr"].as_f64().unwrap()
+                        - row["baselines"][base]["hole_psnr"].as_f64().unwrap()
+                })
+                .collect();
+            let n = d.len() as f64;
+            let mean = d.iter().sum::<f64>() / n;
+            let var = d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+            assert_eq!((&lead["bin"], lead["images"].as_u64()), (bin, Some(62)));
+            let close = |a: &serde_json::Value, b: f64| (a.as_f64().unwrap() - b).abs() < 1e-9;
+            assert!(close(&lead["mean"], mean), "{base} {bin}");
+            assert!(close(&lead["se"], (var / n).sqrt()), "{base} {bin}");
+            let wins = d.iter().filter(|&&x| x > 0.0).count() as u64;
+            assert_eq!(lead["wins"].as_u64(), Some(wins), "{base} {bin}");
+            let bin_mean = r["baselines"][base][i]["mean"]["hole_psnr"]
+                .as_f64()
+                .unwrap();
+            let rows_mean = r["mean"][i]["mean"]["hole_psnr"].as_f64().unwrap() - mean;
+            assert!((bin_mean - rows_mean).abs() < 1e-9, "{base} {bin}");
+        }
+    }
 }
 
 /// `edgegan train inpaint` on the examples folder with `extra` arguments, in

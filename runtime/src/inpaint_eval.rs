@@ -153,3 +153,69 @@ impl BinScores {
         }
     }
 }
+
+/// One method's paired lead over another on one bin's in-hole PSNR: the
+/// mean of the per-image differences, its standard error (the sample
+/// standard deviation of the differences over √n), and how many images the
+/// method wins. Both methods fill the same crops with the same masks, so the
+/// pairing removes what the photos share and the standard error says how far
+/// the mean lead could move with other photos of the same kind.
+///
+/// ```
+/// use edgegan_runtime::inpaint_eval::Lead;
+/// let lead = Lead::paired("20-30%", &[20.0, 21.0, 23.0], &[19.0, 19.0, 20.0]);
+/// assert_eq!((lead.mean, lead.se, lead.wins), (2.0, (1.0f64 / 3.0).sqrt(), 3));
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Lead {
+    /// The bin, e.g. `20-30%`.
+    pub bin: String,
+    /// Images compared.
+    pub images: usize,
+    /// Mean of the per-image differences, dB.
+    pub mean: f64,
+    /// Standard error of that mean, dB (0 with fewer than two images).
+    pub se: f64,
+    /// Images where the method scores higher.
+    pub wins: usize,
+}
+
+impl Lead {
+    /// The lead of `method` over `base`, image by image (same order).
+    pub fn paired(bin: &str, method: &[f64], base: &[f64]) -> Lead {
+        assert_eq!(method.len(), base.len(), "paired scores");
+        let d: Vec<f64> = method.iter().zip(base).map(|(a, b)| a - b).collect();
+        let n = d.len();
+        let mean = d.iter().sum::<f64>() / n.max(1) as f64;
+        let se = if n < 2 {
+            0.0
+        } else {
+            let var = d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+            (var / n as f64).sqrt()
+        };
+        Lead {
+            bin: bin.to_string(),
+            images: n,
+            mean,
+            se,
+            wins: d.iter().filter(|&&x| x > 0.0).count(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lead_is_the_paired_mean_with_its_standard_error() {
+        let l = Lead::paired("0-10%", &[10.0, 12.0, 11.0, 15.0], &[9.0, 9.0, 12.0, 11.0]);
+        // Differences 1, 3, -1, 4: mean 1.75, sample variance 14.75 / 3.
+        assert_eq!((l.images, l.mean, l.wins), (4, 1.75, 3));
+        assert!((l.se - (14.75f64 / 3.0 / 4.0).sqrt()).abs() < 1e-12);
+        let one = Lead::paired("0-10%", &[3.0], &[1.0]);
+        assert_eq!((one.mean, one.se, one.wins), (2.0, 0.0, 1));
+        let tie = Lead::paired("0-10%", &[5.0, 5.0], &[5.0, 5.0]);
+        assert_eq!((tie.mean, tie.se, tie.wins), (0.0, 0.0, 0));
+    }
+}
