@@ -69,12 +69,20 @@ enum Masks<'a> {
 }
 
 impl Masks<'_> {
-    fn of(&self, job: &Job) -> PathBuf {
+    fn of(&self, job: &Job) -> Result<PathBuf> {
         match self {
-            Masks::One(p) => p.to_path_buf(),
+            Masks::One(p) => Ok(p.to_path_buf()),
             Masks::Folder { masks, out } => {
                 let rel = job.output.strip_prefix(out).unwrap_or(&job.output);
-                masks.join(rel).with_extension("png")
+                let mask = masks.join(rel).with_extension("png");
+                if !mask.is_file() {
+                    bail!(
+                        "{}: no mask for {} (a mask folder holds one PNG per image, at its relative path)",
+                        mask.display(),
+                        job.input.display()
+                    );
+                }
+                Ok(mask)
             }
         }
     }
@@ -104,7 +112,7 @@ pub fn run(a: InpaintArgs) -> Result<ExitCode> {
     let model = crate::models::load_inpainter(&a.model, a.precision.fixed())?;
     if !batch {
         let job = &jobs[0];
-        let (pct, ms) = inpaint_one(&model, job, &masks.of(job), a.overwrite)?;
+        let (pct, ms) = inpaint_one(&model, job, &masks.of(job)?, a.overwrite)?;
         eprintln!(
             "{} -> {} ({}, {}, {pct:.1} % filled, {ms:.0} ms)",
             job.input.display(),
@@ -125,7 +133,10 @@ pub fn run(a: InpaintArgs) -> Result<ExitCode> {
         for _ in 0..default_threads(a.threads).min(jobs.len()) {
             s.spawn(|| {
                 while let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    match inpaint_one(&model, job, &masks.of(job), a.overwrite) {
+                    match masks
+                        .of(job)
+                        .and_then(|m| inpaint_one(&model, job, &m, a.overwrite))
+                    {
                         Ok(_) => {
                             tracing::info!("{} -> {}", job.input.display(), job.output.display())
                         }

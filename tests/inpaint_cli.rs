@@ -166,7 +166,10 @@ fn a_batch_fills_each_image_as_a_single_run_does() {
     let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error: ")).collect();
     assert_eq!(errors.len(), 1, "{err}");
     assert!(
-        errors[0].starts_with(&format!("error: {}: ", masks.join("c.png").display())),
+        errors[0].starts_with(&format!(
+            "error: {}: no mask for ",
+            masks.join("c.png").display()
+        )),
         "{err}"
     );
     assert!(err.contains("inpainted 2 of 3 file(s)"), "{err}");
