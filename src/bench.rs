@@ -2,12 +2,14 @@
 //! tile × input size), printed as a table or as JSON records. Each cell runs
 //! in a child process of this binary, so each record's peak RSS is that
 //! cell's own and a crashing GPU driver cannot take the others down.
+//! Inpainting models get one cell per precision (and the GPU's):
+//! [`crate::bench_inpaint`].
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use edgegan_runtime::bench::{cpu_matmul_gflops, time_runs, Record};
-use edgegan_runtime::{Precision, UpscaleOptions, Upscaler};
-use image::{ImageBuffer, Rgb, RgbImage};
+use edgegan_runtime::{Precision, Task, UpscaleOptions, Upscaler};
+use image::{DynamicImage, ImageBuffer, Rgb, RgbImage};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -59,6 +61,9 @@ pub struct BenchArgs {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Cell {
     model: String,
+    /// An inpainting model (one fill per image; threads and tiles do not apply).
+    #[serde(default)]
+    inpainting: bool,
     gpu: bool,
     precision: String,
     threads: usize,
@@ -97,10 +102,24 @@ pub struct Report {
 pub fn run(args: BenchArgs) -> Result<ExitCode> {
     if let Some(cell) = &args.one {
         let cell: Cell = serde_json::from_str(cell).context("--one: bad cell")?;
-        let records = if cell.gpu {
-            gpu_cell(&cell)?
-        } else {
-            vec![cpu_cell(&cell)?]
+        let records = match (cell.inpainting, cell.gpu) {
+            (false, true) => gpu_cell(&cell)?,
+            (false, false) => vec![cpu_cell(&cell)?],
+            (true, true) => inpaint_gpu_cell(&cell)?,
+            (true, false) => {
+                let p = if cell.precision == "int8" {
+                    Precision::Int8
+                } else {
+                    Precision::F32
+                };
+                let img = DynamicImage::ImageRgb8(test_image(cell.size));
+                vec![crate::bench_inpaint::cpu_cell(
+                    &cell.model,
+                    p,
+                    &img,
+                    cell.seconds,
+                )?]
+            }
         };
         println!("{}", serde_json::to_string(&records)?);
         return Ok(ExitCode::SUCCESS);
@@ -171,9 +190,11 @@ fn matrix(args: &BenchArgs) -> Result<Vec<Cell>> {
     }
     let mut cells = Vec::new();
     for model in &args.models {
+        let inpainting = crate::models::task(model)? == Task::Inpainting;
         for &size in &args.sizes {
             let base = Cell {
                 model: model.clone(),
+                inpainting,
                 gpu: false,
                 precision: "f32".into(),
                 threads: 0,
@@ -181,6 +202,21 @@ fn matrix(args: &BenchArgs) -> Result<Vec<Cell>> {
                 size,
                 seconds: args.seconds,
             };
+            if inpainting {
+                for p in &args.precision {
+                    let (precision, threads, tile) = (p.clone(), 1, 0);
+                    cells.push(Cell {
+                        precision,
+                        threads,
+                        tile,
+                        ..base.clone()
+                    });
+                }
+                if args.gpu {
+                    cells.push(Cell { gpu: true, ..base });
+                }
+                continue;
+            }
             for p in &args.precision {
                 for &t in &threads {
                     for &tile in &args.tiles {
@@ -341,6 +377,17 @@ fn check_against_cpu(
 #[cfg(not(feature = "gpu"))]
 fn gpu_cell(_cell: &Cell) -> Result<Vec<Record>> {
     bail!("this edgegan was built without the `gpu` feature (cargo build --features gpu)")
+}
+
+#[cfg(feature = "gpu")]
+fn inpaint_gpu_cell(cell: &Cell) -> Result<Vec<Record>> {
+    let img = DynamicImage::ImageRgb8(test_image(cell.size));
+    crate::bench_inpaint::gpu_cell(&cell.model, &img, cell.seconds)
+}
+
+#[cfg(not(feature = "gpu"))]
+fn inpaint_gpu_cell(cell: &Cell) -> Result<Vec<Record>> {
+    gpu_cell(cell)
 }
 
 fn peaks(args: &BenchArgs, skipped: &mut Vec<String>) -> Vec<Peak> {

@@ -8,6 +8,7 @@ mod auto;
 mod baseline;
 mod batch;
 mod bench;
+mod bench_inpaint;
 mod bench_plot;
 mod boards;
 mod eval;

@@ -89,6 +89,56 @@ fn bench_writes_consistent_records_and_plots() {
 }
 
 #[test]
+fn an_inpainting_model_gets_one_fill_per_precision() {
+    let o = Command::new(bin())
+        .args([
+            "bench",
+            "--models",
+            "inpaint",
+            "--sizes",
+            "256",
+            "--threads",
+            "1,all",
+            "--tiles",
+            "0,128",
+            "--seconds",
+            "0.05",
+            "--gpu",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let records = r["records"].as_array().unwrap();
+    let cpu: Vec<&serde_json::Value> = records.iter().filter(|r| r["path"] == "cpu").collect();
+    // Threads and tiles do not multiply an inpainting fill: f32 and int8 once.
+    let precisions: Vec<&str> = cpu
+        .iter()
+        .map(|r| r["precision"].as_str().unwrap())
+        .collect();
+    assert_eq!(precisions, ["f32", "int8"]);
+    for r in &cpu {
+        assert_eq!(
+            (r["model"].as_str(), r["threads"].as_u64()),
+            (Some("inpaint"), Some(1))
+        );
+        assert_eq!(
+            (r["tile"].as_u64(), r["gflop_per_s"].as_f64()),
+            (Some(256), Some(0.0))
+        );
+        let p50 = r["p50_ms"].as_f64().unwrap();
+        let mp = 256.0 * 256.0 / 1e6 / (p50 / 1e3);
+        assert!((r["mp_per_s"].as_f64().unwrap() - mp).abs() < 1e-9 * mp);
+        assert!(r["runs"].as_u64().unwrap() >= 3);
+    }
+    // The GPU cell: measured (gpu and gpu-resident) or skipped with its reason.
+    let gpu = records.len() - cpu.len();
+    let skipped = r["skipped"].as_array().unwrap();
+    assert!(gpu == 2 || (gpu == 0 && skipped.len() == 1), "{skipped:?}");
+}
+
+#[test]
 fn bad_bench_arguments_are_refused() {
     for (flag, value, says) in [
         (

@@ -17,6 +17,7 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_core::runtime::{runtime_for_name, Runnable, State};
 
 use crate::error::{Result, RuntimeError};
+use crate::inpaint::Inpainter;
 use crate::model::Model;
 
 // Link tract-cuda so its runtime registers itself under the name "cuda".
@@ -62,16 +63,39 @@ impl GpuPlan {
     /// 8-bit RGB on the GPU so a quarter of the bytes cross back.
     pub fn new(model: &Model, h: usize, w: usize) -> Result<GpuPlan> {
         let path = model.onnx_path().to_path_buf();
+        let mut graph = model.decluttered(h, w)?;
+        append_to_pixels(&mut graph).map_err(|e| RuntimeError::inference(&path, e))?;
+        GpuPlan::prepare(graph, path)
+    }
+
+    /// Prepare an inpainting model's network for its `[1, 4, S, S]` window,
+    /// its f32 output left as is (the composite needs it at full precision):
+    /// run it with [`GpuPlan::run_window`] as the
+    /// [`WindowNet`](crate::inpaint::WindowNet) of
+    /// [`Inpainter::inpaint_with`].
+    pub fn for_inpainter(model: &Inpainter) -> Result<GpuPlan> {
+        GpuPlan::prepare(model.decluttered()?, model.onnx_path().to_path_buf())
+    }
+
+    fn prepare(graph: TypedModel, path: PathBuf) -> Result<GpuPlan> {
         let err = |e: TractError| RuntimeError::inference(&path, e);
         available().map_err(|why| RuntimeError::inference(&path, why))?;
         let rt = runtime_for_name("cuda")
             .map_err(err)?
             .ok_or_else(|| RuntimeError::inference(&path, "no CUDA runtime"))?;
-        let mut graph = model.decluttered(h, w)?;
-        append_to_pixels(&mut graph).map_err(err)?;
         let runnable: Box<dyn Runnable> = rt.prepare(graph).map_err(err)?;
         let state = runnable.spawn().map_err(err)?;
         Ok(GpuPlan { state, path })
+    }
+
+    /// One inpainting window, host memory to host memory: the planar 4×S×S
+    /// input uploaded, the network run, its planar 3×S×S f32 output back.
+    pub fn run_window(&mut self, input: Vec<f32>) -> Result<Vec<f32>> {
+        let t = self.window_tensor(&input)?;
+        let out = self.run(&t.into_tvalue())?;
+        let e = |e: TractError| RuntimeError::inference(&self.path, e);
+        let view = out.try_as_plain_ram().map_err(e)?;
+        Ok(view.as_slice::<f32>().map_err(e)?.to_vec())
     }
 
     fn run(&mut self, input: &TValue) -> Result<Tensor> {
@@ -98,6 +122,18 @@ impl GpuPlan {
     /// Copy `input` to the GPU once, for [`GpuPlan::run_resident`].
     pub fn upload(&self, input: Tensor) -> Result<TValue> {
         to_device(input).map_err(|e| RuntimeError::inference(&self.path, e))
+    }
+
+    /// Copy a planar 4×S×S inpainting window to the GPU once, for
+    /// [`GpuPlan::run_resident`].
+    pub fn upload_window(&self, input: Vec<f32>) -> Result<TValue> {
+        self.upload(self.window_tensor(&input)?)
+    }
+
+    /// A planar 4×S×S window as the graph's `[1, 4, S, S]` input.
+    fn window_tensor(&self, input: &[f32]) -> Result<Tensor> {
+        let s = ((input.len() / 4) as f64).sqrt() as usize;
+        Tensor::from_shape(&[1, 4, s, s], input).map_err(|e| RuntimeError::inference(&self.path, e))
     }
 
     /// Run on an input already on the GPU ([`GpuPlan::upload`]); returns when

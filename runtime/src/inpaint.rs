@@ -42,9 +42,15 @@ pub struct Inpainter {
     card: ModelCard,
     precision: Precision,
     onnx_path: PathBuf,
+    graph: InferenceModel,
     plan: Arc<Plan>,
     size: usize,
 }
+
+/// What runs the network on one window for [`Inpainter::inpaint_with`]: it
+/// takes the graph's input, planar 4×S×S (the prefilled RGB, then the mask),
+/// and returns its output, planar 3×S×S.
+pub type WindowNet<'a> = dyn FnMut(Vec<f32>) -> Result<Vec<f32>> + 'a;
 
 impl Inpainter {
     /// Load the model in `dir` at `precision`, checking card and checksum.
@@ -102,9 +108,27 @@ impl Inpainter {
             card,
             precision,
             onnx_path,
+            graph,
             plan,
             size,
         })
+    }
+
+    /// The graph typed for its `[1, 4, S, S]` input and decluttered: what
+    /// another runtime (the GPU path) prepares.
+    pub fn decluttered(&self) -> Result<TypedModel> {
+        let fact: InferenceFact = f32::fact([1, 4, self.size, self.size]).into();
+        self.graph
+            .clone()
+            .with_input_fact(0, fact)
+            .and_then(|g| g.into_typed())
+            .and_then(|g| g.into_decluttered())
+            .map_err(|e| RuntimeError::onnx(&self.onnx_path, e))
+    }
+
+    /// The ONNX file (or embedded label) the model came from.
+    pub fn onnx_path(&self) -> &Path {
+        &self.onnx_path
     }
 
     /// The card.
@@ -128,14 +152,12 @@ impl Inpainter {
     pub fn run(&self, rgb: &[f32], hole: &[bool]) -> Result<Vec<f32>> {
         let mut input = rgb.to_vec();
         prefill(&mut input, 3, self.size, self.size, hole);
-        self.run_prefilled(input, hole)
+        self.run_prefilled(input, hole, &mut |x| self.cpu_net(x))
     }
 
-    /// [`Inpainter::run`] on a window whose holes are already [`prefill`]ed.
-    fn run_prefilled(&self, mut input: Vec<f32>, hole: &[bool]) -> Result<Vec<f32>> {
-        let n = self.size * self.size;
-        assert_eq!((input.len(), hole.len()), (3 * n, n), "an S×S window");
-        input.extend(hole.iter().map(|&o| if o { 1.0f32 } else { 0.0 }));
+    /// The network on the CPU: the graph's planar 4×S×S input to its 3×S×S
+    /// output (a [`WindowNet`]).
+    pub fn cpu_net(&self, input: Vec<f32>) -> Result<Vec<f32>> {
         let err = |e| RuntimeError::inference(&self.onnx_path, e);
         let t = Tensor::from_shape(&[1, 4, self.size, self.size], &input).map_err(err)?;
         let out = self.plan.run(tvec![t.into_tvalue()]).map_err(err)?;
@@ -143,12 +165,38 @@ impl Inpainter {
         Ok(view.as_slice::<f32>().map_err(err)?.to_vec())
     }
 
+    /// `net` on a window whose holes are already [`prefill`]ed.
+    fn run_prefilled(
+        &self,
+        mut input: Vec<f32>,
+        hole: &[bool],
+        net: &mut WindowNet<'_>,
+    ) -> Result<Vec<f32>> {
+        let n = self.size * self.size;
+        assert_eq!((input.len(), hole.len()), (3 * n, n), "an S×S window");
+        input.extend(hole.iter().map(|&o| if o { 1.0f32 } else { 0.0 }));
+        net(input)
+    }
+
     /// Fill a window of any size (planar 3×w×h, `hole` w×h), resizing to S×S
     /// and back where it differs (see the module documentation).
     pub fn fill_window(&self, rgb: &[f32], hole: &[bool], w: usize, h: usize) -> Result<Vec<f32>> {
+        self.fill_window_with(rgb, hole, w, h, &mut |x| self.cpu_net(x))
+    }
+
+    fn fill_window_with(
+        &self,
+        rgb: &[f32],
+        hole: &[bool],
+        w: usize,
+        h: usize,
+        net: &mut WindowNet<'_>,
+    ) -> Result<Vec<f32>> {
         let s = self.size;
         if (w, h) == (s, s) {
-            return self.run(rgb, hole);
+            let mut input = rgb.to_vec();
+            prefill(&mut input, 3, s, s, hole);
+            return self.run_prefilled(input, hole, net);
         }
         let small: Vec<f32> = planes(rgb, w, h)
             .flat_map(|p| resize_plane(p, w, h, s, s))
@@ -160,7 +208,7 @@ impl Inpainter {
             .collect();
         let mut prefill_small = small;
         prefill(&mut prefill_small, 3, s, s, &small_hole);
-        let out = self.run_prefilled(prefill_small.clone(), &small_hole)?;
+        let out = self.run_prefilled(prefill_small.clone(), &small_hole, net)?;
         let residual: Vec<f32> = out.iter().zip(&prefill_small).map(|(o, p)| o - p).collect();
         let mut native = rgb.to_vec();
         prefill(&mut native, 3, w, h, hole);
@@ -177,6 +225,17 @@ impl Inpainter {
     /// The image with `mask`'s holes filled; pixels outside the mask keep
     /// their exact input values (alpha and bit depth included).
     pub fn inpaint(&self, image: &DynamicImage, mask: &Mask) -> Result<DynamicImage> {
+        self.inpaint_with(image, mask, &mut |x| self.cpu_net(x))
+    }
+
+    /// [`Inpainter::inpaint`] with the network run by `net` (the GPU path
+    /// passes its own); prefill, windows and composite stay on the CPU.
+    pub fn inpaint_with(
+        &self,
+        image: &DynamicImage,
+        mask: &Mask,
+        net: &mut WindowNet<'_>,
+    ) -> Result<DynamicImage> {
         let (w, h) = (image.width() as usize, image.height() as usize);
         assert_eq!(
             mask.dimensions(),
@@ -210,7 +269,7 @@ impl Inpainter {
             let hole: Vec<bool> = (0..ww * wh)
                 .map(|i| remaining[at(i % ww, i / ww)])
                 .collect();
-            let fill = self.fill_window(&crop, &hole, ww, wh)?;
+            let fill = self.fill_window_with(&crop, &hole, ww, wh, net)?;
             for i in 0..ww * wh {
                 let p = at(i % ww, i / ww);
                 if !hole[i] || !ids.contains(&label[p]) {

@@ -1,0 +1,105 @@
+//! `edgegan bench` cells for inpainting models: one `size`×`size` test card
+//! with the fixed 20–30 % mask of `edgegan mask --bin 20-30 --seed 1`, filled
+//! end to end (prefill, network, composite). On the CPU the whole fill runs
+//! in tract (single-threaded, as `edgegan inpaint` runs it); the GPU path
+//! runs the same f32 network through tract-cuda with the prefill and the
+//! composite still on the CPU (`gpu`), and the network alone on an input
+//! already on the GPU (`gpu-resident`). Convolution FLOPs are not counted
+//! for inpainting graphs (strided convs and upsampling), so `gflop_per_s`
+//! is 0 in their records.
+
+use anyhow::Result;
+use edgegan_runtime::bench::{time_runs, Record};
+use edgegan_runtime::inpaint::Inpainter;
+use edgegan_runtime::mask::{free_form, HoleBin, Mask};
+use edgegan_runtime::Precision;
+use image::DynamicImage;
+use std::time::{Duration, Instant};
+
+/// The mask every inpainting cell fills: `edgegan mask --bin 20-30 --seed 1`.
+pub fn bench_mask(size: usize) -> Mask {
+    free_form(size as u32, size as u32, 1, HoleBin::new(20))
+}
+
+fn record(model: &Inpainter, path: &str, precision: &str, size: usize) -> Record {
+    Record::new(
+        &model.card().name,
+        path,
+        precision,
+        if path == "cpu" { 1 } else { 0 },
+        model.size(),
+        [size, size],
+    )
+}
+
+/// The CPU cell: `Inpainter::inpaint` at `precision`.
+pub fn cpu_cell(
+    name: &str,
+    precision: Precision,
+    img: &DynamicImage,
+    seconds: f64,
+) -> Result<Record> {
+    let size = img.width() as usize;
+    let t = Instant::now();
+    let model = crate::models::load_inpainter(name, precision)?;
+    let mask = bench_mask(size);
+    model.inpaint(img, &mask)?;
+    let prepare_s = t.elapsed().as_secs_f64();
+    let budget = Duration::from_secs_f64(seconds);
+    let samples = time_runs(|| model.inpaint(img, &mask).map(|_| ()), 0, 3, budget)?;
+    let r = record(&model, "cpu", &precision.to_string(), size);
+    Ok(Record { prepare_s, ..r }.with_samples(&samples, (size * size) as f64, 0.0))
+}
+
+/// The GPU cells: the fill with its network on the GPU (checked against the
+/// CPU fill: within one 8-bit level), and the network alone, resident.
+#[cfg(feature = "gpu")]
+pub fn gpu_cell(name: &str, img: &DynamicImage, seconds: f64) -> Result<Vec<Record>> {
+    use edgegan_runtime::gpu::GpuPlan;
+    let size = img.width() as usize;
+    let model = crate::models::load_inpainter(name, Precision::F32)?;
+    let mask = bench_mask(size);
+    let t = Instant::now();
+    let mut plan = GpuPlan::for_inpainter(&model)?;
+    let gpu = model.inpaint_with(img, &mask, &mut |x| plan.run_window(x))?;
+    let prepare_s = t.elapsed().as_secs_f64();
+    let cpu = model.inpaint(img, &mask)?;
+    let worst = cpu
+        .to_rgb8()
+        .iter()
+        .zip(gpu.to_rgb8().iter())
+        .map(|(a, b)| a.abs_diff(*b))
+        .max()
+        .unwrap_or(0);
+    if worst > 1 {
+        anyhow::bail!("GPU fill differs from the CPU runtime's by {worst} levels");
+    }
+    let budget = Duration::from_secs_f64(seconds);
+    let host = time_runs(
+        || {
+            model
+                .inpaint_with(img, &mask, &mut |x| plan.run_window(x))
+                .map(|_| ())
+        },
+        2,
+        3,
+        budget,
+    )?;
+    // The network's time does not depend on its input's values.
+    let s = model.size();
+    let resident_in = plan.upload_window(vec![0.0; 4 * s * s])?;
+    let resident = time_runs(|| plan.run_resident(&resident_in).map(|_| ()), 2, 3, budget)?;
+    let px = (size * size) as f64;
+    let r = Record {
+        prepare_s,
+        ..record(&model, "gpu", "f32", size)
+    };
+    Ok(vec![
+        r.clone().with_samples(&host, px, 0.0),
+        Record {
+            path: "gpu-resident".into(),
+            ..r
+        }
+        .with_samples(&resident, px, 0.0),
+    ])
+}
