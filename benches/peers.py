@@ -10,6 +10,12 @@
 Writes the records in `edgegan bench --json`'s shape (plus
 `max_abs_diff_vs_onnxruntime` for PyTorch) and a PyTorch f32 matmul peak.
 
+An inpainting model (a 4-channel input: RGB + mask) is timed as its network
+alone on one window of the card's working size (`--sizes` is ignored for
+it), next to `edgegan bench`'s `cpu-net` and `gpu-resident`: onnxruntime on
+the CPU and PyTorch with the input resident (`pytorch-cuda-resident`); no
+FLOPs are counted for it (strided convs and upsampling).
+
     python3 benches/peers.py --models models/sr-x2 models/sr-x4 \
         --sizes 256 1024 --out peers.json
 """
@@ -125,7 +131,8 @@ def torch_graph(model, device):
                 p = a.get("pads", [0, 0, 0, 0])
                 assert p[0] == p[2] and p[1] == p[3], "asymmetric pads"
                 y = F.conv2d(v[0], v[1], v[2] if len(v) > 2 else None,
-                             padding=(p[0], p[1]), groups=a.get("group", 1))
+                             stride=tuple(a.get("strides", [1, 1])), padding=(p[0], p[1]),
+                             dilation=tuple(a.get("dilations", [1, 1])), groups=a.get("group", 1))
             elif op == "Pad":
                 pads = consts[ins[1]].tolist()
                 mode = {b"edge": "replicate", b"reflect": "reflect"}.get(a.get("mode", b"constant"), "constant")
@@ -142,6 +149,19 @@ def torch_graph(model, device):
                 y = v[0] * v[1]
             elif op == "Identity":
                 y = v[0]
+            elif op == "Sigmoid":
+                y = torch.sigmoid(v[0])
+            elif op == "Slice":
+                starts, ends, axes = (consts[i].tolist() for i in ins[1:4])
+                y = v[0]
+                for st, en, ax in zip(starts, ends, axes):
+                    y = y.narrow(ax, st, min(en, y.shape[ax]) - st)
+            elif op == "Reshape":
+                shape = [d if d != 0 else v[0].shape[i] for i, d in enumerate(consts[ins[1]].tolist())]
+                y = v[0].reshape(shape)
+            elif op == "Expand":
+                shape = torch.broadcast_shapes(tuple(v[0].shape), tuple(consts[ins[1]].tolist()))
+                y = v[0].expand(shape)
             else:
                 raise SystemExit(f"peers.py: op {op} not rebuilt in PyTorch")
             env[outs[0]] = y
@@ -163,6 +183,19 @@ def torch_peak(n, budget):
     return {"path": "pytorch-matmul", "threads": 0, "n": n,
             "gflop_per_s": 2.0 * n ** 3 / 1e9 / (pct(s, 0.5) / 1e3),
             "tf32": torch.backends.cuda.matmul.allow_tf32}
+
+
+def input_channels(model):
+    return model.graph.input[0].type.tensor_type.shape.dim[1].dim_value
+
+
+def inpaint_window(side):
+    """One inpainting window: the test card in [0, 1] with a centred box
+    hole (its timing does not depend on the values), then the mask."""
+    x = test_image(side).transpose(2, 0, 1).astype(np.float32) / 255.0
+    m = np.zeros((1, side, side), np.float32)
+    m[:, side // 4: 3 * side // 4, side // 4: 3 * side // 4] = 1.0
+    return np.concatenate([x * (1 - m), m])[None]
 
 
 def main():
@@ -195,22 +228,29 @@ def main():
         name = card_name(d)
         f32_path = os.path.join(d, "model.onnx")
         f32_model = onnx.load(f32_path)
-        for side in args.sizes:
+        inpainting = input_channels(f32_model) == 4
+        inp = f32_model.graph.input[0].name
+        sizes = args.sizes
+        if inpainting:
+            sizes = [f32_model.graph.input[0].type.tensor_type.shape.dim[2].dim_value]
+        for side in sizes:
             img = test_image(side)
             x = (img.transpose(2, 0, 1)[None].astype(np.float32) / 255.0)
-            ref = ort_session(f32_path, max(args.threads)).run(None, {"input": x})[0]
+            if inpainting:
+                x = inpaint_window(side)
+            ref = ort_session(f32_path, max(args.threads)).run(None, {inp: x})[0]
             scale = ref.shape[-1] // side
             for file, precision in (("model.onnx", "f32"), ("model.int8.onnx", "int8")):
                 path = os.path.join(d, file)
                 if not os.path.exists(path) or precision not in args.precision:
                     continue
-                flops = conv_flops_per_lr_pixel(onnx.load(path))
+                flops = 0.0 if inpainting else conv_flops_per_lr_pixel(onnx.load(path))
                 for t in sorted(set(args.threads)):
                     t0 = time.perf_counter()
                     s = ort_session(path, t)
-                    y = s.run(None, {"input": x})[0]
+                    y = s.run(None, {inp: x})[0]
                     prep = time.perf_counter() - t0
-                    samples = timed(lambda: s.run(None, {"input": x}), args.seconds, warmup=1)
+                    samples = timed(lambda: s.run(None, {inp: x}), args.seconds, warmup=1)
                     records.append(record(name, "onnxruntime-cpu", precision, t, side, scale,
                                           samples, flops / scale ** 2, prep))
                     print(json.dumps(records[-1]), flush=True)
@@ -218,7 +258,7 @@ def main():
                 continue
             t0 = time.perf_counter()
             run = torch_graph(f32_model, "cuda")
-            flops = conv_flops_per_lr_pixel(f32_model)
+            flops = 0.0 if inpainting else conv_flops_per_lr_pixel(f32_model)
             with torch.inference_mode():
                 xd = torch.from_numpy(x).cuda()
                 diff = float((run(xd).cpu().numpy() - ref).__abs__().max())
@@ -234,7 +274,8 @@ def main():
                     run(xd)
                     torch.cuda.synchronize()
 
-                for path, fn in (("pytorch-cuda", host), ("pytorch-cuda-resident", resident)):
+                paths = (("pytorch-cuda", host), ("pytorch-cuda-resident", resident))
+                for path, fn in paths[1:] if inpainting else paths:
                     samples = timed(fn, args.seconds)
                     records.append(record(name, path, "f32", 0, side, scale, samples,
                                           flops / scale ** 2, prep,

@@ -1,12 +1,13 @@
 //! `edgegan bench` cells for inpainting models: one `size`×`size` test card
 //! with the fixed 20–30 % mask of `edgegan mask --bin 20-30 --seed 1`, filled
-//! end to end (prefill, network, composite). On the CPU the whole fill runs
-//! in tract (single-threaded, as `edgegan inpaint` runs it); the GPU path
-//! runs the same f32 network through tract-cuda with the prefill and the
-//! composite still on the CPU (`gpu`), and the network alone on an input
-//! already on the GPU (`gpu-resident`). Convolution FLOPs are not counted
-//! for inpainting graphs (strided convs and upsampling), so `gflop_per_s`
-//! is 0 in their records.
+//! end to end (prefill, network, composite): `cpu` in tract, single-threaded
+//! as `edgegan inpaint` runs it; `gpu` with the same f32 network on
+//! tract-cuda and the prefill and composite still on the CPU. The network
+//! alone, one S×S window (of zeros: its time does not depend on the
+//! values), is `cpu-net` and `gpu-resident` (input already on the GPU,
+//! output left there): what `benches/peers.py` times onnxruntime and
+//! PyTorch on. Convolution FLOPs are not counted for inpainting graphs
+//! (strided convs and upsampling), so `gflop_per_s` is 0 in their records.
 
 use anyhow::Result;
 use edgegan_runtime::bench::{time_runs, Record};
@@ -22,23 +23,25 @@ pub fn bench_mask(size: usize) -> Mask {
 }
 
 fn record(model: &Inpainter, path: &str, precision: &str, size: usize) -> Record {
+    let threads = if path.starts_with("cpu") { 1 } else { 0 };
     Record::new(
         &model.card().name,
         path,
         precision,
-        if path == "cpu" { 1 } else { 0 },
+        threads,
         model.size(),
         [size, size],
     )
 }
 
-/// The CPU cell: `Inpainter::inpaint` at `precision`.
+/// The CPU cells at `precision`: `Inpainter::inpaint` (`cpu`) and the
+/// network alone on one window (`cpu-net`).
 pub fn cpu_cell(
     name: &str,
     precision: Precision,
     img: &DynamicImage,
     seconds: f64,
-) -> Result<Record> {
+) -> Result<Vec<Record>> {
     let size = img.width() as usize;
     let t = Instant::now();
     let model = crate::models::load_inpainter(name, precision)?;
@@ -46,9 +49,23 @@ pub fn cpu_cell(
     model.inpaint(img, &mask)?;
     let prepare_s = t.elapsed().as_secs_f64();
     let budget = Duration::from_secs_f64(seconds);
-    let samples = time_runs(|| model.inpaint(img, &mask).map(|_| ()), 0, 3, budget)?;
-    let r = record(&model, "cpu", &precision.to_string(), size);
-    Ok(Record { prepare_s, ..r }.with_samples(&samples, (size * size) as f64, 0.0))
+    let fill = time_runs(|| model.inpaint(img, &mask).map(|_| ()), 0, 3, budget)?;
+    let window = vec![0.0f32; 4 * model.size() * model.size()];
+    let net = time_runs(|| model.cpu_net(window.clone()).map(|_| ()), 1, 3, budget)?;
+    let r = Record {
+        prepare_s,
+        ..record(&model, "cpu", &precision.to_string(), size)
+    };
+    let s = model.size();
+    Ok(vec![
+        r.clone().with_samples(&fill, (size * size) as f64, 0.0),
+        Record {
+            path: "cpu-net".into(),
+            input: [s, s],
+            ..r
+        }
+        .with_samples(&net, (s * s) as f64, 0.0),
+    ])
 }
 
 /// The GPU cells: the fill with its network on the GPU (checked against the
@@ -89,17 +106,17 @@ pub fn gpu_cell(name: &str, img: &DynamicImage, seconds: f64) -> Result<Vec<Reco
     let s = model.size();
     let resident_in = plan.upload_window(vec![0.0; 4 * s * s])?;
     let resident = time_runs(|| plan.run_resident(&resident_in).map(|_| ()), 2, 3, budget)?;
-    let px = (size * size) as f64;
     let r = Record {
         prepare_s,
         ..record(&model, "gpu", "f32", size)
     };
     Ok(vec![
-        r.clone().with_samples(&host, px, 0.0),
+        r.clone().with_samples(&host, (size * size) as f64, 0.0),
         Record {
             path: "gpu-resident".into(),
+            input: [s, s],
             ..r
         }
-        .with_samples(&resident, px, 0.0),
+        .with_samples(&resident, (s * s) as f64, 0.0),
     ])
 }

@@ -132,8 +132,15 @@ fn an_inpainting_model_gets_one_fill_per_precision() {
         assert!((r["mp_per_s"].as_f64().unwrap() - mp).abs() < 1e-9 * mp);
         assert!(r["runs"].as_u64().unwrap() >= 3);
     }
+    // The network alone on one window, per precision.
+    let net: Vec<&serde_json::Value> = records.iter().filter(|r| r["path"] == "cpu-net").collect();
+    assert_eq!(net.len(), 2);
+    for r in &net {
+        assert_eq!(r["input"], serde_json::json!([256, 256]));
+        assert!(r["p50_ms"].as_f64().unwrap() > 0.0);
+    }
     // The GPU cell: measured (gpu and gpu-resident) or skipped with its reason.
-    let gpu = records.len() - cpu.len();
+    let gpu = records.len() - cpu.len() - net.len();
     let skipped = r["skipped"].as_array().unwrap();
     assert!(gpu == 2 || (gpu == 0 && skipped.len() == 1), "{skipped:?}");
 }
