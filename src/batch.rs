@@ -4,6 +4,8 @@
 use anyhow::{bail, Context, Result};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
 
 /// One input file and where its result goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,4 +134,32 @@ pub fn write_atomic(
             e.error
         )
     })
+}
+
+/// Report a finished batch on one stderr line — `{verb} {ok} of {n} file(s)
+/// with {what} in {t} s{extra}`, then `; {failed} failed` if any — and
+/// return its exit code: failure if any image failed.
+pub fn summary(
+    verb: &str,
+    jobs: usize,
+    failed: usize,
+    what: &str,
+    started: Instant,
+    extra: &str,
+) -> ExitCode {
+    let failures = if failed > 0 {
+        format!("; {failed} failed")
+    } else {
+        String::new()
+    };
+    eprintln!(
+        "{verb} {} of {jobs} file(s) with {what} in {:.1} s{extra}{failures}",
+        jobs - failed,
+        started.elapsed().as_secs_f64(),
+    );
+    if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }

@@ -56,16 +56,22 @@ pub fn cpu_cell(
         prepare_s,
         ..record(&model, "cpu", &precision.to_string(), size)
     };
-    let s = model.size();
-    Ok(vec![
-        r.clone().with_samples(&fill, (size * size) as f64, 0.0),
+    Ok(fill_and_net(r, &fill, "cpu-net", &net, model.size()))
+}
+
+/// The fill's record `r` with its `fill` samples, and the same record for
+/// the network alone on one `s`×`s` window (`path`, `net` samples).
+fn fill_and_net(r: Record, fill: &[f64], path: &str, net: &[f64], s: usize) -> Vec<Record> {
+    let side = r.input[0];
+    vec![
+        r.clone().with_samples(fill, (side * side) as f64, 0.0),
         Record {
-            path: "cpu-net".into(),
+            path: path.into(),
             input: [s, s],
             ..r
         }
-        .with_samples(&net, (s * s) as f64, 0.0),
-    ])
+        .with_samples(net, (s * s) as f64, 0.0),
+    ]
 }
 
 /// The GPU cells: the fill with its network on the GPU (checked against the
@@ -110,13 +116,5 @@ pub fn gpu_cell(name: &str, img: &DynamicImage, seconds: f64) -> Result<Vec<Reco
         prepare_s,
         ..record(&model, "gpu", "f32", size)
     };
-    Ok(vec![
-        r.clone().with_samples(&host, (size * size) as f64, 0.0),
-        Record {
-            path: "gpu-resident".into(),
-            input: [s, s],
-            ..r
-        }
-        .with_samples(&resident, (s * s) as f64, 0.0),
-    ])
+    Ok(fill_and_net(r, &host, "gpu-resident", &resident, s))
 }

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use crate::batch::{check_output, plan_jobs, write_atomic, Job};
+use crate::batch::{check_output, plan_jobs, summary, write_atomic, Job};
 use crate::upscale::{default_threads, PrecisionArg};
 
 /// The inpainting model used when `--model` is not given.
@@ -152,24 +152,8 @@ pub fn run(a: InpaintArgs) -> Result<ExitCode> {
     });
     bar.finish_and_clear();
     let failed = failed.into_inner().unwrap_or_else(|p| p.into_inner());
-    eprintln!(
-        "inpainted {} of {} file(s) with {} ({}) in {:.1} s{}",
-        jobs.len() - failed,
-        jobs.len(),
-        model.card().name,
-        model.precision(),
-        started.elapsed().as_secs_f64(),
-        if failed > 0 {
-            format!("; {failed} failed")
-        } else {
-            String::new()
-        }
-    );
-    Ok(if failed > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+    let what = format!("{} ({})", model.card().name, model.precision());
+    Ok(summary("inpainted", jobs.len(), failed, &what, started, ""))
 }
 
 /// Fill one image with its mask and write it: the share filled (%) and the

@@ -160,28 +160,19 @@ pub fn run(mut args: UpscaleArgs) -> Result<ExitCode> {
         bar.inc(1);
     }
     bar.finish_and_clear();
-    let ok = jobs.len() - failed;
     let rss = edgegan_runtime::bench::peak_rss_mb()
         .map(|m| format!(", peak RSS {m:.0} MB"))
         .unwrap_or_default();
-    eprintln!(
-        "upscaled {ok} of {} file(s) with {} ({}, x{}) in {:.1} s{rss}{}",
+    let m = up.model();
+    let what = format!("{} ({}, x{})", m.card().name, m.precision(), m.scale());
+    Ok(crate::batch::summary(
+        "upscaled",
         jobs.len(),
-        up.model().card().name,
-        up.model().precision(),
-        up.model().scale(),
-        started.elapsed().as_secs_f64(),
-        if failed > 0 {
-            format!("; {failed} failed")
-        } else {
-            String::new()
-        }
-    );
-    Ok(if failed > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+        failed,
+        &what,
+        started,
+        &rss,
+    ))
 }
 
 fn upscale_one(up: &Upscaler, job: &Job, overwrite: bool) -> Result<()> {
