@@ -18,6 +18,9 @@ FLOPs are counted for it (strided convs and upsampling).
 
     python3 benches/peers.py --models models/sr-x2 models/sr-x4 \
         --sizes 256 1024 --out peers.json
+
+Needs numpy, onnx and onnxruntime (`pip install numpy onnx onnxruntime`
+in a venv), and torch for the PyTorch peer (`--no-torch` skips it).
 """
 import argparse
 import json
