@@ -2,6 +2,7 @@
 //! into jobs, choosing output paths, and writing outputs atomically.
 
 use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -134,6 +135,21 @@ pub fn write_atomic(
             e.error
         )
     })
+}
+
+/// The progress bar of a batch of `len` files: position, elapsed time, ETA
+/// and the message; hidden unless `show`.
+pub fn progress(len: usize, show: bool) -> ProgressBar {
+    let bar = if show {
+        ProgressBar::new(len as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed_precise} eta {eta} {wide_msg}")
+            .expect("static template"),
+    );
+    bar
 }
 
 /// Report a finished batch on one stderr line — `{verb} {ok} of {n} file(s)

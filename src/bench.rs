@@ -72,6 +72,17 @@ struct Cell {
     seconds: f64,
 }
 
+impl Cell {
+    /// The cell's CPU precision (`int8`, else f32).
+    fn precision(&self) -> Precision {
+        if self.precision == "int8" {
+            Precision::Int8
+        } else {
+            Precision::F32
+        }
+    }
+}
+
 /// A machine-peak measurement.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Peak {
@@ -107,12 +118,8 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
             (false, false) => vec![cpu_cell(&cell)?],
             (true, true) => inpaint_gpu_cell(&cell)?,
             (true, false) => {
-                let p = if cell.precision == "int8" {
-                    Precision::Int8
-                } else {
-                    Precision::F32
-                };
                 let img = DynamicImage::ImageRgb8(test_image(cell.size));
+                let p = cell.precision();
                 crate::bench_inpaint::cpu_cell(&cell.model, p, &img, cell.seconds)?
             }
         };
@@ -281,11 +288,7 @@ fn work(model: &edgegan_runtime::Model, size: usize) -> (f64, f64) {
 }
 
 fn cpu_cell(cell: &Cell) -> Result<Record> {
-    let precision = if cell.precision == "int8" {
-        Precision::Int8
-    } else {
-        Precision::F32
-    };
+    let precision = cell.precision();
     let model = Arc::new(crate::models::load(Some(&cell.model), precision)?);
     let up = Upscaler::new(
         model.clone(),

@@ -18,7 +18,7 @@ use image::DynamicImage;
 use std::time::{Duration, Instant};
 
 /// The mask every inpainting cell fills: `edgegan mask --bin 20-30 --seed 1`.
-pub fn bench_mask(size: usize) -> Mask {
+fn bench_mask(size: usize) -> Mask {
     free_form(size as u32, size as u32, 1, HoleBin::new(20))
 }
 
@@ -51,7 +51,7 @@ pub fn cpu_cell(
     let budget = Duration::from_secs_f64(seconds);
     let fill = time_runs(|| model.inpaint(img, &mask).map(|_| ()), 0, 3, budget)?;
     let window = vec![0.0f32; 4 * model.size() * model.size()];
-    let net = time_runs(|| model.cpu_net(window.clone()).map(|_| ()), 1, 3, budget)?;
+    let net = time_runs(|| model.cpu_net(&window).map(|_| ()), 1, 3, budget)?;
     let r = Record {
         prepare_s,
         ..record(&model, "cpu", &precision.to_string(), size)
@@ -84,7 +84,9 @@ pub fn gpu_cell(name: &str, img: &DynamicImage, seconds: f64) -> Result<Vec<Reco
     let mask = bench_mask(size);
     let t = Instant::now();
     let mut plan = GpuPlan::for_inpainter(&model)?;
-    let gpu = model.inpaint_with(img, &mask, &mut |x| plan.run_window(x))?;
+    let gpu = model.inpaint_with(img, &mask, &mut |x| {
+        plan.run_window(model.window_tensor(&x)?)
+    })?;
     let prepare_s = t.elapsed().as_secs_f64();
     let cpu = model.inpaint(img, &mask)?;
     let worst = cpu
@@ -101,7 +103,9 @@ pub fn gpu_cell(name: &str, img: &DynamicImage, seconds: f64) -> Result<Vec<Reco
     let host = time_runs(
         || {
             model
-                .inpaint_with(img, &mask, &mut |x| plan.run_window(x))
+                .inpaint_with(img, &mask, &mut |x| {
+                    plan.run_window(model.window_tensor(&x)?)
+                })
                 .map(|_| ())
         },
         2,
@@ -110,7 +114,7 @@ pub fn gpu_cell(name: &str, img: &DynamicImage, seconds: f64) -> Result<Vec<Reco
     )?;
     // The network's time does not depend on its input's values.
     let s = model.size();
-    let resident_in = plan.upload_window(vec![0.0; 4 * s * s])?;
+    let resident_in = plan.upload(model.window_tensor(&vec![0.0; 4 * s * s])?)?;
     let resident = time_runs(|| plan.run_resident(&resident_in).map(|_| ()), 2, 3, budget)?;
     let r = Record {
         prepare_s,

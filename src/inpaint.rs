@@ -15,14 +15,12 @@ use clap::Args;
 use edgegan_runtime::inpaint::Inpainter;
 use edgegan_runtime::io::{encode, output_format, read_image, ImageLimits};
 use edgegan_runtime::mask::Mask;
-use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 use std::time::Instant;
 
-use crate::batch::{check_output, plan_jobs, summary, write_atomic, Job};
+use crate::batch::{check_output, plan_jobs, progress, summary, write_atomic, Job};
 use crate::upscale::{default_threads, PrecisionArg};
 
 /// The inpainting model used when `--model` is not given.
@@ -123,12 +121,8 @@ pub fn run(a: InpaintArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let started = Instant::now();
-    let bar = ProgressBar::new(jobs.len() as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed_precise} eta {eta} {wide_msg}")
-            .expect("static template"),
-    );
-    let (next, failed) = (AtomicUsize::new(0), Mutex::new(0usize));
+    let bar = progress(jobs.len(), true);
+    let (next, failed) = (AtomicUsize::new(0), AtomicUsize::new(0));
     std::thread::scope(|s| {
         for _ in 0..default_threads(a.threads).min(jobs.len()) {
             s.spawn(|| {
@@ -141,7 +135,7 @@ pub fn run(a: InpaintArgs) -> Result<ExitCode> {
                             tracing::info!("{} -> {}", job.input.display(), job.output.display())
                         }
                         Err(e) => {
-                            *failed.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+                            failed.fetch_add(1, Ordering::Relaxed);
                             bar.suspend(|| eprintln!("error: {}", crate::one_line(&e)));
                         }
                     }
@@ -151,7 +145,7 @@ pub fn run(a: InpaintArgs) -> Result<ExitCode> {
         }
     });
     bar.finish_and_clear();
-    let failed = failed.into_inner().unwrap_or_else(|p| p.into_inner());
+    let failed = failed.into_inner();
     let what = format!("{} ({})", model.card().name, model.precision());
     Ok(summary("inpainted", jobs.len(), failed, &what, started, ""))
 }

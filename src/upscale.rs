@@ -5,7 +5,6 @@ use clap::{Args, ValueEnum};
 use edgegan_runtime::card::ConvPath;
 use edgegan_runtime::io::{encode, output_format, read_image, ImageLimits};
 use edgegan_runtime::{Model, Precision, Task, UpscaleOptions, Upscaler};
-use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -138,15 +137,7 @@ pub fn run(mut args: UpscaleArgs) -> Result<ExitCode> {
         },
     );
     let started = Instant::now();
-    let bar = if jobs.len() > 1 {
-        ProgressBar::new(jobs.len() as u64)
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed_precise} eta {eta} {wide_msg}")
-            .expect("static template"),
-    );
+    let bar = crate::batch::progress(jobs.len(), jobs.len() > 1);
     let mut failed = 0;
     for job in &jobs {
         bar.set_message(job.input.display().to_string());

@@ -88,11 +88,11 @@ impl GpuPlan {
         Ok(GpuPlan { state, path })
     }
 
-    /// One inpainting window, host memory to host memory: the planar 4×S×S
-    /// input uploaded, the network run, its planar 3×S×S f32 output back.
-    pub fn run_window(&mut self, input: Vec<f32>) -> Result<Vec<f32>> {
-        let t = self.window_tensor(&input)?;
-        let out = self.run(&t.into_tvalue())?;
+    /// One inpainting window, host memory to host memory: the window
+    /// ([`Inpainter::window_tensor`]) uploaded, the network run, its planar
+    /// 3×S×S f32 output back.
+    pub fn run_window(&mut self, input: Tensor) -> Result<Vec<f32>> {
+        let out = self.run(&input.into_tvalue())?;
         let e = |e: TractError| RuntimeError::inference(&self.path, e);
         let view = out.try_as_plain_ram().map_err(e)?;
         Ok(view.as_slice::<f32>().map_err(e)?.to_vec())
@@ -122,18 +122,6 @@ impl GpuPlan {
     /// Copy `input` to the GPU once, for [`GpuPlan::run_resident`].
     pub fn upload(&self, input: Tensor) -> Result<TValue> {
         to_device(input).map_err(|e| RuntimeError::inference(&self.path, e))
-    }
-
-    /// Copy a planar 4×S×S inpainting window to the GPU once, for
-    /// [`GpuPlan::run_resident`].
-    pub fn upload_window(&self, input: Vec<f32>) -> Result<TValue> {
-        self.upload(self.window_tensor(&input)?)
-    }
-
-    /// A planar 4×S×S window as the graph's `[1, 4, S, S]` input.
-    fn window_tensor(&self, input: &[f32]) -> Result<Tensor> {
-        let s = ((input.len() / 4) as f64).sqrt() as usize;
-        Tensor::from_shape(&[1, 4, s, s], input).map_err(|e| RuntimeError::inference(&self.path, e))
     }
 
     /// Run on an input already on the GPU ([`GpuPlan::upload`]); returns when

@@ -87,12 +87,7 @@ impl Inpainter {
         let graph = tract_onnx::onnx()
             .model_for_read(&mut &bytes[..])
             .map_err(err)?;
-        let fact: InferenceFact = f32::fact([1, 4, size, size]).into();
-        let typed = graph
-            .clone()
-            .with_input_fact(0, fact.clone())
-            .and_then(|g| g.into_typed())
-            .map_err(err)?;
+        let typed = typed_window(&graph, size).map_err(err)?;
         let out = typed.output_fact(0).map_err(err)?;
         if out.shape.as_concrete() != Some(&[1, 3, size, size][..]) {
             return Err(RuntimeError::mismatch(
@@ -103,7 +98,12 @@ impl Inpainter {
                 ),
             ));
         }
-        let plan = optimized_plan(&graph, fact, card.runtime.conv_path, &onnx_path)?;
+        let plan = optimized_plan(
+            &graph,
+            window_fact(size),
+            card.runtime.conv_path,
+            &onnx_path,
+        )?;
         Ok(Inpainter {
             card,
             precision,
@@ -117,13 +117,16 @@ impl Inpainter {
     /// The graph typed for its `[1, 4, S, S]` input and decluttered: what
     /// another runtime (the GPU path) prepares.
     pub fn decluttered(&self) -> Result<TypedModel> {
-        let fact: InferenceFact = f32::fact([1, 4, self.size, self.size]).into();
-        self.graph
-            .clone()
-            .with_input_fact(0, fact)
-            .and_then(|g| g.into_typed())
+        typed_window(&self.graph, self.size)
             .and_then(|g| g.into_decluttered())
             .map_err(|e| RuntimeError::onnx(&self.onnx_path, e))
+    }
+
+    /// A planar 4×S×S window (the prefilled RGB, then the mask) as the
+    /// graph's `[1, 4, S, S]` input tensor.
+    pub fn window_tensor(&self, input: &[f32]) -> Result<Tensor> {
+        Tensor::from_shape(&[1, 4, self.size, self.size], input)
+            .map_err(|e| RuntimeError::inference(&self.onnx_path, e))
     }
 
     /// The ONNX file (or embedded label) the model came from.
@@ -150,16 +153,14 @@ impl Inpainter {
     /// Returns the model's planar 3×S×S output (holes filled; other pixels
     /// are the input's, up to the graph's arithmetic).
     pub fn run(&self, rgb: &[f32], hole: &[bool]) -> Result<Vec<f32>> {
-        let mut input = rgb.to_vec();
-        prefill(&mut input, 3, self.size, self.size, hole);
-        self.run_prefilled(input, hole, &mut |x| self.cpu_net(x))
+        self.fill_window(rgb, hole, self.size, self.size)
     }
 
     /// The network on the CPU: the graph's planar 4×S×S input to its 3×S×S
     /// output (a [`WindowNet`]).
-    pub fn cpu_net(&self, input: Vec<f32>) -> Result<Vec<f32>> {
+    pub fn cpu_net(&self, input: &[f32]) -> Result<Vec<f32>> {
         let err = |e| RuntimeError::inference(&self.onnx_path, e);
-        let t = Tensor::from_shape(&[1, 4, self.size, self.size], &input).map_err(err)?;
+        let t = self.window_tensor(input)?;
         let out = self.plan.run(tvec![t.into_tvalue()]).map_err(err)?;
         let view = out[0].try_as_plain_ram().map_err(err)?;
         Ok(view.as_slice::<f32>().map_err(err)?.to_vec())
@@ -181,7 +182,7 @@ impl Inpainter {
     /// Fill a window of any size (planar 3×w×h, `hole` w×h), resizing to S×S
     /// and back where it differs (see the module documentation).
     pub fn fill_window(&self, rgb: &[f32], hole: &[bool], w: usize, h: usize) -> Result<Vec<f32>> {
-        self.fill_window_with(rgb, hole, w, h, &mut |x| self.cpu_net(x))
+        self.fill_window_with(rgb, hole, w, h, &mut |x| self.cpu_net(&x))
     }
 
     fn fill_window_with(
@@ -225,7 +226,7 @@ impl Inpainter {
     /// The image with `mask`'s holes filled; pixels outside the mask keep
     /// their exact input values (alpha and bit depth included).
     pub fn inpaint(&self, image: &DynamicImage, mask: &Mask) -> Result<DynamicImage> {
-        self.inpaint_with(image, mask, &mut |x| self.cpu_net(x))
+        self.inpaint_with(image, mask, &mut |x| self.cpu_net(&x))
     }
 
     /// [`Inpainter::inpaint`] with the network run by `net` (the GPU path
@@ -285,6 +286,19 @@ impl Inpainter {
         }
         Ok(out)
     }
+}
+
+/// The fact of the graph's input: one `[1, 4, S, S]` f32 window.
+fn window_fact(size: usize) -> InferenceFact {
+    f32::fact([1, 4, size, size]).into()
+}
+
+/// `graph` typed for its window input.
+fn typed_window(graph: &InferenceModel, size: usize) -> TractResult<TypedModel> {
+    graph
+        .clone()
+        .with_input_fact(0, window_fact(size))
+        .and_then(|g| g.into_typed())
 }
 
 /// Write an RGB fill (in [0, 1]) at the image's own depth, keeping alpha.
