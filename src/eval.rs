@@ -34,6 +34,13 @@ pub struct EvalArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Inpainting models only: side of the square crop taken of each photo
+    /// (its short side resized to it, then the centre). The protocol, and
+    /// the card's metrics, use 256, the working size of the shipped model;
+    /// larger crops run the model through its resize path, as on large
+    /// photos.
+    #[arg(long, value_name = "PX", value_parser = clap::value_parser!(u32).range(32..=4096))]
+    pub crop: Option<u32>,
 }
 
 pub fn run(args: EvalArgs) -> Result<ExitCode> {
@@ -49,6 +56,9 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
     if crate::models::task(&args.model)? == Task::Inpainting {
         let model = crate::models::load_inpainter(&args.model, args.precision.fixed())?;
         return crate::eval_inpaint::run(&args, &model);
+    }
+    if args.crop.is_some() {
+        anyhow::bail!("{}: --crop applies to inpainting models only", args.model);
     }
     let model = crate::models::load_for(Some(&args.model), args.precision)?;
     let files = image_files(&args.data)?;

@@ -24,14 +24,15 @@ use crate::eval::EvalArgs;
 /// The OpenCV baseline script, written to a temporary folder when used.
 const OPENCV_SCRIPT: &str = include_str!("../scripts/opencv_inpaint.py");
 
-/// The protocol crops of every photo under `data`, named by relative path.
-pub fn protocol_crops(data: &Path) -> Result<Vec<(String, RgbImage)>> {
+/// The `size`×`size` protocol crops of every photo under `data`, named by
+/// relative path.
+pub fn protocol_crops(data: &Path, size: u32) -> Result<Vec<(String, RgbImage)>> {
     image_files(data)?
         .iter()
         .map(|p| {
             let img = read_image(p, &ImageLimits::input())?;
             let name = p.strip_prefix(data).unwrap_or(p).display().to_string();
-            Ok((name, protocol_crop(&img, EVAL_SIZE)))
+            Ok((name, protocol_crop(&img, size)))
         })
         .collect()
 }
@@ -58,7 +59,7 @@ pub fn jobs(crops: &[(String, RgbImage)]) -> Vec<Job<'_>> {
                 name,
                 crop,
                 bin,
-                mask: eval_mask(index, bin, EVAL_SIZE),
+                mask: eval_mask(index, bin, crop.width()),
             })
         })
         .collect()
@@ -203,7 +204,8 @@ struct Report<'a> {
 
 /// `edgegan eval` on an inpainting model.
 pub fn run(args: &EvalArgs, model: &Inpainter) -> Result<ExitCode> {
-    let crops = protocol_crops(&args.data)?;
+    let size = args.crop.unwrap_or(EVAL_SIZE);
+    let crops = protocol_crops(&args.data, size)?;
     let jobs = jobs(&crops);
     let threads = crate::upscale::default_threads(args.threads);
     eprintln!(
@@ -228,7 +230,7 @@ pub fn run(args: &EvalArgs, model: &Inpainter) -> Result<ExitCode> {
             model: model.card().name.clone(),
             precision: model.precision().to_string(),
             data: args.data.display().to_string(),
-            crop: EVAL_SIZE,
+            crop: size,
             mask_seed: MASK_SEED,
             images: jobs
                 .iter()
@@ -250,7 +252,7 @@ pub fn run(args: &EvalArgs, model: &Inpainter) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "{} ({}) on {} crops of {}: in-hole PSNR dB / SSIM / L1, whole-image PSNR",
+        "{} ({}) on {} {size}x{size} crops of {}: in-hole PSNR dB / SSIM / L1, whole-image PSNR",
         model.card().name,
         model.precision(),
         crops.len(),

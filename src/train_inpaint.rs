@@ -378,7 +378,7 @@ fn measure(
     f32_bytes: &[u8],
     int8_bytes: &[u8],
 ) -> Result<()> {
-    let crops = protocol_crops(data)?;
+    let crops = protocol_crops(data, EVAL_SIZE)?;
     let jobs = jobs(&crops);
     let threads = crate::upscale::default_threads(None);
     let text = card.to_toml();

@@ -157,7 +157,7 @@ fn push(l: &Level, channels: usize) -> Level {
 }
 
 /// Bilinear taps of fine index `i` in a coarse axis of length `n`.
-fn taps(i: usize, n: usize) -> (usize, usize, f32) {
+pub(crate) fn taps(i: usize, n: usize) -> (usize, usize, f32) {
     let s = ((i as f32 + 0.5) / 2.0 - 0.5).clamp(0.0, (n - 1) as f32);
     let a = s.floor() as usize;
     (a, (a + 1).min(n - 1), s - a as f32)

@@ -8,9 +8,9 @@
 //! Each hole component gets a context window ([`window`]: at least S wide,
 //! twice the hole's longest side). Components that share a window run once.
 //! A window of exactly S×S runs as is. Other windows are resized to S×S.
-//! The model's residual over the prefill is resized back and added to a
-//! native-resolution prefill, feathered over a border as wide as the
-//! resize factor. Only hole pixels are written: every other pixel of the
+//! The model's residual over the prefill is resized back and added to the
+//! window's prefill at native resolution ([`cascade_prefill`], coarse to
+//! fine), feathered over a border as wide as the resize factor. Only hole pixels are written: every other pixel of the
 //! output is the input's own value, bit for bit.
 //!
 //! ```no_run
@@ -32,6 +32,7 @@ use std::sync::Arc;
 use tract_onnx::prelude::*;
 
 use crate::card::{ModelCard, Precision, Task};
+use crate::cascade::cascade_prefill;
 use crate::error::{Result, RuntimeError};
 use crate::fill::{components, feather, prefill, window, Rect};
 use crate::mask::Mask;
@@ -212,7 +213,7 @@ impl Inpainter {
         let out = self.run_prefilled(prefill_small.clone(), &small_hole, net)?;
         let residual: Vec<f32> = out.iter().zip(&prefill_small).map(|(o, p)| o - p).collect();
         let mut native = rgb.to_vec();
-        prefill(&mut native, 3, w, h, hole);
+        cascade_prefill(&mut native, 3, w, h, hole, s);
         let ramp = feather(hole, w, h, (w.max(h) as f32 / s as f32).max(1.0));
         for (c, r) in planes(&residual, s, s).enumerate() {
             let up = resize_plane(r, s, s, w, h);

@@ -19,6 +19,7 @@
 
 pub mod bench;
 pub mod card;
+pub mod cascade;
 pub mod error;
 pub mod eval;
 pub mod fill;
