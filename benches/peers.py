@@ -19,8 +19,11 @@ FLOPs are counted for it (strided convs and upsampling).
     python3 benches/peers.py --models models/sr-x2 models/sr-x4 \
         --sizes 256 1024 --out peers.json
 
-Needs numpy, onnx and onnxruntime (`pip install numpy onnx onnxruntime`
-in a venv), and torch for the PyTorch peer (`--no-torch` skips it).
+Needs numpy, onnx and onnxruntime, and torch for the PyTorch peer
+(`--no-torch` skips it): `benches/setup_peers.sh [--torch]` installs them,
+pinned, into a venv and prints its python:
+
+    $(benches/setup_peers.sh) benches/peers.py --models models/inpaint --no-torch
 """
 import argparse
 import json
