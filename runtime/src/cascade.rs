@@ -28,7 +28,7 @@
 //! assert!(err(&cascade) < 0.02 && err(&cascade) < err(&plain) / 2.0);
 //! ```
 
-use crate::fill::{harmonic, prefill, taps};
+use crate::fill::{bilinear, harmonic, prefill, taps};
 
 /// [`harmonic`] sweeps on each level finer than the coarsest.
 pub const LEVEL_SWEEPS: usize = 12;
@@ -71,17 +71,14 @@ pub fn cascade_prefill(
     }
     cascade_prefill(&mut coarse, channels, cw, ch, &coarse_hole, base);
     for y in 0..h {
-        let (y0, y1, fy) = taps(y, ch);
+        let ty = taps(y, ch);
         for x in 0..w {
             if !hole[y * w + x] {
                 continue;
             }
-            let (x0, x1, fx) = taps(x, cw);
+            let tx = taps(x, cw);
             for c in 0..channels {
-                let p = &coarse[c * cw * ch..(c + 1) * cw * ch];
-                let top = p[y0 * cw + x0] * (1.0 - fx) + p[y0 * cw + x1] * fx;
-                let bottom = p[y1 * cw + x0] * (1.0 - fx) + p[y1 * cw + x1] * fx;
-                px[c * w * h + y * w + x] = top * (1.0 - fy) + bottom * fy;
+                px[c * w * h + y * w + x] = bilinear(&coarse[c * cw * ch..], cw, tx, ty);
             }
         }
     }

@@ -163,21 +163,31 @@ pub(crate) fn taps(i: usize, n: usize) -> (usize, usize, f32) {
     (a, (a + 1).min(n - 1), s - a as f32)
 }
 
+/// The bilinear sample of plane `p` (`cw` wide) between the [`taps`] `tx`
+/// and `ty`.
+pub(crate) fn bilinear(
+    p: &[f32],
+    cw: usize,
+    (x0, x1, fx): (usize, usize, f32),
+    (y0, y1, fy): (usize, usize, f32),
+) -> f32 {
+    let top = p[y0 * cw + x0] * (1.0 - fx) + p[y0 * cw + x1] * fx;
+    let bottom = p[y1 * cw + x0] * (1.0 - fx) + p[y1 * cw + x1] * fx;
+    top * (1.0 - fy) + bottom * fy
+}
+
 fn pull(l: &Level, coarse: &[f32], cw: usize, ch: usize, channels: usize) -> Vec<f32> {
     let (w, h) = (l.w, l.h);
     let mut out = vec![0.0; channels * w * h];
     for y in 0..h {
-        let (y0, y1, fy) = taps(y, ch);
+        let ty = taps(y, ch);
         for x in 0..w {
-            let (x0, x1, fx) = taps(x, cw);
+            let tx = taps(x, cw);
             let i = y * w + x;
             let wt = l.weights[i];
             let a = wt.min(1.0);
             for c in 0..channels {
-                let p = &coarse[c * cw * ch..];
-                let top = p[y0 * cw + x0] * (1.0 - fx) + p[y0 * cw + x1] * fx;
-                let bottom = p[y1 * cw + x0] * (1.0 - fx) + p[y1 * cw + x1] * fx;
-                let up = top * (1.0 - fy) + bottom * fy;
+                let up = bilinear(&coarse[c * cw * ch..], cw, tx, ty);
                 let own = if wt > 0.0 {
                     l.sums[c * w * h + i] / wt
                 } else {

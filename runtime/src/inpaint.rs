@@ -10,8 +10,9 @@
 //! A window of exactly S×S runs as is. Other windows are resized to S×S.
 //! The model's residual over the prefill is resized back and added to the
 //! window's prefill at native resolution ([`cascade_prefill`], coarse to
-//! fine), feathered over a border as wide as the resize factor. Only hole pixels are written: every other pixel of the
-//! output is the input's own value, bit for bit.
+//! fine), feathered over a border as wide as the resize factor. Only hole
+//! pixels are written: every other pixel of the output is the input's own
+//! value, bit for bit.
 //!
 //! ```no_run
 //! use edgegan_runtime::{inpaint::Inpainter, mask::Mask, io, Precision};
