@@ -1,7 +1,8 @@
 //! Latency of one 256×256 inpainting window on the CPU: the classical
 //! prefill alone (push-pull + 100 harmonic sweeps), and the whole
-//! `Inpainter::inpaint` (prefill, network, composite) at f32 and int8, side
-//! by side in one criterion run. The mask is `edgegan mask --size 256x256
+//! `Inpainter::inpaint` (prefill, network, composite) at f32 and int8, one
+//! thread each, and f32 on every core ([`Inpainter::with_threads`]), side by
+//! side in one criterion run. The mask is `edgegan mask --size 256x256
 //! --bin 20-30 --seed 1` on `examples/astronaut.png`; `benches/inpaint_peers.py`
 //! times OpenCV Telea and Navier-Stokes on the same image and mask.
 //!
@@ -33,11 +34,21 @@ fn bench(c: &mut Criterion) {
             px
         })
     });
-    for precision in [Precision::F32, Precision::Int8] {
-        let model = Inpainter::load(&root.join("models/inpaint"), precision).unwrap();
-        group.bench_function(precision.to_string(), |b| {
-            b.iter(|| model.inpaint(&img, &mask).unwrap())
-        });
+    let cores = edgegan_runtime::upscale::available_threads();
+    let cells = [
+        (Precision::F32, 1),
+        (Precision::Int8, 1),
+        (Precision::F32, cores),
+    ];
+    for (precision, threads) in cells.into_iter().take(if cores > 1 { 3 } else { 2 }) {
+        let model = Inpainter::load(&root.join("models/inpaint"), precision)
+            .and_then(|m| m.with_threads(threads))
+            .unwrap();
+        let name = match threads {
+            1 => precision.to_string(),
+            n => format!("{precision}, {n} threads"),
+        };
+        group.bench_function(name, |b| b.iter(|| model.inpaint(&img, &mask).unwrap()));
     }
     group.finish();
 }

@@ -61,7 +61,8 @@ pub struct BenchArgs {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Cell {
     model: String,
-    /// An inpainting model (one fill per image; threads and tiles do not apply).
+    /// An inpainting model (one fill per image on `threads` cores; tiles do
+    /// not apply).
     #[serde(default)]
     inpainting: bool,
     gpu: bool,
@@ -120,7 +121,8 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
             (true, false) => {
                 let img = DynamicImage::ImageRgb8(test_image(cell.size));
                 let p = cell.precision();
-                crate::bench_inpaint::cpu_cell(&cell.model, p, &img, cell.seconds)?
+                let (threads, seconds) = (cell.threads, cell.seconds);
+                crate::bench_inpaint::cpu_cell(&cell.model, p, threads, &img, seconds)?
             }
         };
         println!("{}", serde_json::to_string(&records)?);
@@ -206,13 +208,13 @@ fn matrix(args: &BenchArgs) -> Result<Vec<Cell>> {
             };
             if inpainting {
                 for p in &args.precision {
-                    let (precision, threads, tile) = (p.clone(), 1, 0);
-                    cells.push(Cell {
-                        precision,
-                        threads,
-                        tile,
-                        ..base.clone()
-                    });
+                    for &threads in &threads {
+                        cells.push(Cell {
+                            precision: p.clone(),
+                            threads,
+                            ..base.clone()
+                        });
+                    }
                 }
                 if args.gpu {
                     cells.push(Cell { gpu: true, ..base });

@@ -1,8 +1,9 @@
 //! `edgegan bench` cells for inpainting models: one `size`×`size` test card
 //! with the fixed 20–30 % mask of `edgegan mask --bin 20-30 --seed 1`, filled
-//! end to end (prefill, network, composite): `cpu` in tract, single-threaded
-//! as `edgegan inpaint` runs it; `gpu` with the same f32 network on
-//! tract-cuda and the prefill and composite still on the CPU. The network
+//! end to end (prefill, network, composite): `cpu` in tract on `threads`
+//! cores ([`Inpainter::with_threads`], as `edgegan inpaint` runs one image);
+//! `gpu` with the same f32 network on
+//! tract-cuda and the prefill and composite still on the CPU, on every core. The network
 //! alone, one S×S window (of zeros: its time does not depend on the
 //! values), is `cpu-net` and `gpu-resident` (input already on the GPU,
 //! output left there): what `benches/peers.py` times onnxruntime and
@@ -23,28 +24,28 @@ fn bench_mask(size: usize) -> Mask {
 }
 
 fn record(model: &Inpainter, path: &str, precision: &str, size: usize) -> Record {
-    let threads = if path.starts_with("cpu") { 1 } else { 0 };
     Record::new(
         &model.card().name,
         path,
         precision,
-        threads,
+        model.threads(),
         model.size(),
         [size, size],
     )
 }
 
-/// The CPU cells at `precision`: `Inpainter::inpaint` (`cpu`) and the
-/// network alone on one window (`cpu-net`).
+/// The CPU cells at `precision` on `threads` cores: `Inpainter::inpaint`
+/// (`cpu`) and the network alone on one window (`cpu-net`).
 pub fn cpu_cell(
     name: &str,
     precision: Precision,
+    threads: usize,
     img: &DynamicImage,
     seconds: f64,
 ) -> Result<Vec<Record>> {
     let size = img.width() as usize;
     let t = Instant::now();
-    let model = crate::models::load_inpainter(name, precision)?;
+    let model = crate::models::load_inpainter(name, precision)?.with_threads(threads)?;
     let mask = bench_mask(size);
     model.inpaint(img, &mask)?;
     let prepare_s = t.elapsed().as_secs_f64();
@@ -74,13 +75,15 @@ fn fill_and_net(r: Record, fill: &[f64], path: &str, net: &[f64], s: usize) -> V
     ]
 }
 
-/// The GPU cells: the fill with its network on the GPU (checked against the
-/// CPU fill: within one 8-bit level), and the network alone, resident.
+/// The GPU cells: the fill with its network on the GPU and its CPU part
+/// (prefill, resizes, composite) on every core (checked against the CPU
+/// fill: within one 8-bit level), and the network alone, resident.
 #[cfg(feature = "gpu")]
 pub fn gpu_cell(name: &str, img: &DynamicImage, seconds: f64) -> Result<Vec<Record>> {
     use edgegan_runtime::gpu::GpuPlan;
     let size = img.width() as usize;
-    let model = crate::models::load_inpainter(name, Precision::F32)?;
+    let cores = edgegan_runtime::upscale::available_threads();
+    let model = crate::models::load_inpainter(name, Precision::F32)?.with_threads(cores)?;
     let mask = bench_mask(size);
     let t = Instant::now();
     let mut plan = GpuPlan::for_inpainter(&model)?;

@@ -48,7 +48,9 @@ pub struct InpaintArgs {
     /// Numeric precision of the model graph (`auto` = f32).
     #[arg(long, value_enum, default_value_t = PrecisionArg::F32)]
     pub precision: PrecisionArg,
-    /// Images filled in parallel; default: every core.
+    /// Cores to use; default: every core. One image is filled on all of
+    /// them (network and fill, same output); a batch fills that many
+    /// images at once, one core each.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
     pub threads: Option<u32>,
     /// Output format for batches (default: keep each input's).
@@ -109,6 +111,7 @@ pub fn run(a: InpaintArgs) -> Result<ExitCode> {
     };
     let model = crate::models::load_inpainter(&a.model, a.precision.fixed())?;
     if !batch {
+        let model = model.with_threads(default_threads(a.threads))?;
         let job = &jobs[0];
         let (pct, ms) = inpaint_one(&model, job, &masks.of(job)?, a.overwrite)?;
         eprintln!(

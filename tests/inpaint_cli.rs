@@ -1,7 +1,7 @@
 //! `edgegan inpaint` and `edgegan eval` on the shipped `inpaint` model:
 //! pixels outside the mask come back bit for bit (one window, several holes,
 //! a resized window on a larger image, 16-bit and alpha inputs), holes are
-//! filled, a batch (a folder with a folder of masks, or one mask for several
+//! filled, one image on three threads is filled exactly as on one, a batch (a folder with a folder of masks, or one mask for several
 //! files) writes what single runs write and fails only the image whose mask
 //! is missing, eval reproduces the card and stays ahead of OpenCV Telea (also
 //! on larger crops, through the resize path), and bad masks
@@ -127,6 +127,38 @@ fn outside_the_mask_is_bit_identical() {
             assert_eq!(p, b.get_pixel(x, y));
         } else {
             assert_eq!(p[3], b.get_pixel(x, y)[3], "alpha kept in the hole");
+        }
+    }
+}
+
+#[test]
+fn one_image_on_several_threads_is_filled_as_on_one() {
+    use edgegan_runtime::{inpaint::Inpainter, Precision};
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/inpaint");
+    let photo = image::open(example()).unwrap();
+    // The 256² window as is, and a 600×420 image whose hole needs a
+    // resized window (and the cascade prefill).
+    let big = DynamicImage::ImageRgb8(image::RgbImage::from_fn(600, 420, |x, y| {
+        photo.to_rgb8().get_pixel(x % 256, y % 256).to_owned()
+    }));
+    let cases = [
+        (photo.clone(), free_form(256, 256, 7, HoleBin::new(30))),
+        (big, free_form(600, 420, 8, HoleBin::new(20))),
+    ];
+    for precision in [Precision::F32, Precision::Int8] {
+        let one = Inpainter::load(&dir, precision).unwrap();
+        let three = Inpainter::load(&dir, precision)
+            .unwrap()
+            .with_threads(3)
+            .unwrap();
+        assert_eq!((one.threads(), three.threads()), (1, 3));
+        for (img, mask) in &cases {
+            let (a, b) = (
+                one.inpaint(img, mask).unwrap(),
+                three.inpaint(img, mask).unwrap(),
+            );
+            assert_ne!(&a, img, "{precision}: the holes were filled");
+            assert_eq!(a, b, "{precision}, {}x{}", img.width(), img.height());
         }
     }
 }

@@ -104,6 +104,14 @@ pub enum RuntimeError {
         /// What tract reported.
         reason: String,
     },
+    /// The operating system would not start the worker threads asked for.
+    #[error("cannot start {threads} worker threads: {reason}")]
+    Threads {
+        /// How many were asked for.
+        threads: usize,
+        /// What the operating system reported.
+        reason: String,
+    },
 }
 
 /// Result alias for the runtime.

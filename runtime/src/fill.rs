@@ -22,6 +22,8 @@
 //! assert!(px[1] > 0.2 && px[1] < 0.6);
 //! ```
 
+use crate::threads::for_each_plane;
+
 /// A pixel rectangle `[x0, x1) × [y0, y1)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Rect {
@@ -61,11 +63,13 @@ pub fn prefill(px: &mut [f32], channels: usize, w: usize, h: usize, hole: &[bool
 /// `sweeps` Gauss-Seidel sweeps with over-relaxation ([`SOR_OMEGA`]) of
 /// Laplace's equation over the `hole` pixels, rows top to bottom: each hole
 /// pixel moves towards the mean of its 4-neighbours inside the image
-/// (known pixels are the boundary condition and never change).
+/// (known pixels are the boundary condition and never change). The
+/// channels are independent: inside a [`Pool`](crate::threads::Pool) they
+/// relax in parallel, with the same result.
 pub fn harmonic(px: &mut [f32], channels: usize, w: usize, h: usize, hole: &[bool], sweeps: usize) {
+    assert_eq!(px.len(), channels * w * h, "planes match the size");
     let cells: Vec<usize> = (0..w * h).filter(|&i| hole[i]).collect();
-    for c in 0..channels {
-        let p = &mut px[c * w * h..(c + 1) * w * h];
+    for_each_plane(px, w * h, |_, p| {
         for _ in 0..sweeps {
             for &i in &cells {
                 let (x, y) = (i % w, i / w);
@@ -87,7 +91,7 @@ pub fn harmonic(px: &mut [f32], channels: usize, w: usize, h: usize, hole: &[boo
                 }
             }
         }
-    }
+    });
 }
 
 struct Level {

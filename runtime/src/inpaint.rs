@@ -38,6 +38,7 @@ use crate::error::{Result, RuntimeError};
 use crate::fill::{components, feather, prefill, window, Rect};
 use crate::mask::Mask;
 use crate::model::{check_embedded, optimized_plan, read_model_dir, Plan};
+use crate::threads::{for_each_plane, map_planes, Pool};
 
 /// A loaded inpainting model with its plan for the working size.
 pub struct Inpainter {
@@ -47,6 +48,7 @@ pub struct Inpainter {
     graph: InferenceModel,
     plan: Arc<Plan>,
     size: usize,
+    pool: Option<Pool>,
 }
 
 /// What runs the network on one window for [`Inpainter::inpaint_with`]: it
@@ -113,7 +115,31 @@ impl Inpainter {
             graph,
             plan,
             size,
+            pool: None,
         })
+    }
+
+    /// The same model filling each image on `threads` cores ([`Pool`]: the
+    /// network's matrix products and the fill's colour planes; the output
+    /// does not change). With 1, the default, everything runs on the
+    /// calling thread, which suits batches that give each core its own
+    /// image.
+    pub fn with_threads(mut self, threads: usize) -> Result<Inpainter> {
+        self.pool = (threads > 1).then(|| Pool::new(threads)).transpose()?;
+        Ok(self)
+    }
+
+    /// Threads each image is filled on ([`Inpainter::with_threads`]).
+    pub fn threads(&self) -> usize {
+        self.pool.as_ref().map_or(1, Pool::threads)
+    }
+
+    /// `f` on the model's pool, or here without one.
+    fn par<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        match &self.pool {
+            Some(pool) => pool.install(f),
+            None => f(),
+        }
     }
 
     /// The graph typed for its `[1, 4, S, S]` input and decluttered: what
@@ -163,9 +189,11 @@ impl Inpainter {
     pub fn cpu_net(&self, input: &[f32]) -> Result<Vec<f32>> {
         let err = |e| RuntimeError::inference(&self.onnx_path, e);
         let t = self.window_tensor(input)?;
-        let out = self.plan.run(tvec![t.into_tvalue()]).map_err(err)?;
-        let view = out[0].try_as_plain_ram().map_err(err)?;
-        Ok(view.as_slice::<f32>().map_err(err)?.to_vec())
+        self.par(|| {
+            let out = self.plan.run(tvec![t.into_tvalue()]).map_err(err)?;
+            let view = out[0].try_as_plain_ram().map_err(err)?;
+            Ok(view.as_slice::<f32>().map_err(err)?.to_vec())
+        })
     }
 
     /// `net` on a window whose holes are already [`prefill`]ed.
@@ -197,32 +225,38 @@ impl Inpainter {
     ) -> Result<Vec<f32>> {
         let s = self.size;
         if (w, h) == (s, s) {
-            let mut input = rgb.to_vec();
-            prefill(&mut input, 3, s, s, hole);
+            let input = self.par(|| {
+                let mut input = rgb.to_vec();
+                prefill(&mut input, 3, s, s, hole);
+                input
+            });
             return self.run_prefilled(input, hole, net);
         }
-        let small: Vec<f32> = planes(rgb, w, h)
-            .flat_map(|p| resize_plane(p, w, h, s, s))
-            .collect();
-        let as_f32: Vec<f32> = hole.iter().map(|&o| o as u8 as f32).collect();
-        let small_hole: Vec<bool> = resize_plane(&as_f32, w, h, s, s)
-            .iter()
-            .map(|&v| v > 0.01)
-            .collect();
-        let mut prefill_small = small;
-        prefill(&mut prefill_small, 3, s, s, &small_hole);
+        let (prefill_small, small_hole) = self.par(|| {
+            let mut small = map_planes(rgb, w * h, |p| resize_plane(p, w, h, s, s));
+            let as_f32: Vec<f32> = hole.iter().map(|&o| o as u8 as f32).collect();
+            let small_hole: Vec<bool> = resize_plane(&as_f32, w, h, s, s)
+                .iter()
+                .map(|&v| v > 0.01)
+                .collect();
+            prefill(&mut small, 3, s, s, &small_hole);
+            (small, small_hole)
+        });
         let out = self.run_prefilled(prefill_small.clone(), &small_hole, net)?;
-        let residual: Vec<f32> = out.iter().zip(&prefill_small).map(|(o, p)| o - p).collect();
-        let mut native = rgb.to_vec();
-        cascade_prefill(&mut native, 3, w, h, hole, s);
-        let ramp = feather(hole, w, h, (w.max(h) as f32 / s as f32).max(1.0));
-        for (c, r) in planes(&residual, s, s).enumerate() {
-            let up = resize_plane(r, s, s, w, h);
-            for (i, u) in up.iter().enumerate() {
-                native[c * w * h + i] += ramp[i] * u;
-            }
-        }
-        Ok(native)
+        Ok(self.par(|| {
+            let residual: Vec<f32> = out.iter().zip(&prefill_small).map(|(o, p)| o - p).collect();
+            let mut native = rgb.to_vec();
+            cascade_prefill(&mut native, 3, w, h, hole, s);
+            let ramp = feather(hole, w, h, (w.max(h) as f32 / s as f32).max(1.0));
+            let up = map_planes(&residual, s * s, |r| resize_plane(r, s, s, w, h));
+            for_each_plane(&mut native, w * h, |c, p| {
+                let up = &up[c * w * h..(c + 1) * w * h];
+                for ((v, r), u) in p.iter_mut().zip(&ramp).zip(up) {
+                    *v += r * u;
+                }
+            });
+            native
+        }))
     }
 
     /// The image with `mask`'s holes filled; pixels outside the mask keep
@@ -325,10 +359,6 @@ fn put(out: &mut DynamicImage, x: u32, y: u32, v: [f32; 3]) {
     }
 }
 
-fn planes(px: &[f32], w: usize, h: usize) -> impl Iterator<Item = &[f32]> {
-    px.chunks(w * h)
-}
-
 /// Resize one plane with the triangle (bilinear, antialiased when shrinking) filter.
 fn resize_plane(p: &[f32], w: usize, h: usize, nw: usize, nh: usize) -> Vec<f32> {
     let img: ImageBuffer<Luma<f32>, Vec<f32>> =
@@ -342,6 +372,7 @@ impl std::fmt::Debug for Inpainter {
             .field("name", &self.card.name)
             .field("precision", &self.precision)
             .field("size", &self.size)
+            .field("threads", &self.threads())
             .finish()
     }
 }

@@ -37,6 +37,7 @@ pub mod model;
 pub mod noise;
 pub mod resample;
 pub mod slots;
+pub mod threads;
 pub mod tiling;
 pub mod upscale;
 
