@@ -212,12 +212,14 @@ impl Inpainter {
     /// Fill a window of any size (planar 3×w×h, `hole` w×h), resizing to S×S
     /// and back where it differs (see the module documentation).
     pub fn fill_window(&self, rgb: &[f32], hole: &[bool], w: usize, h: usize) -> Result<Vec<f32>> {
-        self.fill_window_with(rgb, hole, w, h, &mut |x| self.cpu_net(&x))
+        self.fill_window_with(rgb.to_vec(), hole, w, h, &mut |x| self.cpu_net(&x))
     }
 
+    /// [`Inpainter::fill_window`] on an owned window, which becomes the
+    /// output: a large window is not copied again.
     fn fill_window_with(
         &self,
-        rgb: &[f32],
+        rgb: Vec<f32>,
         hole: &[bool],
         w: usize,
         h: usize,
@@ -225,15 +227,12 @@ impl Inpainter {
     ) -> Result<Vec<f32>> {
         let s = self.size;
         if (w, h) == (s, s) {
-            let input = self.par(|| {
-                let mut input = rgb.to_vec();
-                prefill(&mut input, 3, s, s, hole);
-                input
-            });
+            let mut input = rgb;
+            self.par(|| prefill(&mut input, 3, s, s, hole));
             return self.run_prefilled(input, hole, net);
         }
         let (prefill_small, small_hole) = self.par(|| {
-            let mut small = map_planes(rgb, w * h, |p| resize_plane(p, w, h, s, s));
+            let mut small = map_planes(&rgb, w * h, |p| resize_plane(p, w, h, s, s));
             let as_f32: Vec<f32> = hole.iter().map(|&o| o as u8 as f32).collect();
             let small_hole: Vec<bool> = resize_plane(&as_f32, w, h, s, s)
                 .iter()
@@ -243,20 +242,21 @@ impl Inpainter {
             (small, small_hole)
         });
         let out = self.run_prefilled(prefill_small.clone(), &small_hole, net)?;
-        Ok(self.par(|| {
+        let mut native = rgb;
+        self.par(|| {
             let residual: Vec<f32> = out.iter().zip(&prefill_small).map(|(o, p)| o - p).collect();
-            let mut native = rgb.to_vec();
             cascade_prefill(&mut native, 3, w, h, hole, s);
             let ramp = feather(hole, w, h, (w.max(h) as f32 / s as f32).max(1.0));
-            let up = map_planes(&residual, s * s, |r| resize_plane(r, s, s, w, h));
+            // Each plane's residual is upsampled where it is added: at most
+            // one full-size plane per thread at a time.
             for_each_plane(&mut native, w * h, |c, p| {
-                let up = &up[c * w * h..(c + 1) * w * h];
-                for ((v, r), u) in p.iter_mut().zip(&ramp).zip(up) {
+                let up = resize_plane(&residual[c * s * s..(c + 1) * s * s], s, s, w, h);
+                for ((v, r), u) in p.iter_mut().zip(&ramp).zip(&up) {
                     *v += r * u;
                 }
             });
-            native
-        }))
+        });
+        Ok(native)
     }
 
     /// The image with `mask`'s holes filled; pixels outside the mask keep
@@ -279,9 +279,8 @@ impl Inpainter {
             (w as u32, h as u32),
             "mask fits the image"
         );
-        let rgb = image.to_rgb32f();
         let mut px = vec![0.0f32; 3 * w * h];
-        for (i, p) in rgb.pixels().enumerate() {
+        for (i, p) in image.to_rgb32f().pixels().enumerate() {
             for c in 0..3 {
                 px[c * w * h + i] = p[c];
             }
@@ -306,7 +305,7 @@ impl Inpainter {
             let hole: Vec<bool> = (0..ww * wh)
                 .map(|i| remaining[at(i % ww, i / ww)])
                 .collect();
-            let fill = self.fill_window_with(&crop, &hole, ww, wh, net)?;
+            let fill = self.fill_window_with(crop, &hole, ww, wh, net)?;
             for i in 0..ww * wh {
                 let p = at(i % ww, i / ww);
                 if !hole[i] || !ids.contains(&label[p]) {
@@ -361,8 +360,8 @@ fn put(out: &mut DynamicImage, x: u32, y: u32, v: [f32; 3]) {
 
 /// Resize one plane with the triangle (bilinear, antialiased when shrinking) filter.
 fn resize_plane(p: &[f32], w: usize, h: usize, nw: usize, nh: usize) -> Vec<f32> {
-    let img: ImageBuffer<Luma<f32>, Vec<f32>> =
-        ImageBuffer::from_raw(w as u32, h as u32, p.to_vec()).expect("plane fits its size");
+    let img: ImageBuffer<Luma<f32>, &[f32]> =
+        ImageBuffer::from_raw(w as u32, h as u32, p).expect("plane fits its size");
     resize(&img, nw as u32, nh as u32, FilterType::Triangle).into_raw()
 }
 
