@@ -121,8 +121,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
             (true, false) => {
                 let img = DynamicImage::ImageRgb8(test_image(cell.size));
                 let p = cell.precision();
-                let (threads, seconds) = (cell.threads, cell.seconds);
-                crate::bench_inpaint::cpu_cell(&cell.model, p, threads, &img, seconds)?
+                crate::bench_inpaint::cpu_cell(&cell.model, p, cell.threads, &img, cell.seconds)?
             }
         };
         println!("{}", serde_json::to_string(&records)?);

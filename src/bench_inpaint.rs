@@ -2,13 +2,13 @@
 //! with the fixed 20–30 % mask of `edgegan mask --bin 20-30 --seed 1`, filled
 //! end to end (prefill, network, composite): `cpu` in tract on `threads`
 //! cores ([`Inpainter::with_threads`], as `edgegan inpaint` runs one image);
-//! `gpu` with the same f32 network on
-//! tract-cuda and the prefill and composite still on the CPU, on every core. The network
-//! alone, one S×S window (of zeros: its time does not depend on the
-//! values), is `cpu-net` and `gpu-resident` (input already on the GPU,
-//! output left there): what `benches/peers.py` times onnxruntime and
-//! PyTorch on. Convolution FLOPs are not counted for inpainting graphs
-//! (strided convs and upsampling), so `gflop_per_s` is 0 in their records.
+//! `gpu` with the same f32 network on tract-cuda and the prefill and
+//! composite still on the CPU, on every core. The network alone, one S×S
+//! window (of zeros: its time does not depend on the values), is `cpu-net`
+//! and `gpu-resident` (input already on the GPU, output left there): what
+//! `benches/peers.py` times onnxruntime and PyTorch on. Convolution FLOPs are
+//! not counted for inpainting graphs (strided convs and upsampling), so
+//! `gflop_per_s` is 0 in their records.
 
 use anyhow::Result;
 use edgegan_runtime::bench::{time_runs, Record};

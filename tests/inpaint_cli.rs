@@ -1,12 +1,13 @@
 //! `edgegan inpaint` and `edgegan eval` on the shipped `inpaint` model:
 //! pixels outside the mask come back bit for bit (one window, several holes,
 //! a resized window on a larger image, 16-bit and alpha inputs), holes are
-//! filled, one image on three threads is filled exactly as on one, a batch (a folder with a folder of masks, or one mask for several
-//! files) writes what single runs write and fails only the image whose mask
-//! is missing, eval reproduces the card and stays ahead of OpenCV Telea (also
-//! on larger crops, through the resize path), and bad masks
-//! fail with one line naming the mask and leave no output; `train inpaint
-//! --device cuda` in a CPU build is one line and writes nothing.
+//! filled, one image on three threads is filled exactly as on one, a batch (a
+//! folder with a folder of masks, or one mask for several files) writes what
+//! single runs write and fails only the image whose mask is missing, eval
+//! reproduces the card and stays ahead of OpenCV Telea (also on larger crops,
+//! through the resize path), and bad masks fail with one line naming the mask
+//! and leave no output; `train inpaint --device cuda` in a CPU build is one
+//! line and writes nothing.
 
 mod common;
 

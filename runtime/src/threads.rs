@@ -72,7 +72,8 @@ impl std::fmt::Debug for Pool {
 }
 
 /// `f(c, plane)` for each `plane_len`-long plane `c` of `px`: in parallel
-/// inside [`Pool::install`], one after another elsewhere.
+/// on a rayon worker (inside [`Pool::install`], the current pool's), one
+/// after another on any other thread.
 pub fn for_each_plane(px: &mut [f32], plane_len: usize, f: impl Fn(usize, &mut [f32]) + Sync) {
     if plane_len == 0 {
         return;
@@ -89,7 +90,7 @@ pub fn for_each_plane(px: &mut [f32], plane_len: usize, f: impl Fn(usize, &mut [
 }
 
 /// `f` applied to each `plane_len`-long plane of `px`, the results
-/// concatenated: in parallel inside [`Pool::install`].
+/// concatenated: in parallel on a rayon worker, as [`for_each_plane`].
 pub fn map_planes(px: &[f32], plane_len: usize, f: impl Fn(&[f32]) -> Vec<f32> + Sync) -> Vec<f32> {
     if plane_len == 0 {
         return Vec::new();
