@@ -92,6 +92,12 @@ pub struct TrainInpaintArgs {
     /// Give each training crop a random order of its RGB channels.
     #[arg(long)]
     pub channel_order: bool,
+    /// Replace this share of the training crops (0 to 1) with synthetic
+    /// dead leaves images: shaded disks of power-law sizes in the photos'
+    /// colours, edges and regions to carry across holes without more
+    /// photos; 0 = off.
+    #[arg(long, default_value_t = 0.0, value_name = "P")]
+    pub dead_leaves: f64,
     /// Draw training masks only from these hole-ratio bins (0-10, 10-20,
     /// 20-30, 30-40, 40-50 or their lower edges), e.g. to spend a fine-tune
     /// on the large holes; default every bin alike.
@@ -178,10 +184,17 @@ pub fn run(a: TrainInpaintArgs) -> Result<ExitCode> {
     if !(0.0..=1.0).contains(&a.jitter) {
         bail!("--jitter {}: expected a zoom range from 0 to 1", a.jitter);
     }
+    if !(0.0..=1.0).contains(&a.dead_leaves) {
+        bail!(
+            "--dead-leaves {}: expected a share from 0 to 1",
+            a.dead_leaves
+        );
+    }
     let augment = Augment {
         jitter: a.jitter,
         channel_order: a.channel_order,
         hole_bins: a.hole_bins.clone(),
+        dead_leaves: a.dead_leaves,
     };
     let photos = InpaintPhotos::load_at(&a.data, a.patch, &a.scales, augment)?;
     let mut val_files = crate::batch::image_files(&a.val)?;
@@ -314,6 +327,9 @@ fn card(
     }
     if a.channel_order {
         t.insert("channel_order".into(), true.into());
+    }
+    if a.dead_leaves > 0.0 {
+        t.insert("dead_leaves".into(), a.dead_leaves.into());
     }
     if a.attention {
         t.insert("attention".into(), true.into());

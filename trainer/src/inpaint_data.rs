@@ -17,6 +17,7 @@ use image::RgbImage;
 use std::path::{Path, PathBuf};
 
 use crate::data::Rng;
+use crate::dead_leaves::DeadLeaves;
 use crate::inpaint_net::InpaintGenerator;
 use crate::params::values;
 
@@ -36,6 +37,10 @@ pub struct Augment {
     /// Masks come only from these bins, uniformly among them; empty =
     /// every bin of [`HoleBin::ALL`].
     pub hole_bins: Vec<HoleBin>,
+    /// This share of the samples are synthetic dead leaves images
+    /// ([`DeadLeaves`]) whose disks take the colours of random pixels of
+    /// the photos; 0 = photos only.
+    pub dead_leaves: f64,
 }
 
 /// Photos at several scales, sampled into batches.
@@ -150,8 +155,15 @@ impl InpaintPhotos {
     /// One sample from `seed`: (network input 4×p×p, truth 3×p×p).
     fn sample(&self, seed: u64, p: usize) -> (Vec<f32>, Vec<f32>) {
         let mut rng = Rng(seed);
-        let img = &self.scaled[rng.below(self.scaled.len())];
-        let mut crop = self.crop(img, &mut rng, p);
+        let synthetic =
+            self.augment.dead_leaves > 0.0 && (rng.unit() as f64) < self.augment.dead_leaves;
+        let mut crop = match synthetic {
+            true => DeadLeaves::for_size(p as u32).render(p as u32, &mut rng, |r| self.color(r)),
+            false => {
+                let img = &self.scaled[rng.below(self.scaled.len())];
+                self.crop(img, &mut rng, p)
+            }
+        };
         if rng.below(2) == 1 {
             crop = image::imageops::flip_horizontal(&crop);
         }
@@ -170,6 +182,14 @@ impl InpaintPhotos {
         let mut input = Vec::with_capacity(4 * p * p);
         network_input(&crop, &mask, &mut input);
         (input, planar(&crop))
+    }
+
+    /// The colour of a random pixel of a random kept photo, in [0, 1].
+    fn color(&self, rng: &mut Rng) -> [f32; 3] {
+        let img = &self.scaled[rng.below(self.scaled.len())];
+        let x = rng.below(img.width() as usize) as u32;
+        let y = rng.below(img.height() as usize) as u32;
+        img.get_pixel(x, y).0.map(|c| c as f32 / 255.0)
     }
 
     /// A random `p`×`p` crop of `img`: without jitter a plain crop; with it,
@@ -352,6 +372,33 @@ mod tests {
             lo < 1.15 && hi > 1.35,
             "zooms spread over the range: {lo}..{hi}"
         );
+    }
+
+    #[test]
+    fn dead_leaves_replace_their_share_of_the_crops_in_the_photos_colours() {
+        // A flat photo: a photo crop is all one grey, a dead leaves image
+        // has shaded disks and edges, every colour near that grey.
+        let dir = photo_dir(64, 48, |_, _| [90, 90, 90]);
+        let synthetic = |share: f64| -> usize {
+            let augment = Augment {
+                dead_leaves: share,
+                ..Default::default()
+            };
+            let photos = InpaintPhotos::load_at(dir.path(), 32, &[1.0], augment).unwrap();
+            let b = photos.batch(&mut Rng(13), 64, 32);
+            b.truth
+                .chunks(3 * 32 * 32)
+                .filter(|t| {
+                    let levels: Vec<u8> = t.iter().map(|&v| (v * 255.0).round() as u8).collect();
+                    assert!(levels.iter().all(|l| (20..=160).contains(l)), "{levels:?}");
+                    levels.iter().any(|&l| l != 90)
+                })
+                .count()
+        };
+        assert_eq!(synthetic(0.0), 0);
+        assert_eq!(synthetic(1.0), 64);
+        let half = synthetic(0.5);
+        assert!((20..=44).contains(&half), "{half} of 64");
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod data;
 pub mod dcgan;
 pub mod dcgan_export;
 pub mod dcgan_train;
+pub mod dead_leaves;
 pub mod degrade;
 pub mod device;
 pub mod disc;
