@@ -25,6 +25,7 @@ pub mod gan;
 pub mod imageset;
 pub mod inpaint_attn;
 pub mod inpaint_checkpoint;
+pub mod inpaint_config;
 pub mod inpaint_data;
 pub mod inpaint_export;
 pub mod inpaint_import;
