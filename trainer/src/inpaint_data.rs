@@ -1,7 +1,7 @@
 //! Inpainting training data: photos kept at several scales ([`SCALES`] by
 //! default) and sampled into batches (random photo and scale, random crop,
-//! flip, optionally a random zoom and channel order ([`Augment`]), a
-//! free-form mask of a random hole-ratio bin of [`Augment::hole_bins`], the
+//! flip, optionally a random zoom and channel order, or a synthetic dead
+//! leaves image in place of the crop ([`Augment`]), a free-form mask of a random hole-ratio bin of [`Augment::hole_bins`], the
 //! runtime's prefill), and the validation set (protocol crops of held-out
 //! photos with fixed masks) with its evolution frames.
 
