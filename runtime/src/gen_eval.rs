@@ -59,6 +59,7 @@ impl ImageClassifier {
 
     /// A classifier graph in memory (`label` names it in errors).
     pub fn from_bytes(label: &str, bytes: &[u8]) -> Result<ImageClassifier> {
+        crate::model::tract_defaults();
         let graph = tract_onnx::onnx()
             .model_for_read(&mut &bytes[..])
             .map_err(|e| RuntimeError::onnx(label, e))?;

@@ -60,6 +60,7 @@ impl Sampler {
                 format!("model {} is for {:?}, not generation", card.name, card.task),
             ));
         }
+        crate::model::tract_defaults();
         let graph = tract_onnx::onnx()
             .model_for_read(&mut &bytes[..])
             .map_err(|e| RuntimeError::onnx(&onnx_path, e))?;

@@ -88,6 +88,7 @@ impl Inpainter {
         }
         let size = card.runtime.tile;
         let err = |e| RuntimeError::onnx(&onnx_path, e);
+        crate::model::tract_defaults();
         let graph = tract_onnx::onnx()
             .model_for_read(&mut &bytes[..])
             .map_err(err)?;

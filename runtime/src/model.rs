@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tract_onnx::prelude::*;
-use tract_onnx::tract_core::knobs::KnobScope;
+use tract_onnx::tract_core::knobs::{set_config_global, KnobScope};
 
 use crate::card::{ConvPath, ModelCard, Precision};
 use crate::error::{Result, RuntimeError};
@@ -46,6 +46,22 @@ impl std::fmt::Debug for Model {
     }
 }
 
+/// tract's defaults as this runtime sets them, once per process, below any
+/// environment variable of the same name (so `TRACT_CPU_ISA=+amx-int8`
+/// brings it back): Intel AMX int8 kernels off. tract 0.23.9's
+/// `avx512amx_mmm_i32_16x16` faulted (SIGSEGV at a tile load) in about one
+/// int8 run in four in one test process on a 2-core Sapphire Rapids Xeon,
+/// and never with the kernel removed; the AVX-512 VNNI kernels that run
+/// instead compute the same integer sums.
+pub(crate) fn tract_defaults() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if let Err(e) = set_config_global("TRACT_CPU_ISA", "-amx-int8") {
+            tracing::warn!("TRACT_CPU_ISA: {e}");
+        }
+    });
+}
+
 /// `graph` with input `fact`, optimized and made runnable with `path`'s
 /// lowering of f32 convolutions (`Direct` lets tract use its direct spatial
 /// convolution; `Im2col` and `Auto` disable it); `onnx_path` names errors.
@@ -55,6 +71,7 @@ pub(crate) fn optimized_plan(
     path: ConvPath,
     onnx_path: &Path,
 ) -> Result<Arc<Plan>> {
+    tract_defaults();
     let disable = if path == ConvPath::Direct {
         "false"
     } else {
@@ -107,6 +124,7 @@ impl Model {
         onnx_path: PathBuf,
         bytes: &[u8],
     ) -> Result<Model> {
+        tract_defaults();
         let onnx = tract_onnx::onnx();
         let proto = onnx
             .proto_model_for_read(&mut &bytes[..])
@@ -434,4 +452,20 @@ fn check_declared_input(
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amx_int8_is_off_by_default_and_the_environment_still_decides() {
+        tract_defaults();
+        tract_defaults();
+        let isa = tract_linalg::knobs::TRACT_CPU_ISA.get();
+        match std::env::var("TRACT_CPU_ISA") {
+            Ok(env) => assert_eq!(isa.as_deref(), Some(env.as_str())),
+            Err(_) => assert_eq!(isa.as_deref(), Some("-amx-int8")),
+        }
+    }
 }
