@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tract_onnx::prelude::*;
-use tract_onnx::tract_core::knobs::{set_config_global, KnobScope};
+#[cfg(target_arch = "x86_64")]
+use tract_onnx::tract_core::knobs::set_config_global;
+use tract_onnx::tract_core::knobs::KnobScope;
 
 use crate::card::{ConvPath, ModelCard, Precision};
 use crate::error::{Result, RuntimeError};
@@ -52,14 +54,18 @@ impl std::fmt::Debug for Model {
 /// `avx512amx_mmm_i32_16x16` faulted (SIGSEGV at a tile load) in about one
 /// int8 run in four in one test process on a 2-core Sapphire Rapids Xeon,
 /// and never with the kernel removed; the AVX-512 VNNI kernels that run
-/// instead compute the same integer sums.
+/// instead compute the same integer sums. Only on x86_64: tract refuses
+/// (panics on) a feature of another architecture in `TRACT_CPU_ISA`.
 pub(crate) fn tract_defaults() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        if let Err(e) = set_config_global("TRACT_CPU_ISA", "-amx-int8") {
-            tracing::warn!("TRACT_CPU_ISA: {e}");
-        }
-    });
+    #[cfg(target_arch = "x86_64")]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            if let Err(e) = set_config_global("TRACT_CPU_ISA", "-amx-int8") {
+                tracing::warn!("TRACT_CPU_ISA: {e}");
+            }
+        });
+    }
 }
 
 /// `graph` with input `fact`, optimized and made runnable with `path`'s
@@ -459,6 +465,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg(target_arch = "x86_64")]
     fn amx_int8_is_off_by_default_and_the_environment_still_decides() {
         tract_defaults();
         tract_defaults();
