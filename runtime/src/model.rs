@@ -50,9 +50,12 @@ impl std::fmt::Debug for Model {
 
 /// tract's defaults as this runtime sets them, once per process, below any
 /// environment variable of the same name (so `TRACT_CPU_ISA=+amx-int8`
-/// brings it back): Intel AMX int8 kernels off. tract 0.23.9's
+/// brings it back): Intel AMX int8 kernels off. tract fixes its instruction
+/// set on first use, so every place that hands tract a graph calls this
+/// first (the model, inpainter, generator and classifier loaders, and the
+/// bench's matmul probe). tract 0.23.9's
 /// `avx512amx_mmm_i32_16x16` faulted (SIGSEGV at a tile load) in about one
-/// int8 run in four in one test process on a 2-core Sapphire Rapids Xeon,
+/// int8 run in four in one test process on a 2-core Xeon with AMX,
 /// and never with the kernel removed; the AVX-512 VNNI kernels that run
 /// instead compute the same integer sums. Only on x86_64: tract refuses
 /// (panics on) a feature of another architecture in `TRACT_CPU_ISA`.
@@ -77,7 +80,6 @@ pub(crate) fn optimized_plan(
     path: ConvPath,
     onnx_path: &Path,
 ) -> Result<Arc<Plan>> {
-    tract_defaults();
     let disable = if path == ConvPath::Direct {
         "false"
     } else {
