@@ -205,16 +205,19 @@ fn pull(l: &Level, coarse: &[f32], cw: usize, ch: usize, channels: usize) -> Vec
 }
 
 /// The 8-connected hole components of a `w`×`h` mask: each one's bounding
-/// box, and a label per pixel (`usize::MAX` outside holes).
-pub fn components(hole: &[bool], w: usize, h: usize) -> (Vec<Rect>, Vec<usize>) {
-    let mut label = vec![usize::MAX; w * h];
+/// box, and a label per pixel (`u32::MAX` outside holes; 4 bytes a pixel,
+/// which on a 12-MP photo is 48 MB).
+pub fn components(hole: &[bool], w: usize, h: usize) -> (Vec<Rect>, Vec<u32>) {
+    let mut label = vec![u32::MAX; w * h];
     let mut boxes = Vec::new();
     let mut stack = Vec::new();
     for start in 0..w * h {
-        if !hole[start] || label[start] != usize::MAX {
+        if !hole[start] || label[start] != u32::MAX {
             continue;
         }
-        let id = boxes.len();
+        // Separate 8-connected components hold at most one pixel in four, so
+        // ids fit a u32 below 16 gigapixels (the reader stops at 120 MP).
+        let id = boxes.len() as u32;
         let (sx, sy) = (start % w, start / w);
         let mut b = Rect {
             x0: sx,
@@ -231,7 +234,7 @@ pub fn components(hole: &[bool], w: usize, h: usize) -> (Vec<Rect>, Vec<usize>) 
             for ny in y.saturating_sub(1)..(y + 2).min(h) {
                 for nx in x.saturating_sub(1)..(x + 2).min(w) {
                     let q = ny * w + nx;
-                    if hole[q] && label[q] == usize::MAX {
+                    if hole[q] && label[q] == u32::MAX {
                         label[q] = id;
                         stack.push(q);
                     }
@@ -393,10 +396,7 @@ mod tests {
                 }
             ]
         );
-        assert_eq!(
-            (label[w + 1], label[4 * w + 8], label[0]),
-            (0, 1, usize::MAX)
-        );
+        assert_eq!((label[w + 1], label[4 * w + 8], label[0]), (0, 1, u32::MAX));
         // A 4-pixel model window around the first blob, shifted inside.
         assert_eq!(
             window(boxes[0], w, h, 4),

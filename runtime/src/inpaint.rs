@@ -14,6 +14,11 @@
 //! pixels are written: every other pixel of the output is the input's own
 //! value, bit for bit.
 //!
+//! Memory: there is no float copy of the image. A window is read from the
+//! output image as it fills, one colour plane per thread at a time, and
+//! only its hole pixels' fills are kept until they are written; so a later
+//! window sees an earlier one's fill at the image's bit depth.
+//!
 //! ```no_run
 //! use edgegan_runtime::{inpaint::Inpainter, mask::Mask, io, Precision};
 //! use std::path::Path;
@@ -38,7 +43,7 @@ use crate::error::{Result, RuntimeError};
 use crate::fill::{components, feather, prefill, window, Rect};
 use crate::mask::Mask;
 use crate::model::{check_embedded, optimized_plan, read_model_dir, Plan};
-use crate::threads::{for_each_plane, map_planes, Pool};
+use crate::threads::{per_plane, Pool};
 
 /// A loaded inpainting model with its plan for the working size.
 pub struct Inpainter {
@@ -179,8 +184,8 @@ impl Inpainter {
     }
 
     /// Fill one S×S window: `rgb` is planar 3×S×S in [0, 1], `hole` S×S.
-    /// Returns the model's planar 3×S×S output (holes filled; other pixels
-    /// are the input's, up to the graph's arithmetic).
+    /// Returns planar 3×S×S: the model's fill in the holes, the input
+    /// elsewhere.
     pub fn run(&self, rgb: &[f32], hole: &[bool]) -> Result<Vec<f32>> {
         self.fill_window(rgb, hole, self.size, self.size)
     }
@@ -211,29 +216,50 @@ impl Inpainter {
     }
 
     /// Fill a window of any size (planar 3×w×h, `hole` w×h), resizing to S×S
-    /// and back where it differs (see the module documentation).
+    /// and back where it differs (see the module documentation). Returns
+    /// planar 3×w×h: the fill in the holes, the input elsewhere.
     pub fn fill_window(&self, rgb: &[f32], hole: &[bool], w: usize, h: usize) -> Result<Vec<f32>> {
-        self.fill_window_with(rgb.to_vec(), hole, w, h, &mut |x| self.cpu_net(&x))
+        let n = w * h;
+        assert_eq!((rgb.len(), hole.len()), (3 * n, n), "planes fit the window");
+        let planes = |c: usize| rgb[c * n..(c + 1) * n].to_vec();
+        let fills = self.fill_holes(&planes, hole, w, h, &mut |x| self.cpu_net(&x))?;
+        let mut out = rgb.to_vec();
+        for (plane, fill) in out.chunks_mut(n).zip(&fills) {
+            let holes = plane.iter_mut().zip(hole).filter(|(_, &o)| o);
+            for ((v, _), f) in holes.zip(fill) {
+                *v = *f;
+            }
+        }
+        Ok(out)
     }
 
-    /// [`Inpainter::fill_window`] on an owned window, which becomes the
-    /// output: a large window is not copied again.
-    fn fill_window_with(
+    /// The fill of a `w`×`h` window's holes: per colour plane, the values of
+    /// its hole pixels in raster order. `plane(c)` reads plane `c` of the
+    /// window (w×h values in [0, 1]) when it is needed, so a window larger
+    /// than S×S is held one plane per thread at a time: read, shrunk to S×S
+    /// for the network, and read again to be prefilled at native resolution
+    /// and take the network's residual.
+    fn fill_holes(
         &self,
-        rgb: Vec<f32>,
+        plane: &(dyn Fn(usize) -> Vec<f32> + Sync),
         hole: &[bool],
         w: usize,
         h: usize,
         net: &mut WindowNet<'_>,
-    ) -> Result<Vec<f32>> {
+    ) -> Result<Vec<Vec<f32>>> {
         let s = self.size;
+        let in_holes = |p: &[f32], add: &dyn Fn(usize) -> f32| -> Vec<f32> {
+            let holes = p.iter().zip(hole).enumerate().filter(|(_, (_, &o))| o);
+            holes.map(|(i, (v, _))| v + add(i)).collect()
+        };
         if (w, h) == (s, s) {
-            let mut input = rgb;
+            let mut input = (0..3).flat_map(plane).collect::<Vec<f32>>();
             self.par(|| prefill(&mut input, 3, s, s, hole));
-            return self.run_prefilled(input, hole, net);
+            let out = self.run_prefilled(input, hole, net)?;
+            return Ok(out.chunks(s * s).map(|p| in_holes(p, &|_| 0.0)).collect());
         }
         let (prefill_small, small_hole) = self.par(|| {
-            let mut small = map_planes(&rgb, w * h, |p| resize_plane(p, w, h, s, s));
+            let mut small = per_plane(3, |c| resize_plane(&plane(c), w, h, s, s)).concat();
             let as_f32: Vec<f32> = hole.iter().map(|&o| o as u8 as f32).collect();
             let small_hole: Vec<bool> = resize_plane(&as_f32, w, h, s, s)
                 .iter()
@@ -243,21 +269,18 @@ impl Inpainter {
             (small, small_hole)
         });
         let out = self.run_prefilled(prefill_small.clone(), &small_hole, net)?;
-        let mut native = rgb;
-        self.par(|| {
-            let residual: Vec<f32> = out.iter().zip(&prefill_small).map(|(o, p)| o - p).collect();
-            cascade_prefill(&mut native, 3, w, h, hole, s);
+        let residual: Vec<f32> = out.iter().zip(&prefill_small).map(|(o, p)| o - p).collect();
+        Ok(self.par(|| {
             let ramp = feather(hole, w, h, (w.max(h) as f32 / s as f32).max(1.0));
-            // Each plane's residual is upsampled where it is added: at most
-            // one full-size plane per thread at a time.
-            for_each_plane(&mut native, w * h, |c, p| {
+            // The planes are independent, so one at a time is the same
+            // prefill as all three at once, bit for bit.
+            per_plane(3, |c| {
+                let mut native = plane(c);
+                cascade_prefill(&mut native, 1, w, h, hole, s);
                 let up = resize_plane(&residual[c * s * s..(c + 1) * s * s], s, s, w, h);
-                for ((v, r), u) in p.iter_mut().zip(&ramp).zip(&up) {
-                    *v += r * u;
-                }
-            });
-        });
-        Ok(native)
+                in_holes(&native, &|i| ramp[i] * up[i])
+            })
+        }))
     }
 
     /// The image with `mask`'s holes filled; pixels outside the mask keep
@@ -280,48 +303,56 @@ impl Inpainter {
             (w as u32, h as u32),
             "mask fits the image"
         );
-        let mut px = vec![0.0f32; 3 * w * h];
-        for (i, p) in image.to_rgb32f().pixels().enumerate() {
-            for c in 0..3 {
-                px[c * w * h + i] = p[c];
-            }
-        }
         let mut remaining = mask.holes().to_vec();
         let (boxes, label) = components(&remaining, w, h);
-        let mut groups: Vec<(Rect, Vec<usize>)> = Vec::new();
+        let mut groups: Vec<(Rect, Vec<u32>)> = Vec::new();
         for (id, b) in boxes.iter().enumerate() {
             let win = window(*b, w, h, self.size);
             match groups.iter_mut().find(|g| g.0 == win) {
-                Some(g) => g.1.push(id),
-                None => groups.push((win, vec![id])),
+                Some(g) => g.1.push(id as u32),
+                None => groups.push((win, vec![id as u32])),
             }
         }
+        // Windows read their context from the output as it is filled: a
+        // later window sees an earlier one's fill at the image's depth.
         let mut out = image.clone();
         for (win, ids) in groups {
             let (ww, wh) = (win.width(), win.height());
             let at = |x: usize, y: usize| (win.y0 + y) * w + win.x0 + x;
-            let crop: Vec<f32> = (0..3 * ww * wh)
-                .map(|i| px[(i / (ww * wh)) * w * h + at(i % ww, (i / ww) % wh)])
-                .collect();
             let hole: Vec<bool> = (0..ww * wh)
                 .map(|i| remaining[at(i % ww, i / ww)])
                 .collect();
-            let fill = self.fill_window_with(crop, &hole, ww, wh, net)?;
-            for i in 0..ww * wh {
+            let fills = {
+                let src = &out;
+                let planes = |c: usize| window_plane(src, win, c);
+                self.fill_holes(&planes, &hole, ww, wh, net)?
+            };
+            let hole_pixels = (0..ww * wh).filter(|&i| hole[i]);
+            for (k, i) in hole_pixels.enumerate() {
                 let p = at(i % ww, i / ww);
-                if !hole[i] || !ids.contains(&label[p]) {
+                if !ids.contains(&label[p]) {
                     continue;
                 }
-                let v: [f32; 3] = std::array::from_fn(|c| fill[c * ww * wh + i]);
-                for (c, v) in v.iter().enumerate() {
-                    px[c * w * h + p] = *v;
-                }
+                let v: [f32; 3] = std::array::from_fn(|c| fills[c][k]);
                 put(&mut out, (p % w) as u32, (p / w) as u32, v);
                 remaining[p] = false;
             }
         }
         Ok(out)
     }
+}
+
+/// Plane `c` of the window `win` of `img` in [0, 1], w×h values: converted
+/// a row at a time as [`DynamicImage::to_rgb32f`] converts, without a float
+/// copy of the whole image.
+fn window_plane(img: &DynamicImage, win: Rect, c: usize) -> Vec<f32> {
+    let (x0, ww) = (win.x0 as u32, win.width() as u32);
+    let mut plane = Vec::with_capacity(win.width() * win.height());
+    for y in win.y0..win.y1 {
+        let row = img.crop_imm(x0, y as u32, ww, 1).to_rgb32f();
+        plane.extend(row.pixels().map(|p| p[c]));
+    }
+    plane
 }
 
 /// The fact of the graph's input: one `[1, 4, S, S]` f32 window.

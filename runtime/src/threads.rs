@@ -89,18 +89,16 @@ pub fn for_each_plane(px: &mut [f32], plane_len: usize, f: impl Fn(usize, &mut [
     }
 }
 
-/// `f` applied to each `plane_len`-long plane of `px`, the results
-/// concatenated: in parallel on a rayon worker, as [`for_each_plane`].
-pub fn map_planes(px: &[f32], plane_len: usize, f: impl Fn(&[f32]) -> Vec<f32> + Sync) -> Vec<f32> {
-    if plane_len == 0 {
-        return Vec::new();
-    }
-    let planes: Vec<Vec<f32>> = if rayon::current_thread_index().is_some() {
-        px.par_chunks(plane_len).map(&f).collect()
+/// `f(c)` for each plane `c` in `0..planes`, the results in plane order:
+/// in parallel on a rayon worker, one after another elsewhere, as
+/// [`for_each_plane`]. Each call makes its own plane, so a caller that
+/// reads planes on demand holds one per thread, never all of them.
+pub fn per_plane<T: Send>(planes: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    if rayon::current_thread_index().is_some() {
+        (0..planes).into_par_iter().map(&f).collect()
     } else {
-        px.chunks(plane_len).map(&f).collect()
-    };
-    planes.concat()
+        (0..planes).map(f).collect()
+    }
 }
 
 #[cfg(test)]
@@ -139,14 +137,13 @@ mod tests {
     }
 
     #[test]
-    fn map_planes_keeps_the_plane_order() {
-        let px: Vec<f32> = (0..12).map(|i| i as f32).collect();
-        let twice = |p: &[f32]| p.iter().map(|v| 2.0 * v).collect::<Vec<f32>>();
-        let want = twice(&px);
-        assert_eq!(map_planes(&px, 4, twice), want);
+    fn per_plane_keeps_the_plane_order() {
+        let plane = |c: usize| vec![c as f32; 4];
+        let want: Vec<Vec<f32>> = (0..3).map(plane).collect();
+        assert_eq!(per_plane(3, plane), want);
         let pool = Pool::new(3).unwrap();
         assert_eq!(pool.threads(), 3);
-        assert_eq!(pool.install(|| map_planes(&px, 4, twice)), want);
-        assert!(map_planes(&[], 0, twice).is_empty());
+        assert_eq!(pool.install(|| per_plane(3, plane)), want);
+        assert!(per_plane(0, plane).is_empty());
     }
 }
