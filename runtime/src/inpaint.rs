@@ -184,10 +184,13 @@ impl Inpainter {
     }
 
     /// Fill one S×S window: `rgb` is planar 3×S×S in [0, 1], `hole` S×S.
-    /// Returns planar 3×S×S: the model's fill in the holes, the input
-    /// elsewhere.
+    /// Returns the model's planar 3×S×S output (holes filled; other pixels
+    /// are the input's, up to the graph's arithmetic): what an export is
+    /// checked against.
     pub fn run(&self, rgb: &[f32], hole: &[bool]) -> Result<Vec<f32>> {
-        self.fill_window(rgb, hole, self.size, self.size)
+        let mut input = rgb.to_vec();
+        self.par(|| prefill(&mut input, 3, self.size, self.size, hole));
+        self.run_prefilled(input, hole, &mut |x| self.cpu_net(&x))
     }
 
     /// The network on the CPU: the graph's planar 4×S×S input to its 3×S×S
