@@ -3,9 +3,11 @@
 mod common;
 
 use common::*;
-use edgegan_runtime::{RuntimeError, UpscaleOptions, Upscaler};
+use edgegan_runtime::{Model, Precision, RuntimeError, UpscaleOptions, Upscaler};
 use edgegan_trainer::classic;
 use image::Rgb;
+use std::path::Path;
+use std::sync::Arc;
 
 fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
@@ -182,5 +184,38 @@ fn bicubic_model_equals_reference_resampler_everywhere() {
                 );
             }
         }
+    }
+}
+
+#[test]
+fn spare_threads_inside_a_tile_give_the_same_output() {
+    // Fewer tiles than threads: the spare threads split each tile's matrix
+    // products (tract's executor), which never reorders a sum, so the output
+    // is the same bit for bit. The shipped sr-x2 has products large enough
+    // to be split; f32 and int8.
+    for precision in [Precision::F32, Precision::Int8] {
+        let model = Arc::new(Model::load(Path::new("models/sr-x2"), precision).unwrap());
+        let img = noise_rgb32f(96, 48, 11);
+        let run = |tile, threads| {
+            Upscaler::new(
+                model.clone(),
+                UpscaleOptions {
+                    tile: Some(tile),
+                    threads,
+                },
+            )
+            .run(&img)
+            .unwrap()
+            .into_raw()
+        };
+        let one = run(4096, 1);
+        assert_eq!(one.len(), 192 * 96 * 3);
+        assert!(
+            one.iter().any(|&v| v != one[0]),
+            "{precision}: not a flat image"
+        );
+        // One tile on 3 threads; 2 tiles (48-pixel columns) on 5 threads.
+        assert!(one == run(4096, 3), "{precision}: one tile, 3 threads");
+        assert!(one == run(48, 5), "{precision}: two tiles, 5 threads");
     }
 }

@@ -1,6 +1,10 @@
 //! Seam-free tiled upscaling: windows from [`crate::tiling`], one plan per
 //! window shape, one [`SimpleState`] per worker thread, tiles written straight
 //! into the output buffer (memory = input + output + one window per worker).
+//! Tiles run in parallel; when an image has fewer tiles than workers, the
+//! cores left over run each tile's matrix products ([`crate::threads::Pool`]),
+//! so a small image is not left on one core. tract splits a product by
+//! output panels, never inside a sum: the output is the same either way.
 
 use image::{DynamicImage, ImageBuffer, Pixel, Primitive};
 use std::path::Path;
@@ -13,6 +17,7 @@ use crate::io::ImageLimits;
 use crate::model::{Model, Plan, PLAN_SLOTS};
 use crate::resample::UpscaleTaps;
 use crate::slots::Slots;
+use crate::threads::Pool;
 use crate::tiling::{Layout, Tile};
 
 /// A pixel channel type the runtime reads and writes (8-bit, 16-bit, f32).
@@ -80,8 +85,9 @@ pub fn available_threads() -> usize {
 pub struct UpscaleOptions {
     /// Core tile size in input pixels (`None`: the card's `runtime.tile`).
     pub tile: Option<usize>,
-    /// Worker threads (tiles run in parallel, tract single-threaded per tile;
-    /// at most [`MAX_THREADS`]).
+    /// Worker threads (tiles run in parallel; with fewer tiles than
+    /// threads, the rest share each tile's matrix products; at most
+    /// [`MAX_THREADS`]).
     pub threads: usize,
 }
 
@@ -217,12 +223,24 @@ impl Upscaler {
             }
         };
         let threads = self.workers.len().min(layout.tiles.len());
+        // Workers without a tile of their own go to the tiles' matrix products.
+        let pools = match self.workers.len() / threads.max(1) {
+            0 | 1 => Vec::new(),
+            per_tile => (0..threads)
+                .map(|_| Pool::new(per_tile))
+                .collect::<Result<Vec<_>>>()?,
+        };
+        let run = |k: usize| match pools.get(k) {
+            Some(pool) => pool.install(|| work(&self.workers[k])),
+            None => work(&self.workers[k]),
+        };
         if threads <= 1 {
-            work(&self.workers[0]);
+            run(0);
         } else {
             std::thread::scope(|scope| {
-                for worker in &self.workers[..threads] {
-                    scope.spawn(|| work(worker));
+                for k in 0..threads {
+                    let run = &run;
+                    scope.spawn(move || run(k));
                 }
             });
         }
