@@ -188,9 +188,7 @@ impl Inpainter {
     /// are the input's, up to the graph's arithmetic): what an export is
     /// checked against.
     pub fn run(&self, rgb: &[f32], hole: &[bool]) -> Result<Vec<f32>> {
-        let mut input = rgb.to_vec();
-        self.par(|| prefill(&mut input, 3, self.size, self.size, hole));
-        self.run_prefilled(input, hole, &mut |x| self.cpu_net(&x))
+        self.prefill_and_run(rgb.to_vec(), hole, &mut |x| self.cpu_net(&x))
     }
 
     /// The network on the CPU: the graph's planar 4×S×S input to its 3×S×S
@@ -203,6 +201,17 @@ impl Inpainter {
             let view = out[0].try_as_plain_ram().map_err(err)?;
             Ok(view.as_slice::<f32>().map_err(err)?.to_vec())
         })
+    }
+
+    /// [`prefill`] an S×S window's holes (planar 3×S×S `input`), then `net`.
+    fn prefill_and_run(
+        &self,
+        mut input: Vec<f32>,
+        hole: &[bool],
+        net: &mut WindowNet<'_>,
+    ) -> Result<Vec<f32>> {
+        self.par(|| prefill(&mut input, 3, self.size, self.size, hole));
+        self.run_prefilled(input, hole, net)
     }
 
     /// `net` on a window whose holes are already [`prefill`]ed.
@@ -256,9 +265,7 @@ impl Inpainter {
             holes.map(|(i, (v, _))| v + add(i)).collect()
         };
         if (w, h) == (s, s) {
-            let mut input = (0..3).flat_map(plane).collect::<Vec<f32>>();
-            self.par(|| prefill(&mut input, 3, s, s, hole));
-            let out = self.run_prefilled(input, hole, net)?;
+            let out = self.prefill_and_run((0..3).flat_map(plane).collect(), hole, net)?;
             return Ok(out.chunks(s * s).map(|p| in_holes(p, &|_| 0.0)).collect());
         }
         let (prefill_small, small_hole) = self.par(|| {
