@@ -1,5 +1,6 @@
-//! `edgegan boards list|show NAME` and `upscale --board NAME`: board profiles
-//! from the `edgegan-boards` crate, shown and applied to the CLI's settings.
+//! `edgegan boards list|show NAME`, `upscale --board NAME` and `inpaint
+//! --board NAME`: board profiles from the `edgegan-boards` crate, shown and
+//! applied to the CLI's settings.
 
 use anyhow::Result;
 use clap::Subcommand;
@@ -37,15 +38,8 @@ pub fn run(cmd: BoardsCommand) -> Result<ExitCode> {
 
 /// Fill the settings `args` leaves open from `board` (0 threads: all cores).
 pub fn apply(board: &Board, args: &mut UpscaleArgs) {
-    args.precision.get_or_insert(match board.precision {
-        BoardPrecision::F32 => PrecisionArg::F32,
-        BoardPrecision::Int8 => PrecisionArg::Int8,
-        BoardPrecision::Auto => PrecisionArg::Auto,
-    });
+    apply_common(board, &mut args.precision, &mut args.threads);
     args.tile.get_or_insert(board.tile as u32);
-    if board.threads > 0 {
-        args.threads.get_or_insert(board.threads as u32);
-    }
     tracing::info!(
         "board {}: precision {:?}, tile {:?}, threads {:?}",
         board.name,
@@ -53,4 +47,31 @@ pub fn apply(board: &Board, args: &mut UpscaleArgs) {
         args.tile,
         args.threads
     );
+}
+
+/// Fill the precision and threads `edgegan inpaint` leaves open from
+/// `board` (an inpainting model has no tiles).
+pub fn apply_inpaint(
+    board: &Board,
+    precision: &mut Option<PrecisionArg>,
+    threads: &mut Option<u32>,
+) {
+    apply_common(board, precision, threads);
+    tracing::info!(
+        "board {}: precision {:?}, threads {:?}",
+        board.name,
+        precision,
+        threads
+    );
+}
+
+fn apply_common(board: &Board, precision: &mut Option<PrecisionArg>, threads: &mut Option<u32>) {
+    precision.get_or_insert(match board.precision {
+        BoardPrecision::F32 => PrecisionArg::F32,
+        BoardPrecision::Int8 => PrecisionArg::Int8,
+        BoardPrecision::Auto => PrecisionArg::Auto,
+    });
+    if board.threads > 0 {
+        threads.get_or_insert(board.threads as u32);
+    }
 }

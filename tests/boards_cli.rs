@@ -1,5 +1,6 @@
-//! `edgegan boards list|show` and `upscale --board`: the profiles are listed
-//! and shown as parseable TOML, a board's settings apply unless overridden,
+//! `edgegan boards list|show`, `upscale --board` and `inpaint --board`: the
+//! profiles are listed and shown as parseable TOML, a board's settings apply
+//! unless overridden,
 //! and an unknown board is one clear error with no output written.
 
 mod common;
@@ -98,6 +99,58 @@ fn a_board_sets_what_the_command_line_leaves_open() {
     let o = run(&[
         "upscale",
         "examples/astronaut.png",
+        "--board",
+        "pi",
+        "-o",
+        &out("d.png"),
+    ]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no board named \"pi\""));
+    assert!(!dir.path().join("d.png").exists());
+}
+
+#[test]
+fn inpaint_takes_the_boards_precision_and_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = |n: &str| dir.path().join(n).to_string_lossy().into_owned();
+    let mask = out("mask.png");
+    let o = run(&[
+        "mask", "--size", "256x256", "--bin", "20-30", "--seed", "1", "-o", &mask,
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let fill = |extra: &[&str], name: &str| {
+        let mut args = vec!["inpaint", "examples/astronaut.png", "--mask", &mask];
+        args.extend_from_slice(extra);
+        let path = out(name);
+        args.extend_from_slice(&["-o", &path]);
+        let o = run(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        (
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+            std::fs::read(&path).unwrap(),
+        )
+    };
+    let (err, board) = fill(&["--board", "rpi-zero2"], "a.png");
+    assert!(
+        err.contains("board rpi-zero2: precision Some(F32), threads Some(2)"),
+        "{err}"
+    );
+    assert!(err.contains("(inpaint, f32,"), "{err}");
+    // The same settings by hand give the same bytes.
+    let (_, by_hand) = fill(&["--precision", "f32", "--threads", "2"], "b.png");
+    assert_eq!(board, by_hand);
+    // Flags win over the board.
+    let (err, _) = fill(&["--board", "rpi4", "--precision", "int8"], "c.png");
+    assert!(
+        err.contains("board rpi4: precision Some(Int8), threads Some(4)"),
+        "{err}"
+    );
+    assert!(err.contains("(inpaint, int8,"), "{err}");
+    let o = run(&[
+        "inpaint",
+        "examples/astronaut.png",
+        "--mask",
+        &mask,
         "--board",
         "pi",
         "-o",

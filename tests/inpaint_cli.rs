@@ -1,7 +1,8 @@
 //! `edgegan inpaint` and `edgegan eval` on the shipped `inpaint` model:
 //! pixels outside the mask come back bit for bit (one window, several holes,
 //! a resized window on a larger image, 16-bit and alpha inputs), holes are
-//! filled, one image on three threads is filled exactly as on one, a batch (a
+//! filled, one image on three threads is filled exactly as on one, a resized
+//! window keeps the sign of the model's residual, a batch (a
 //! folder with a folder of masks, or one mask for several files) writes what
 //! single runs write and fails only the image whose mask is missing, eval
 //! reproduces the card and stays ahead of OpenCV Telea (also on larger crops,
@@ -162,6 +163,46 @@ fn one_image_on_several_threads_is_filled_as_on_one() {
             assert_eq!(a, b, "{precision}, {}x{}", img.width(), img.height());
         }
     }
+}
+
+#[test]
+fn a_resized_window_keeps_the_sign_of_the_models_residual() {
+    use edgegan_runtime::{cascade::cascade_prefill, inpaint::Inpainter, Precision};
+    // A 512² window runs at 256: the model's residual over its prefill is
+    // stretched back onto the window's native prefill. Where the model
+    // darkens the prefill, the fill must be darker too. (An image resize
+    // once clamped the residual to [0, 1], so no fill fell below its
+    // prefill and the model's darkening was lost.)
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/inpaint");
+    let model = Inpainter::load(&dir, Precision::F32).unwrap();
+    let (w, h) = (512usize, 512usize);
+    let photo = image::open(example())
+        .unwrap()
+        .resize_exact(w as u32, h as u32, image::imageops::FilterType::Triangle)
+        .to_rgb32f();
+    let n = w * h;
+    let rgb: Vec<f32> = (0..3)
+        .flat_map(|c| photo.pixels().map(move |p| p[c]))
+        .collect();
+    let mask = free_form(w as u32, h as u32, 9, HoleBin::new(20));
+    let hole = mask.holes();
+    let filled = model.fill_window(&rgb, hole, w, h).unwrap();
+    let mut prefill = rgb.clone();
+    cascade_prefill(&mut prefill, 3, w, h, hole, model.size());
+    let level = 2.0 / 255.0;
+    let (mut darker, mut brighter, mut holes) = (0, 0, 0);
+    for k in (0..3 * n).filter(|k| hole[k % n]) {
+        holes += 1;
+        let d = filled[k] - prefill[k];
+        darker += (d < -level) as usize;
+        brighter += (d > level) as usize;
+    }
+    assert!(
+        darker * 20 > holes && brighter * 20 > holes,
+        "{darker} darker and {brighter} brighter of {holes} hole values"
+    );
+    // Outside the holes the window is the input's.
+    assert!((0..3 * n).all(|k| hole[k % n] || filled[k] == rgb[k]));
 }
 
 #[test]

@@ -263,13 +263,20 @@ pub fn window(b: Rect, w: usize, h: usize, size: usize) -> Rect {
     Rect { x0, y0, x1, y1 }
 }
 
-/// Per hole pixel, min(1, d / `ramp`) where d is its chamfer distance (3-4
-/// metric, in pixels) to the nearest known pixel; 1 everywhere for `ramp`
-/// ≤ 1 and 0 outside holes. Blends a model's fill into the known border.
+/// The blend weight of each hole pixel, in raster order (one value per
+/// `true` of `hole`): min(1, d / `ramp`), where d is its chamfer distance
+/// (3-4 metric, in pixels) to the nearest known pixel; 1 everywhere for
+/// `ramp` ≤ 1. Blends a model's fill into the known border. Distances are
+/// counted only up to the ramp's width (16 bits a pixel), so the
+/// transform's own memory is half a float plane.
 pub fn feather(hole: &[bool], w: usize, h: usize, ramp: f32) -> Vec<f32> {
-    let far = u32::MAX / 2;
-    let mut d: Vec<u32> = hole.iter().map(|&o| if o { far } else { 0 }).collect();
-    let relax = |d: &mut Vec<u32>, i: usize, j: usize, c: u32| {
+    if ramp <= 1.0 {
+        return vec![1.0; hole.iter().filter(|&&o| o).count()];
+    }
+    // Beyond 3 · ramp every weight is 1: distances saturate there.
+    let far = (3.0 * ramp).ceil().min(f32::from(u16::MAX - 8)) as u16 + 4;
+    let mut d: Vec<u16> = hole.iter().map(|&o| if o { far } else { 0 }).collect();
+    let relax = |d: &mut Vec<u16>, i: usize, j: usize, c: u16| {
         let v = d[j].saturating_add(c);
         if v < d[i] {
             d[i] = v;
@@ -311,10 +318,22 @@ pub fn feather(hole: &[bool], w: usize, h: usize, ramp: f32) -> Vec<f32> {
     }
     d.iter()
         .zip(hole)
-        .map(|(&d, &o)| match (o, ramp > 1.0) {
-            (false, _) => 0.0,
-            (true, false) => 1.0,
-            (true, true) => (d as f32 / 3.0 / ramp).min(1.0),
+        .filter(|(_, &o)| o)
+        .map(|(&d, _)| (f32::from(d) / 3.0 / ramp).min(1.0))
+        .collect()
+}
+
+/// The bilinear taps (as [`taps`] gives them) of each of `n` output
+/// positions on an axis of `m` input samples, pixel centres aligned: what a
+/// triangle-filter enlargement from `m` to `n` samples weighs, without its
+/// clamping of the values to [0, 1].
+pub(crate) fn stretch_taps(n: usize, m: usize) -> Vec<(usize, usize, f32)> {
+    let r = m as f32 / n as f32;
+    (0..n)
+        .map(|i| {
+            let s = ((i as f32 + 0.5) * r - 0.5).clamp(0.0, (m - 1) as f32);
+            let a = s.floor() as usize;
+            (a, (a + 1).min(m - 1), s - a as f32)
         })
         .collect()
 }
@@ -447,11 +466,29 @@ mod tests {
     fn feather_ramps_with_chamfer_distance() {
         // 1 row: known, 4 holes, known. Distances 1, 2, 2, 1 pixels.
         let hole = [false, true, true, true, true, false];
-        let f = feather(&hole, 6, 1, 2.0);
-        assert_eq!(f, vec![0.0, 0.5, 1.0, 1.0, 0.5, 0.0]);
-        assert_eq!(
-            feather(&hole, 6, 1, 1.0),
-            vec![0.0, 1.0, 1.0, 1.0, 1.0, 0.0]
-        );
+        assert_eq!(feather(&hole, 6, 1, 2.0), vec![0.5, 1.0, 1.0, 0.5]);
+        assert_eq!(feather(&hole, 6, 1, 1.0), vec![1.0; 4]);
+        // A ramp wider than the hole: the distances (3 per pixel) stay exact.
+        assert_eq!(feather(&hole, 6, 1, 4.0), vec![0.25, 0.5, 0.5, 0.25]);
+    }
+
+    #[test]
+    fn stretch_taps_interpolate_a_line_exactly_and_keep_its_sign() {
+        // 4 samples of a line through negative values, stretched to 10: the
+        // inner points lie on the line, the ends hold the end samples.
+        let line = [-0.3f32, -0.1, 0.1, 0.3];
+        let t = stretch_taps(10, 4);
+        let at = |(a, b, f): (usize, usize, f32)| line[a] * (1.0 - f) + line[b] * f;
+        assert_eq!(at(t[0]), -0.3);
+        assert_eq!(at(t[9]), 0.3);
+        for (i, &tap) in t.iter().enumerate().take(9).skip(1) {
+            let x = (i as f32 + 0.5) * 0.4 - 0.5;
+            assert!((at(tap) - (-0.3 + 0.2 * x)).abs() < 1e-6, "{i}");
+        }
+        // The same size is the identity.
+        assert!(stretch_taps(4, 4)
+            .iter()
+            .enumerate()
+            .all(|(i, t)| *t == (i, (i + 1).min(3), 0.0)));
     }
 }

@@ -8,16 +8,19 @@
 //! Each hole component gets a context window ([`window`]: at least S wide,
 //! twice the hole's longest side). Components that share a window run once.
 //! A window of exactly S×S runs as is. Other windows are resized to S×S.
-//! The model's residual over the prefill is resized back and added to the
-//! window's prefill at native resolution ([`cascade_prefill`], coarse to
-//! fine), feathered over a border as wide as the resize factor. Only hole
-//! pixels are written: every other pixel of the output is the input's own
-//! value, bit for bit.
+//! The model's residual over the prefill is stretched back (bilinear, sign
+//! kept) and added to the window's prefill at native resolution
+//! ([`cascade_prefill`], coarse to fine), feathered over a border as wide
+//! as the resize factor. Only hole pixels are written: every other pixel of
+//! the output is the input's own value, bit for bit.
 //!
-//! Memory: there is no float copy of the image. A window is read from the
-//! output image as it fills, one colour plane per thread at a time, and
-//! only its hole pixels' fills are kept until they are written; so a later
-//! window sees an earlier one's fill at the image's bit depth.
+//! Memory: there is no float copy of the image, and
+//! [`Inpainter::inpaint_in_place`] makes no copy at all. A window is read
+//! from the output image as it fills, one colour plane per thread at a
+//! time; the stretched residual and the feather weights are computed at
+//! its hole pixels only, and only those pixels' fills are kept until they
+//! are written. So a later window sees an earlier one's fill at the
+//! image's bit depth.
 //!
 //! ```no_run
 //! use edgegan_runtime::{inpaint::Inpainter, mask::Mask, io, Precision};
@@ -40,7 +43,7 @@ use tract_onnx::prelude::*;
 use crate::card::{ModelCard, Precision, Task};
 use crate::cascade::cascade_prefill;
 use crate::error::{Result, RuntimeError};
-use crate::fill::{components, feather, prefill, window, Rect};
+use crate::fill::{bilinear, components, feather, prefill, stretch_taps, window, Rect};
 use crate::mask::Mask;
 use crate::model::{check_embedded, optimized_plan, read_model_dir, Plan};
 use crate::threads::{per_plane, Pool};
@@ -260,13 +263,21 @@ impl Inpainter {
         net: &mut WindowNet<'_>,
     ) -> Result<Vec<Vec<f32>>> {
         let s = self.size;
-        let in_holes = |p: &[f32], add: &dyn Fn(usize) -> f32| -> Vec<f32> {
+        // The hole pixels of plane `p` in raster order, each plus `add(k, i)`
+        // (k its rank among the hole pixels, i its index in the window).
+        let in_holes = |p: &[f32], add: &dyn Fn(usize, usize) -> f32| -> Vec<f32> {
             let holes = p.iter().zip(hole).enumerate().filter(|(_, (_, &o))| o);
-            holes.map(|(i, (v, _))| v + add(i)).collect()
+            holes
+                .enumerate()
+                .map(|(k, (i, (v, _)))| v + add(k, i))
+                .collect()
         };
         if (w, h) == (s, s) {
             let out = self.prefill_and_run((0..3).flat_map(plane).collect(), hole, net)?;
-            return Ok(out.chunks(s * s).map(|p| in_holes(p, &|_| 0.0)).collect());
+            return Ok(out
+                .chunks(s * s)
+                .map(|p| in_holes(p, &|_, _| 0.0))
+                .collect());
         }
         let (prefill_small, small_hole) = self.par(|| {
             let mut small = per_plane(3, |c| resize_plane(&plane(c), w, h, s, s)).concat();
@@ -282,13 +293,19 @@ impl Inpainter {
         let residual: Vec<f32> = out.iter().zip(&prefill_small).map(|(o, p)| o - p).collect();
         Ok(self.par(|| {
             let ramp = feather(hole, w, h, (w.max(h) as f32 / s as f32).max(1.0));
+            // The residual is stretched back bilinearly at the hole pixels
+            // only, keeping its sign (an image resize would clamp it to
+            // [0, 1]: a fill could only brighten the prefill).
+            let (tx, ty) = (stretch_taps(w, s), stretch_taps(h, s));
             // The planes are independent, so one at a time is the same
             // prefill as all three at once, bit for bit.
             per_plane(3, |c| {
                 let mut native = plane(c);
                 cascade_prefill(&mut native, 1, w, h, hole, s);
-                let up = resize_plane(&residual[c * s * s..(c + 1) * s * s], s, s, w, h);
-                in_holes(&native, &|i| ramp[i] * up[i])
+                let res = &residual[c * s * s..(c + 1) * s * s];
+                in_holes(&native, &|k, i| {
+                    ramp[k] * bilinear(res, s, tx[i % w], ty[i / w])
+                })
             })
         }))
     }
@@ -299,6 +316,13 @@ impl Inpainter {
         self.inpaint_with(image, mask, &mut |x| self.cpu_net(&x))
     }
 
+    /// [`Inpainter::inpaint`] into `image` itself, without a copy of it:
+    /// what a caller done with the input uses on a board with little
+    /// memory. On an error, `image` may hold some windows' fills.
+    pub fn inpaint_in_place(&self, image: &mut DynamicImage, mask: &Mask) -> Result<()> {
+        self.fill_into(image, mask, &mut |x| self.cpu_net(&x))
+    }
+
     /// [`Inpainter::inpaint`] with the network run by `net` (the GPU path
     /// passes its own); prefill, windows and composite stay on the CPU.
     pub fn inpaint_with(
@@ -307,7 +331,19 @@ impl Inpainter {
         mask: &Mask,
         net: &mut WindowNet<'_>,
     ) -> Result<DynamicImage> {
-        let (w, h) = (image.width() as usize, image.height() as usize);
+        let mut out = image.clone();
+        self.fill_into(&mut out, mask, net)?;
+        Ok(out)
+    }
+
+    /// Fill `mask`'s holes of `out` in place, window by window.
+    fn fill_into(
+        &self,
+        out: &mut DynamicImage,
+        mask: &Mask,
+        net: &mut WindowNet<'_>,
+    ) -> Result<()> {
+        let (w, h) = (out.width() as usize, out.height() as usize);
         assert_eq!(
             mask.dimensions(),
             (w as u32, h as u32),
@@ -325,7 +361,6 @@ impl Inpainter {
         }
         // Windows read their context from the output as it is filled: a
         // later window sees an earlier one's fill at the image's depth.
-        let mut out = image.clone();
         for (win, ids) in groups {
             let (ww, wh) = (win.width(), win.height());
             let at = |x: usize, y: usize| (win.y0 + y) * w + win.x0 + x;
@@ -333,7 +368,7 @@ impl Inpainter {
                 .map(|i| remaining[at(i % ww, i / ww)])
                 .collect();
             let fills = {
-                let src = &out;
+                let src: &DynamicImage = out;
                 let planes = |c: usize| window_plane(src, win, c);
                 self.fill_holes(&planes, &hole, ww, wh, net)?
             };
@@ -344,11 +379,11 @@ impl Inpainter {
                     continue;
                 }
                 let v: [f32; 3] = std::array::from_fn(|c| fills[c][k]);
-                put(&mut out, (p % w) as u32, (p / w) as u32, v);
+                put(out, (p % w) as u32, (p / w) as u32, v);
                 remaining[p] = false;
             }
         }
-        Ok(out)
+        Ok(())
     }
 }
 
@@ -400,7 +435,8 @@ fn put(out: &mut DynamicImage, x: u32, y: u32, v: [f32; 3]) {
     }
 }
 
-/// Resize one plane with the triangle (bilinear, antialiased when shrinking) filter.
+/// Shrink one plane (values in [0, 1]) with the triangle filter: bilinear,
+/// antialiased. (The resize clamps to [0, 1], so it is not for residuals.)
 fn resize_plane(p: &[f32], w: usize, h: usize, nw: usize, nh: usize) -> Vec<f32> {
     let img: ImageBuffer<Luma<f32>, &[f32]> =
         ImageBuffer::from_raw(w as u32, h as u32, p).expect("plane fits its size");
