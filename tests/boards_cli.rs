@@ -16,6 +16,18 @@ fn run(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// `args` with `--board pi` fail on one line naming the board and write no `out`.
+fn refuses_an_unknown_board(args: &[&str], out: &str) {
+    let mut args = args.to_vec();
+    args.extend_from_slice(&["--board", "pi", "-o", out]);
+    let o = run(&args);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("no board named \"pi\""), "{err}");
+    assert!(!std::path::Path::new(out).exists());
+}
+
 #[test]
 fn list_and_show_round_trip() {
     let o = run(&["boards", "list"]);
@@ -96,17 +108,7 @@ fn a_board_sets_what_the_command_line_leaves_open() {
         err.contains("board rpi4: precision Some(Int8), tile Some(32), threads Some(4)"),
         "{err}"
     );
-    let o = run(&[
-        "upscale",
-        "examples/astronaut.png",
-        "--board",
-        "pi",
-        "-o",
-        &out("d.png"),
-    ]);
-    assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("no board named \"pi\""));
-    assert!(!dir.path().join("d.png").exists());
+    refuses_an_unknown_board(&["upscale", "examples/astronaut.png"], &out("d.png"));
 }
 
 #[test]
@@ -146,19 +148,8 @@ fn inpaint_takes_the_boards_precision_and_threads() {
         "{err}"
     );
     assert!(err.contains("(inpaint, int8,"), "{err}");
-    let o = run(&[
-        "inpaint",
-        "examples/astronaut.png",
-        "--mask",
-        &mask,
-        "--board",
-        "pi",
-        "-o",
-        &out("d.png"),
-    ]);
-    assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("no board named \"pi\""));
-    assert!(!dir.path().join("d.png").exists());
+    let input = ["inpaint", "examples/astronaut.png", "--mask", &mask];
+    refuses_an_unknown_board(&input, &out("d.png"));
 }
 
 #[test]
