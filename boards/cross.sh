@@ -11,7 +11,8 @@
 # picks the real boards' kernels). armhf's package index on the mirrors has
 # been inconsistent, so armv7's std is fetched as one pinned .deb and used as
 # a --sysroot. Builds go to $EDGEGAN_CROSS_DIR (default ~/.cache/edgegan/cross);
-# the binary's path is printed last.
+# the binary's path is printed last. EDGEGAN_CROSS_PROFILE picks the cargo
+# profile (default release; the boards check uses board-check).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -85,6 +86,7 @@ fi
 if [ $# -gt 0 ]; then
   /usr/bin/cargo "$@" --target "$triple"
 else
-  /usr/bin/cargo build --release --locked --target "$triple" --no-default-features --bin edgegan >&2
-  echo "$CARGO_TARGET_DIR/$triple/release/edgegan"
+  profile="${EDGEGAN_CROSS_PROFILE:-release}"
+  /usr/bin/cargo build --profile "$profile" --locked --target "$triple" --no-default-features --bin edgegan >&2
+  echo "$CARGO_TARGET_DIR/$triple/$profile/edgegan"
 fi

@@ -1,6 +1,7 @@
 //! Heap allocations per tile after warm-up, counted with a counting global
 //! allocator: the count per tile is bounded and does not grow with image size.
 
+#[path = "cli/common/mod.rs"]
 mod common;
 
 use common::*;

@@ -10,9 +10,8 @@
 //! and leave no output; `train inpaint --device cuda` in a CPU build is one
 //! line and writes nothing.
 
-mod common;
 
-use common::bin;
+use crate::common::bin;
 use edgegan_runtime::mask::{free_form, HoleBin, Mask};
 use image::{DynamicImage, GenericImageView, Rgba};
 use std::path::{Path, PathBuf};
@@ -336,7 +335,7 @@ fn bad_masks_fail_with_one_line_and_no_output() {
 
 #[test]
 fn eval_reproduces_the_card_and_beats_telea() {
-    let dev = common::dev_photos()
+    let dev = crate::common::dev_photos()
         .expect("shared/data/dev not found beside or above the checkout: set EDGEGAN_DEV_DATA");
     let o = run(&[
         "eval",
@@ -348,7 +347,7 @@ fn eval_reproduces_the_card_and_beats_telea() {
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let card: toml::Table = toml::from_str(include_str!("../models/inpaint/card.toml")).unwrap();
+    let card: toml::Table = toml::from_str(include_str!("../../models/inpaint/card.toml")).unwrap();
     let m = card["metrics"].as_table().unwrap();
     assert_eq!(r["images"].as_array().unwrap().len(), 62 * 5);
     let round = |v: &serde_json::Value| (v.as_f64().unwrap() * 1e4).round() / 1e4;
@@ -420,7 +419,7 @@ fn eval_reproduces_the_card_and_beats_telea() {
 
 #[test]
 fn eval_at_a_larger_crop_runs_the_resize_path() {
-    let dev = common::dev_photos()
+    let dev = crate::common::dev_photos()
         .expect("shared/data/dev not found beside or above the checkout: set EDGEGAN_DEV_DATA");
     // Four photos at 384×384: each window is resized to the model's 256.
     let data = tempfile::tempdir().unwrap();

@@ -2,9 +2,8 @@
 //! the card, the runtime runs it (eval, upscale), and bad input changes
 //! nothing.
 
-mod common;
 
-use common::bin;
+use crate::common::bin;
 use edgegan_runtime::{Model, Precision};
 use std::path::Path;
 use std::process::Command;

@@ -2,9 +2,8 @@
 //! image's size) that `edgegan inpaint` accepts; same arguments, same bytes;
 //! bad bins, sizes and outputs are one error line and write nothing.
 
-mod common;
 
-use common::bin;
+use crate::common::bin;
 use edgegan_runtime::mask::{free_form, HoleBin, Mask};
 use std::path::Path;
 use std::process::{Command, Output};

@@ -1,9 +1,8 @@
 //! `edgegan eval`: the protocol's numbers on the bundled photo, the bicubic
 //! model reproducing the bicubic baseline, and the JSON shape.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use edgegan_runtime::eval::evaluate_image;
 use edgegan_runtime::{UpscaleOptions, Upscaler};
 use edgegan_trainer::classic;

@@ -3,9 +3,8 @@
 //! reproduces the card's numbers exactly and meets the demo's bar, and bad
 //! requests fail with one line and no output.
 
-mod common;
 
-use common::bin;
+use crate::common::bin;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -59,7 +58,7 @@ fn eval_reproduces_the_card_and_meets_the_bar() {
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let reports: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let card: toml::Table = toml::from_str(include_str!("../models/digits/card.toml")).unwrap();
+    let card: toml::Table = toml::from_str(include_str!("../../models/digits/card.toml")).unwrap();
     let m = card["metrics"].as_table().unwrap();
     for r in reports.as_array().unwrap() {
         let p = r["precision"].as_str().unwrap();

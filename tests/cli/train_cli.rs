@@ -2,9 +2,8 @@
 //! crops, a model directory that the runtime loads, and a card that records
 //! the run and metrics `edgegan eval` reproduces.
 
-mod common;
 
-use common::bin;
+use crate::common::bin;
 use edgegan_runtime::{Model, Precision, Task};
 use std::path::Path;
 use std::process::Command;

@@ -3,9 +3,8 @@
 //! unless overridden,
 //! and an unknown board is one clear error with no output written.
 
-mod common;
 
-use common::bin;
+use crate::common::bin;
 use std::process::Command;
 
 fn run(args: &[&str]) -> std::process::Output {
@@ -159,7 +158,7 @@ fn upscale_stays_within_each_boards_memory_budget() {
     // (VmHWM of the whole process) must fit the profile's budget.
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.png");
-    let mut rng = common::Rng(7);
+    let mut rng = crate::common::Rng(7);
     image::RgbImage::from_fn(1600, 1200, |x, y| {
         let n = (rng.unit() * 24.0) as u32;
         image::Rgb([

@@ -1,9 +1,8 @@
 //! End-to-end tests of `edgegan upscale`: batches, atomic outputs, and one
 //! clear error per kind of bad input, with nothing written or overwritten.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use edgegan_runtime::model::sha256_hex;
 use edgegan_trainer::classic;
 use image::{DynamicImage, Rgb};

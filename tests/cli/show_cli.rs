@@ -2,9 +2,8 @@
 //! the very pixels `edgegan upscale` writes on the right, with a status bar;
 //! bad requests are one clear error and write nothing.
 
-mod common;
 
-use common::bin;
+use crate::common::bin;
 use image::RgbImage;
 use std::path::Path;
 use std::process::Command;

@@ -3,9 +3,8 @@
 //! arithmetic), plots are written, a GPU request on a build or machine
 //! without one is skipped with its reason, and bad arguments are refused.
 
-mod common;
 
-use common::bin;
+use crate::common::bin;
 use edgegan_runtime::{Model, Precision};
 use std::path::Path;
 use std::process::Command;

@@ -1,8 +1,7 @@
 //! Tiled output equals whole-image output, and halos come from the receptive field.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use edgegan_runtime::{Model, Precision, RuntimeError, UpscaleOptions, Upscaler};
 use edgegan_trainer::classic;
 use image::Rgb;
