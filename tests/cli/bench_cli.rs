@@ -3,7 +3,6 @@
 //! arithmetic), plots are written, a GPU request on a build or machine
 //! without one is skipped with its reason, and bad arguments are refused.
 
-
 use crate::common::bin;
 use edgegan_runtime::{Model, Precision};
 use std::path::Path;

@@ -3,7 +3,6 @@
 //! unless overridden,
 //! and an unknown board is one clear error with no output written.
 
-
 use crate::common::bin;
 use std::process::Command;
 

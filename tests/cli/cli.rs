@@ -1,7 +1,6 @@
 //! End-to-end tests of `edgegan upscale`: batches, atomic outputs, and one
 //! clear error per kind of bad input, with nothing written or overwritten.
 
-
 use crate::common::*;
 use edgegan_runtime::model::sha256_hex;
 use edgegan_trainer::classic;

@@ -4,7 +4,6 @@
 //! The folder is `$EDGEGAN_DEV_DATA`, else the first `shared/data/dev` found
 //! beside the checkout or above it, else the bundled `examples/`.
 
-
 use crate::common::*;
 use edgegan_runtime::io::{read_image, ImageLimits};
 use edgegan_trainer::classic;

@@ -1,7 +1,6 @@
 //! `edgegan eval`: the protocol's numbers on the bundled photo, the bicubic
 //! model reproducing the bicubic baseline, and the JSON shape.
 
-
 use crate::common::*;
 use edgegan_runtime::eval::evaluate_image;
 use edgegan_runtime::{UpscaleOptions, Upscaler};

@@ -1,7 +1,6 @@
 //! Pixel formats through the runtime, checked exactly with the nearest ×2
 //! model: RGB8, Gray8, RGBA8 (alpha by bicubic), 16-bit PNG in and out, EXIF.
 
-
 use crate::common::*;
 use edgegan_runtime::io::{encode, read_image, ImageLimits};
 use edgegan_runtime::{UpscaleOptions, Upscaler};

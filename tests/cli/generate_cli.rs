@@ -3,7 +3,6 @@
 //! reproduces the card's numbers exactly and meets the demo's bar, and bad
 //! requests fail with one line and no output.
 
-
 use crate::common::bin;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -10,7 +10,6 @@
 //! and leave no output; `train inpaint --device cuda` in a CPU build is one
 //! line and writes nothing.
 
-
 use crate::common::bin;
 use edgegan_runtime::mask::{free_form, HoleBin, Mask};
 use image::{DynamicImage, GenericImageView, Rgba};

@@ -2,7 +2,6 @@
 //! image's size) that `edgegan inpaint` accepts; same arguments, same bytes;
 //! bad bins, sizes and outputs are one error line and write nothing.
 
-
 use crate::common::bin;
 use edgegan_runtime::mask::{free_form, HoleBin, Mask};
 use std::path::Path;

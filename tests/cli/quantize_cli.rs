@@ -2,7 +2,6 @@
 //! the card, the runtime runs it (eval, upscale), and bad input changes
 //! nothing.
 
-
 use crate::common::bin;
 use edgegan_runtime::{Model, Precision};
 use std::path::Path;

@@ -2,7 +2,6 @@
 //! the very pixels `edgegan upscale` writes on the right, with a status bar;
 //! bad requests are one clear error and write nothing.
 
-
 use crate::common::bin;
 use image::RgbImage;
 use std::path::Path;

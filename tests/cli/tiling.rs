@@ -1,6 +1,5 @@
 //! Tiled output equals whole-image output, and halos come from the receptive field.
 
-
 use crate::common::*;
 use edgegan_runtime::{Model, Precision, RuntimeError, UpscaleOptions, Upscaler};
 use edgegan_trainer::classic;

@@ -2,7 +2,6 @@
 //! crops, a model directory that the runtime loads, and a card that records
 //! the run and metrics `edgegan eval` reproduces.
 
-
 use crate::common::bin;
 use edgegan_runtime::{Model, Precision, Task};
 use std::path::Path;
