@@ -19,10 +19,15 @@ echo "== cross-building edgegan for aarch64"
 # profile (release without LTO) is enough (EDGEGAN_CROSS_PROFILE overrides).
 arm_bin=$(EDGEGAN_CROSS_PROFILE="${EDGEGAN_CROSS_PROFILE:-board-check}" boards/cross.sh aarch64)
 echo "   built in ${SECONDS} s: $arm_bin"
-# The host binary as `cargo test` builds it (test profile; features from
-# EDGEGAN_HOST_FEATURES, as CI's test run): after the tests, nothing to build.
-cargo build -q --profile test --bin edgegan ${EDGEGAN_HOST_FEATURES:+--features "$EDGEGAN_HOST_FEATURES"}
-host_bin="$CARGO_TARGET_DIR/debug/edgegan"
+# The x86_64 reference: EDGEGAN_HOST_BIN when set (CI passes the binary its
+# `cargo test` just linked, whose dev-dependency features differ from a plain
+# `cargo build`, which would rebuild burn and the trainer), else a build.
+if [ -n "${EDGEGAN_HOST_BIN:-}" ]; then
+  host_bin="$EDGEGAN_HOST_BIN"
+else
+  cargo build -q --bin edgegan
+  host_bin="$CARGO_TARGET_DIR/debug/edgegan"
+fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

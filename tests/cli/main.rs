@@ -19,4 +19,5 @@ mod mask_cli;
 mod quantize_cli;
 mod show_cli;
 mod tiling;
+mod tract_patches;
 mod train_cli;
