@@ -30,10 +30,11 @@ class Crops(CalibrationDataReader):
         photos = sorted(p for p in dev.rglob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
         import cv2
         self.items = []
+        s = shape[2] if isinstance(shape[2], int) and shape[2] > 0 else 64
+        big = [p for p in photos if min(cv2.imread(str(p)).shape[:2]) >= s]
         for i in range(16):
-            img = cv2.imread(str(photos[i % len(photos)]), cv2.IMREAD_COLOR)[:, :, ::-1]
+            img = cv2.imread(str(big[i % len(big)]), cv2.IMREAD_COLOR)[:, :, ::-1]
             h, w = img.shape[:2]
-            s = min(64, h, w)
             y, x = rng.integers(0, h - s + 1), rng.integers(0, w - s + 1)
             crop = img[y:y + s, x:x + s].astype(np.float32).transpose(2, 0, 1)[None] / 255.0
             if shape[1] == 4:  # inpainting: RGB with a square hole + mask

@@ -188,7 +188,9 @@ fn im2col_writers_lay_out_the_canonical_panels() {
 #[test]
 fn quantize_linear_gives_round_ties_to_even_integers() {
     let reference = |x: f32, scale: f32, zp: i32, lo: i64, hi: i64| {
-        (round_ties_to_even(x * scale) as i64 + zp as i64).clamp(lo, hi)
+        (round_ties_to_even(x * scale) as i64)
+            .saturating_add(zp as i64)
+            .clamp(lo, hi)
     };
     let mut xs = vec![
         f32::NAN,

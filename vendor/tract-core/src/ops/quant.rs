@@ -545,12 +545,12 @@ mod branchless_quantize_tests {
     use super::*;
 
     fn reference_u8(x: f32, scale: f32, zp: i32) -> u8 {
-        let r = round_ties_to_even(x * scale) as i64 + zp as i64;
+        let r = (round_ties_to_even(x * scale) as i64).saturating_add(zp as i64);
         r.clamp(0, 255) as u8
     }
 
     fn reference_i8(x: f32, scale: f32, zp: i32) -> i8 {
-        let r = round_ties_to_even(x * scale) as i64 + zp as i64;
+        let r = (round_ties_to_even(x * scale) as i64).saturating_add(zp as i64);
         r.clamp(-128, 127) as i8
     }
 

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Issue 28's matrix, side by side in one run: tract f32 (im2col and direct
+# lowering), tract int8 (the shipped model.int8.onnx) and onnxruntime f32 and
+# its fair int8 peer (quantize_static QDQ, benches/ort_qdq.py), whole image,
+# median of RUNS, for each model, side and thread count.
+#
+#   benches/edge_speed.sh [PROFILE_BIN] [MODELS] [SIDES] [THREADS]
+#
+# PROFILE_BIN: the harness benches/edge_speed/ (patched tract, release),
+# built into ~/.cache/edgegan/edge-speed when not given. Prints the CPU, one
+# row per cell and the ratios the issue asks for.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN="${1:-}"
+if [ -z "$BIN" ]; then
+  dir="$HOME/.cache/edgegan/edge-speed"
+  cargo build -q --release --manifest-path benches/edge_speed/Cargo.toml --target-dir "$dir"
+  BIN="$dir/release/edge-speed"
+fi
+MODELS="${2:-sr-x2 sr-x4 inpaint}"
+SIDES="${3:-256 1024}"
+THREADS="${4:-1 2}"
+PY=$(benches/setup_peers.sh)
+grep -m1 'model name' /proc/cpuinfo
+grep -m1 -o -w -E 'avx2|avx512f|avx512_vnni|amx_int8' /proc/cpuinfo | sort -u | tr '\n' ' '; echo
+printf '%-8s %5s %2s %9s %9s %9s %9s %9s  %9s %9s %9s\n' model side th tf32_im2c tf32_dir tint8 ort_f32 ort_qdq \
+  tf32/ort int8/f32 int8/qdq
+for m in $MODELS; do
+  ch=3; [ "$m" = inpaint ] && ch=4
+  sides=$SIDES
+  # the inpainting network's ONNX has a fixed 256² window (its working size)
+  [ "$m" = inpaint ] && sides=256
+  for side in $sides; do
+    runs=7; [ "$side" -ge 1024 ] && runs=3
+    for t in $THREADS; do
+      im=$(CH=$ch TRACT_DISABLE_DIRECT_SPATIAL=true "$BIN" "models/$m/model.onnx" "$side" "$t" "$runs" | awk '/p50_ms/ {print $1}')
+      di=$(CH=$ch TRACT_DISABLE_DIRECT_SPATIAL=false "$BIN" "models/$m/model.onnx" "$side" "$t" "$runs" | awk '/p50_ms/ {print $1}')
+      q=$(CH=$ch "$BIN" "models/$m/model.int8.onnx" "$side" "$t" "$runs" | awk '/p50_ms/ {print $1}')
+      read -r of oq < <("$PY" benches/ort_qdq.py "models/$m" "$side" "$t" "$runs" 2>/dev/null)
+      best=$(echo "if ($im < $di) $im else $di" | bc -l)
+      printf '%-8s %5s %2s %9.1f %9.1f %9.1f %9.1f %9.1f  %9.2f %9.2f %9.2f\n' "$m" "$side" "$t" "$im" "$di" "$q" "$of" "$oq" \
+        "$(echo "$best / $of" | bc -l)" "$(echo "$q / $best" | bc -l)" "$(echo "$q / $oq" | bc -l)"
+    done
+  done
+done
+echo "(ms, median; tf32/ort: the faster tract f32 lowering over onnxruntime f32; int8/f32: tract int8 over that tract f32; int8/qdq: tract int8 over onnxruntime's QDQ int8)"

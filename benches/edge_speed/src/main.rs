@@ -1,0 +1,94 @@
+//! One ONNX file through tract, as benches/edge_speed.sh times it:
+//!
+//! `edge-speed MODEL.onnx [SIDE=256] [THREADS=1] [RUNS=5] [prof|dump]`
+//!
+//! Input 1×CH×SIDE×SIDE (env `CH`, default 3) with the pattern
+//! (x·7 + y·3 + c) % 255 / 255, the plan optimized for that shape (tract's
+//! AMX int8 kernels off, as the runtime has them), THREADS workers through
+//! tract's rayon executor; prints the median wall time of RUNS after one
+//! warm-up (`p50_ms`) and an output checksum. `prof` also prints the 25
+//! slowest nodes (mean ms per run); `dump` the optimized plan's nodes.
+//! tract's own knobs apply from the environment
+//! (`TRACT_DISABLE_DIRECT_SPATIAL=true` for the im2col lowering).
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+use tract_linalg::multithread::{multithread_tract_scope, Executor};
+use tract_onnx::prelude::*;
+
+fn main() -> TractResult<()> {
+    let a: Vec<String> = std::env::args().skip(1).collect();
+    let path = &a[0];
+    let side: usize = a.get(1).map_or(256, |s| s.parse().unwrap());
+    let threads: usize = a.get(2).map_or(1, |s| s.parse().unwrap());
+    let runs: usize = a.get(3).map_or(5, |s| s.parse().unwrap());
+    let prof = a.get(4).map(|s| s == "prof").unwrap_or(false);
+    let dump = a.get(4).map(|s| s == "dump").unwrap_or(false);
+    let ch: usize = std::env::var("CH").ok().map_or(3, |s| s.parse().unwrap());
+    let _ = tract_onnx::tract_core::knobs::set_config_global("TRACT_CPU_ISA", "-amx-int8");
+    let plan = tract_onnx::onnx()
+        .model_for_path(path)?
+        .with_input_fact(0, f32::fact([1, ch, side, side]).into())?
+        .into_optimized()?;
+    if dump {
+        for n in plan.eval_order()? {
+            let n = &plan.nodes[n];
+            println!("{} {} {:?}", n.op().name(), n.name, n.op().info()?);
+        }
+    }
+    let plan = plan.into_runnable()?;
+    let input: Tensor =
+        tract_ndarray::Array4::<f32>::from_shape_fn((1, ch, side, side), |(_, c, y, x)| {
+            ((x * 7 + y * 3 + c) % 255) as f32 / 255.0
+        })
+        .into();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    let ex = Executor::MultiThread(std::sync::Arc::new(pool));
+    let mut state = TypedSimpleState::new(&plan)?;
+    let mut times: BTreeMap<(usize, String), f64> = BTreeMap::new();
+    let mut walls = vec![];
+    let mut out = None;
+    for it in 0..=runs {
+        let t0 = Instant::now();
+        let r = multithread_tract_scope(ex.clone(), || {
+            if prof {
+                state.run_plan_with_eval(tvec!(input.clone().into()), |s, st, node, inputs| {
+                    let t = Instant::now();
+                    let r = tract_onnx::tract_core::plan::eval(s, st, node, inputs);
+                    if it > 0 {
+                        let key = (node.id, format!("{} {}", node.op().name(), node.name));
+                        *times.entry(key).or_default() +=
+                            t.elapsed().as_secs_f64() * 1e3 / runs as f64;
+                    }
+                    r
+                })
+            } else {
+                state.run(tvec!(input.clone().into()))
+            }
+        })?;
+        if it > 0 {
+            walls.push(t0.elapsed().as_secs_f64() * 1e3);
+        }
+        out = Some(r);
+    }
+    walls.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let total: f64 = times.values().sum();
+    let mut v: Vec<_> = times.into_iter().collect();
+    v.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap());
+    for ((id, n), t) in v.iter().take(25) {
+        println!("{t:9.3} ms {:5.1}%  #{id} {n}", 100.0 * t / total);
+    }
+    let o = out.unwrap();
+    let o = o[0].cast_to::<f32>()?;
+    let s: f64 = o
+        .to_plain_array_view::<f32>()?
+        .iter()
+        .map(|&x| x as f64)
+        .sum();
+    println!("checksum {s:.6} shape {:?}", o.shape());
+    println!("{:.3} p50_ms", walls[walls.len() / 2]);
+    Ok(())
+}
