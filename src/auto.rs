@@ -10,6 +10,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// The inference engine a cached choice was measured with; bump the tag
+/// when vendor/'s tract patches change what int8 or f32 cost.
+const ENGINE: &str = "tract-0.23.9-edgegan-patch-1";
+
 fn cache_path() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
@@ -66,8 +70,11 @@ pub fn choose(f32_model: Model, int8_model: Model) -> Model {
     } else {
         "release"
     };
+    // The engine too: a choice measured with another tract (the unpatched
+    // int8 path was slower than f32 where the patched one is faster) must
+    // not outlive it.
     let key = format!(
-        "{build}-{}-{}",
+        "{build}-{ENGINE}-{}-{}",
         &files.f32.sha256,
         files.int8.as_ref().map(|f| f.sha256.as_str()).unwrap_or("")
     );
