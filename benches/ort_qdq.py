@@ -31,9 +31,10 @@ class Crops(CalibrationDataReader):
         import cv2
         self.items = []
         s = shape[2] if isinstance(shape[2], int) and shape[2] > 0 else 64
-        big = [p for p in photos if min(cv2.imread(str(p)).shape[:2]) >= s]
+        images = (cv2.imread(str(p), cv2.IMREAD_COLOR) for p in photos)
+        big = [img[:, :, ::-1] for img in images if min(img.shape[:2]) >= s]
         for i in range(16):
-            img = cv2.imread(str(big[i % len(big)]), cv2.IMREAD_COLOR)[:, :, ::-1]
+            img = big[i % len(big)]
             h, w = img.shape[:2]
             y, x = rng.integers(0, h - s + 1), rng.integers(0, w - s + 1)
             crop = img[y:y + s, x:x + s].astype(np.float32).transpose(2, 0, 1)[None] / 255.0
