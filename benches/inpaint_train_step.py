@@ -1,6 +1,6 @@
 """The inpainting G+D training step in plain PyTorch, timed on a GPU.
 
-Same generator as trainer/src/inpaint_net.rs (gated-conv U-Net, 818 451
+Same generator as trainer/src/inpaint/model.rs (gated-conv U-Net, 818 451
 parameters), the same PatchGAN shapes (without spectral norm), hole L1 +
 0.001 x hinge loss, Adam, batch 16 of 256x256: the reference that the burn-tch
 step of `edgegan train inpaint --device cuda` is compared with in the README

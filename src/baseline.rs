@@ -4,7 +4,7 @@
 
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
-use edgegan_trainer::{classic, export};
+use edgegan_trainer::onnx::{classic, export};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -58,7 +58,7 @@ pub fn run(args: BaselineArgs) -> Result<ExitCode> {
     let mut card = export::sr_card(&name, s, radius, &format!("Classical upscaler ({what}) written as an ONNX graph. Not trained: the baseline trained models are measured against."));
     card.training.insert(
         "method".into(),
-        "none (closed-form weights from edgegan_trainer::classic)".into(),
+        "none (closed-form weights from edgegan_trainer::onnx::classic)".into(),
     );
     export::write_model_dir(&args.out, card, &model)?;
     eprintln!("wrote {}", args.out.display());

@@ -6,7 +6,7 @@
 use anyhow::{bail, Result};
 use edgegan_runtime::gen_eval::report;
 use edgegan_runtime::Precision;
-use edgegan_trainer::imageset::ImageSet;
+use edgegan_trainer::dcgan::imageset::ImageSet;
 use std::process::ExitCode;
 
 use crate::eval::EvalArgs;

@@ -8,8 +8,8 @@ use clap::Args;
 use edgegan_runtime::card::FileSpec;
 use edgegan_runtime::model::sha256_hex;
 use edgegan_runtime::{Model, Precision};
-use edgegan_trainer::data::PhotoSet;
 use edgegan_trainer::quant::{quantize_generator, Method};
+use edgegan_trainer::sr::data::PhotoSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 

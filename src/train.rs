@@ -5,11 +5,11 @@
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use edgegan_runtime::eval::SrReport;
-use edgegan_trainer::data::PhotoSet;
-use edgegan_trainer::degrade::Degradations;
-use edgegan_trainer::export::{sr_card, write_model_files};
-use edgegan_trainer::net::GeneratorShape;
-use edgegan_trainer::train::{
+use edgegan_trainer::onnx::export::{sr_card, write_model_files};
+use edgegan_trainer::sr::data::PhotoSet;
+use edgegan_trainer::sr::degrade::Degradations;
+use edgegan_trainer::sr::model::GeneratorShape;
+use edgegan_trainer::sr::training::{
     train_sr, validate, write_log, write_plot, GanConfig, Observer, Stage, StepStats, TrainConfig,
     TrainOutcome, ValPoint,
 };
@@ -292,7 +292,7 @@ fn run_sr(a: TrainSrArgs) -> Result<ExitCode> {
         val_all.len()
     );
     let backend = match a.backend {
-        Backend::Cpu => edgegan_trainer::device::TrainDevice::Cpu.backend(),
+        Backend::Cpu => edgegan_trainer::common::device::TrainDevice::Cpu.backend(),
     };
     let bar = ProgressBar::new(cfg.steps as u64);
     bar.set_style(

@@ -11,10 +11,10 @@ use edgegan_runtime::gen_eval::{self, ImageClassifier};
 use edgegan_runtime::generate::Sampler;
 use edgegan_runtime::model::sha256_hex;
 use edgegan_runtime::Precision;
-use edgegan_trainer::classifier::{classifier_onnx, Classifier};
-use edgegan_trainer::dcgan_export::generator_onnx;
-use edgegan_trainer::dcgan_train::{train, DcganConfig, EpochReport, Judge, Thresholds};
-use edgegan_trainer::imageset::ImageSet;
+use edgegan_trainer::dcgan::classifier::{classifier_onnx, Classifier};
+use edgegan_trainer::dcgan::export::generator_onnx;
+use edgegan_trainer::dcgan::imageset::ImageSet;
+use edgegan_trainer::dcgan::training::{train, DcganConfig, EpochReport, Judge, Thresholds};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -200,7 +200,7 @@ fn epoch_line(r: &EpochReport) -> String {
 fn export(
     a: &TrainDcganArgs,
     cfg: &DcganConfig,
-    g: &edgegan_trainer::dcgan::DcGenerator,
+    g: &edgegan_trainer::dcgan::model::DcGenerator,
     best: &EpochReport,
     accuracy: Option<f64>,
     (train_set, held_out): (&ImageSet, &ImageSet),
@@ -300,7 +300,7 @@ fn export(
             .insert("data".into(), a.data.display().to_string().into());
         extras.push(("classifier.onnx", cls_bytes));
     }
-    let card = edgegan_trainer::export::write_model_files(&a.out, card, &f32_bytes, &extras)?;
+    let card = edgegan_trainer::onnx::export::write_model_files(&a.out, card, &f32_bytes, &extras)?;
     for p in [Precision::F32, Precision::Int8] {
         Sampler::load(&a.out, p)
             .with_context(|| format!("{}: exported {p} graph does not load", a.out.display()))?;

@@ -12,8 +12,8 @@ use edgegan_runtime::inpaint_eval::EVAL_SIZE;
 use edgegan_runtime::mask::HoleBin;
 use edgegan_runtime::model::sha256_hex;
 use edgegan_runtime::Precision;
-use edgegan_trainer::device::TrainDevice;
-use edgegan_trainer::inpaint_train::{
+use edgegan_trainer::common::device::TrainDevice;
+use edgegan_trainer::inpaint::training::{
     export_graphs, train_inpaint, Augment, HoleLoss, InpaintConfig, InpaintPhotos, InpaintPoint,
     InpaintVal,
 };
@@ -162,7 +162,7 @@ pub fn run(a: TrainInpaintArgs) -> Result<ExitCode> {
     if !(0.0..=1.0).contains(&a.lr_decay) {
         bail!("--lr-decay {}: must be a fraction from 0 to 1", a.lr_decay);
     }
-    if let Some(ck) = edgegan_trainer::checkpoint::existing(&a.work).filter(|_| !a.resume) {
+    if let Some(ck) = edgegan_trainer::common::checkpoint::existing(&a.work).filter(|_| !a.resume) {
         bail!(
             "{}: a checkpoint of an earlier run is here; pass --resume or remove it",
             ck.display()
@@ -264,7 +264,7 @@ pub fn run(a: TrainInpaintArgs) -> Result<ExitCode> {
     if let Ok(frame) = std::fs::read(&last) {
         extras.push(("evolution.png", frame));
     }
-    edgegan_trainer::export::write_model_files(&a.out, card, &f32_bytes, &extras)?;
+    edgegan_trainer::onnx::export::write_model_files(&a.out, card, &f32_bytes, &extras)?;
     for p in [Precision::F32, Precision::Int8] {
         Inpainter::load(&a.out, p)
             .with_context(|| format!("{}: exported {p} graph does not load", a.out.display()))?;
@@ -279,7 +279,7 @@ fn round(v: f64) -> f64 {
 
 fn card(
     a: &TrainInpaintArgs,
-    o: &edgegan_trainer::inpaint_train::InpaintOutcome,
+    o: &edgegan_trainer::inpaint::training::InpaintOutcome,
     photos: usize,
     params: usize,
 ) -> ModelCard {
@@ -456,5 +456,5 @@ fn write_plot(path: &std::path::Path, h: &[InpaintPoint]) -> Result<(), String> 
         ("model, in-hole PSNR", s(|p| p.hole_psnr)),
         ("prefill, in-hole PSNR", s(|p| p.prefill_hole_psnr)),
     ];
-    edgegan_trainer::plot::write_svg(path, &losses, &metrics)
+    edgegan_trainer::common::plot::write_svg(path, &losses, &metrics)
 }

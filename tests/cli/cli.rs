@@ -3,7 +3,7 @@
 
 use crate::common::*;
 use edgegan_runtime::model::sha256_hex;
-use edgegan_trainer::classic;
+use edgegan_trainer::onnx::classic;
 use image::{DynamicImage, Rgb};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

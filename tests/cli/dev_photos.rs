@@ -6,7 +6,7 @@
 
 use crate::common::*;
 use edgegan_runtime::io::{read_image, ImageLimits};
-use edgegan_trainer::classic;
+use edgegan_trainer::onnx::classic;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -4,7 +4,7 @@
 use crate::common::*;
 use edgegan_runtime::eval::evaluate_image;
 use edgegan_runtime::{UpscaleOptions, Upscaler};
-use edgegan_trainer::classic;
+use edgegan_trainer::onnx::classic;
 use std::path::Path;
 use std::process::Command;
 

@@ -4,7 +4,7 @@
 use crate::common::*;
 use edgegan_runtime::io::{encode, read_image, ImageLimits};
 use edgegan_runtime::{UpscaleOptions, Upscaler};
-use edgegan_trainer::classic;
+use edgegan_trainer::onnx::classic;
 use image::{DynamicImage, GenericImageView, ImageFormat, Luma, Rgb, Rgba};
 use std::path::Path;
 

@@ -12,7 +12,7 @@ fn run(args: &[&str]) -> std::process::Output {
 }
 
 fn digits() -> PathBuf {
-    edgegan_trainer::imageset::locate_digits(Path::new(env!("CARGO_MANIFEST_DIR")))
+    edgegan_trainer::dcgan::imageset::locate_digits(Path::new(env!("CARGO_MANIFEST_DIR")))
         .expect("digits.csv.gz not found: run scripts/fetch_digits.py")
 }
 

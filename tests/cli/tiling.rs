@@ -2,7 +2,7 @@
 
 use crate::common::*;
 use edgegan_runtime::{Model, Precision, RuntimeError, UpscaleOptions, Upscaler};
-use edgegan_trainer::classic;
+use edgegan_trainer::onnx::classic;
 use image::Rgb;
 use std::path::Path;
 use std::sync::Arc;
@@ -93,9 +93,9 @@ fn a_halo_smaller_than_the_reach_shows_seams() {
 fn card_receptive_field_below_graph_reach_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("m");
-    let err = edgegan_trainer::export::write_model_dir(
+    let err = edgegan_trainer::onnx::export::write_model_dir(
         &dir,
-        edgegan_trainer::export::sr_card("stack", 2, 4, "halo too small"),
+        edgegan_trainer::onnx::export::sr_card("stack", 2, 4, "halo too small"),
         &conv_stack_x2(7),
     )
     .unwrap_err();
@@ -106,7 +106,7 @@ fn card_receptive_field_below_graph_reach_is_refused() {
     );
     assert!(matches!(
         err,
-        edgegan_trainer::export::ExportError::Verify(RuntimeError::Mismatch { .. })
+        edgegan_trainer::onnx::export::ExportError::Verify(RuntimeError::Mismatch { .. })
     ));
     // The refused export leaves nothing behind.
     assert!(!dir.exists());

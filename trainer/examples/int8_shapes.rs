@@ -63,7 +63,7 @@ fn stack(k: i64, c: i64, n: usize, int8: bool) -> Vec<u8> {
         x = y;
         if i < n + 1 {
             let a = format!("r{i}");
-            edgegan_trainer::sr_export::add_leaky(&mut g, &x, &a);
+            edgegan_trainer::onnx::layers::add_leaky(&mut g, &x, &a);
             x = a;
         }
         cin = cout;

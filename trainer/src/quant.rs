@@ -14,10 +14,11 @@ use burn::nn::conv::Conv2d;
 use burn::prelude::*;
 use std::str::FromStr;
 
-use crate::classic::add_bicubic;
-use crate::net::{Generator, LEAKY_SLOPE};
+use crate::common::params::values;
+use crate::common::LEAKY_SLOPE;
+use crate::onnx::classic::add_bicubic;
 use crate::onnx::{attr_int, GraphBuilder, OnnxModel};
-use crate::params::values;
+use crate::sr::model::Generator;
 
 /// How activation ranges are chosen from calibration values.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -196,7 +197,7 @@ pub(crate) fn add_qconv(
         "ConvInteger",
         &[x.0, &wn, x.1],
         &[&acc],
-        crate::sr_export::conv_attrs(conv),
+        crate::onnx::layers::conv_attrs(conv),
     );
     g.node("Cast", &[&acc], &[&accf], vec![attr_int("to", 1)]);
     let c = dims[0] as i64;
@@ -238,34 +239,34 @@ pub fn quantized_onnx(generator: &Generator, cal: &Calibration, name: &str) -> O
             break;
         }
         let a = format!("{lname}_a");
-        crate::sr_export::add_leaky(&mut g, &yf, &a);
+        crate::onnx::layers::add_leaky(&mut g, &yf, &a);
         let ap = cal.act_out[i];
         let (s, z) = add_qparams(&mut g, &a, ap);
         let aq = format!("{a}_q");
         g.node("QuantizeLinear", &[&a, &s, &z], &[&aq], vec![]);
         x = (aq, z, ap.scale);
     }
-    crate::sr_export::finish_sr(g, shape.scale)
+    crate::sr::export::finish_sr(g, shape.scale)
 }
 
-/// Quantize the generator in `onnx` (bytes of [`crate::sr_export::generator_onnx`])
+/// Quantize the generator in `onnx` (bytes of [`crate::sr::export::generator_onnx`])
 /// with ranges calibrated on `patches` random 64×64 LR patches of `photos`
 /// (made as training makes them; `seed` fixes which). Returns the int8 graph
 /// bytes and the calibration.
 pub fn quantize_generator(
     onnx: &[u8],
-    photos: &crate::data::PhotoSet,
+    photos: &crate::sr::data::PhotoSet,
     patches: usize,
     seed: u64,
     method: Method,
     name: &str,
 ) -> Result<(Vec<u8>, Calibration), String> {
     let device = Device::flex();
-    let generator = crate::sr_export::generator_from_onnx(onnx, &device)?;
+    let generator = crate::sr::export::generator_from_onnx(onnx, &device)?;
     let scale = generator.shape().scale;
     let (side, per) = (64, 8);
-    let mut rng = crate::data::Rng(seed);
-    let none = crate::degrade::Degradations::default();
+    let mut rng = crate::common::Rng(seed);
+    let none = crate::sr::degrade::Degradations::default();
     let batches: Vec<Tensor<4>> = (0..patches.max(1).div_ceil(per))
         .map(|_| {
             let b = photos.batch(&mut rng, per, side, scale, &none);

@@ -4,13 +4,13 @@
 
 use edgegan_runtime::card::ModelCard;
 use edgegan_runtime::{Model, Precision};
-use edgegan_trainer::export::{sr_card, write_model_dir};
+use edgegan_trainer::onnx::export::{sr_card, write_model_dir};
 use edgegan_trainer::onnx::{attr_int, attr_ints, attr_str, GraphBuilder, OnnxModel};
 use image::{ImageBuffer, Pixel, Rgb};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use edgegan_trainer::data::Rng;
+pub use edgegan_trainer::common::Rng;
 
 /// `n` weights uniform in [-amp, amp).
 pub fn weights(rng: &mut Rng, n: usize, amp: f32) -> Vec<f32> {

@@ -9,13 +9,13 @@
 //! Digits: `$EDGEGAN_DIGITS`, else `data/digits/digits.csv.gz`
 //! (`scripts/fetch_digits.py`), else `shared/data/digits` above the checkout.
 
-use edgegan_trainer::classifier::Classifier;
-use edgegan_trainer::dcgan_train::{train, DcganConfig, EpochReport, Judge, Thresholds};
-use edgegan_trainer::imageset::ImageSet;
+use edgegan_trainer::dcgan::classifier::Classifier;
+use edgegan_trainer::dcgan::imageset::ImageSet;
+use edgegan_trainer::dcgan::training::{train, DcganConfig, EpochReport, Judge, Thresholds};
 use std::path::{Path, PathBuf};
 
 fn digits() -> PathBuf {
-    edgegan_trainer::imageset::locate_digits(
+    edgegan_trainer::dcgan::imageset::locate_digits(
         Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap(),
     )
     .expect("digits.csv.gz not found: run scripts/fetch_digits.py")

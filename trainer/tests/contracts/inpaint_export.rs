@@ -10,11 +10,11 @@ use edgegan_runtime::inpaint::Inpainter;
 use edgegan_runtime::mask::{free_form, HoleBin};
 use edgegan_runtime::model::sha256_hex;
 use edgegan_runtime::Precision;
-use edgegan_trainer::data::Rng;
-use edgegan_trainer::inpaint_export::{calibrate, inpaint_onnx};
-use edgegan_trainer::inpaint_net::InpaintGenerator;
-use edgegan_trainer::inpaint_train::network_input;
-use edgegan_trainer::params::values;
+use edgegan_trainer::common::params::values;
+use edgegan_trainer::common::Rng;
+use edgegan_trainer::inpaint::export::{calibrate, inpaint_onnx};
+use edgegan_trainer::inpaint::model::InpaintGenerator;
+use edgegan_trainer::inpaint::training::network_input;
 use edgegan_trainer::quant::Method;
 
 const S: usize = 64;
@@ -124,7 +124,7 @@ fn the_attention_block_exports_as_burn_computes_it() {
     let mut g = loud(InpaintGenerator::new(&mut Rng(11), &device).with_attention(&mut Rng(12)));
     // A trained block: an output conv that is not zero, and loud.
     let a = g.attention.as_mut().unwrap();
-    a.out = edgegan_trainer::inpaint_net::conv(96, 96, 1, 1, 1, &mut Rng(13), &device);
+    a.out = edgegan_trainer::inpaint::model::conv(96, 96, 1, 1, 1, &mut Rng(13), &device);
     a.out.weight = Param::from_tensor(a.out.weight.val().mul_scalar(100.0));
     let plain = loud(InpaintGenerator::new(&mut Rng(11), &device));
     let x = Tensor::<4>::from_data(

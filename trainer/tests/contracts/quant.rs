@@ -6,11 +6,11 @@
 use burn::prelude::*;
 use burn::tensor::TensorData;
 use edgegan_runtime::{Model, Precision, UpscaleOptions, Upscaler};
-use edgegan_trainer::data::Rng;
-use edgegan_trainer::export::sr_card;
-use edgegan_trainer::net::{Generator, GeneratorShape};
+use edgegan_trainer::common::Rng;
+use edgegan_trainer::onnx::export::sr_card;
 use edgegan_trainer::quant::{calibrate, predicted_rms_error, quantized_onnx, Method};
-use edgegan_trainer::sr_export::generator_onnx;
+use edgegan_trainer::sr::export::generator_onnx;
+use edgegan_trainer::sr::model::{Generator, GeneratorShape};
 use image::{ImageBuffer, Rgb};
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -2,9 +2,11 @@
 //! and a run interrupted at a checkpoint and resumed ends exactly where the
 //! uninterrupted run ends (weights, history, selection).
 
-use edgegan_trainer::data::PhotoSet;
-use edgegan_trainer::net::GeneratorShape;
-use edgegan_trainer::train::{train_sr, GanConfig, Observer, Stage, TrainConfig, TrainOutcome};
+use edgegan_trainer::sr::data::PhotoSet;
+use edgegan_trainer::sr::model::GeneratorShape;
+use edgegan_trainer::sr::training::{
+    train_sr, GanConfig, Observer, Stage, TrainConfig, TrainOutcome,
+};
 use std::path::{Path, PathBuf};
 
 fn photos() -> (tempfile::TempDir, PhotoSet, Vec<PathBuf>) {
@@ -49,7 +51,7 @@ const GAN: Stage = Stage::Gan(GanConfig {
 struct StopAt(usize, usize);
 
 impl Observer for StopAt {
-    fn step(&mut self, step: usize, _: &edgegan_trainer::train::StepStats) {
+    fn step(&mut self, step: usize, _: &edgegan_trainer::sr::training::StepStats) {
         self.1 = step;
     }
     fn stop(&mut self) -> bool {

@@ -3,7 +3,7 @@
 //! noise and JPEG compression after. The targets stay clean, so a model
 //! trained with them learns to remove these artefacts while upscaling.
 
-use crate::data::Rng;
+use crate::common::Rng;
 use image::RgbImage;
 use std::str::FromStr;
 

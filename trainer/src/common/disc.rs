@@ -12,8 +12,8 @@ use burn::prelude::*;
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 
-use crate::data::Rng;
-use crate::net::uniform;
+use crate::common::uniform;
+use crate::common::Rng;
 
 /// Slope of the discriminator's LeakyReLU.
 pub const D_SLOPE: f64 = 0.2;

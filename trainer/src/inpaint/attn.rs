@@ -15,8 +15,8 @@ use burn::nn::conv::Conv2d;
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 
-use crate::data::Rng;
-use crate::inpaint_net::conv;
+use crate::common::Rng;
+use crate::inpaint::model::conv;
 
 /// Width of queries and keys.
 pub const KEY_DIM: usize = 32;
@@ -91,7 +91,7 @@ mod tests {
         m[..4].fill(1.0); // row 0 of the first cell: 4 of its 64 pixels
         m[8 + 3 * 16] = 1.0; // one pixel of the second cell
         let t = Tensor::<4>::from_data(TensorData::new(m, [1, 1, 8, 16]), &device);
-        let c = crate::params::values(cell_holes(t));
+        let c = crate::common::params::values(cell_holes(t));
         assert_eq!(c, vec![4.0 / 64.0, 1.0 / 64.0]);
     }
 
@@ -106,7 +106,7 @@ mod tests {
             &device,
         );
         assert_eq!(
-            crate::params::values(a.forward(x.clone(), holes.clone())),
+            crate::common::params::values(a.forward(x.clone(), holes.clone())),
             v
         );
         // Identity value and output convs, zero queries: every cell gets the
@@ -120,7 +120,7 @@ mod tests {
         a.out.weight = Param::from_tensor(eye);
         a.query.weight = Param::from_tensor(Tensor::zeros([KEY_DIM, 2, 1, 1], &device));
         a.query.bias = Some(Param::from_tensor(Tensor::zeros([KEY_DIM], &device)));
-        let y = crate::params::values(a.forward(x, holes));
+        let y = crate::common::params::values(a.forward(x, holes));
         for (i, (y, v)) in y.iter().zip(&v).enumerate() {
             // Channel 0 of the known cell is 0, channel 1 is 4/8.
             let known = [0.0, 0.5][i / 4];

@@ -22,9 +22,9 @@ use burn::nn::PaddingConfig2d;
 use burn::prelude::*;
 use burn::tensor::activation::{leaky_relu, sigmoid};
 
-use crate::data::Rng;
-use crate::inpaint_attn::{cell_holes, MaskedAttention};
-use crate::net::{uniform, LEAKY_SLOPE};
+use crate::common::Rng;
+use crate::common::{uniform, LEAKY_SLOPE};
+use crate::inpaint::attn::{cell_holes, MaskedAttention};
 
 /// A `k`×`k` conv `cin → cout` with stride and dilation, "same" padding,
 /// Kaiming-uniform weights from `rng`.
@@ -261,7 +261,7 @@ mod tests {
         let x = Tensor::<4>::from_data(TensorData::new(v.clone(), [2, 4, 16, 24]), &device);
         let y = g.forward(x);
         assert_eq!(y.dims(), [2, 3, 16, 24]);
-        let y = crate::params::values(y);
+        let y = crate::common::params::values(y);
         let n = 16 * 24;
         let worst = (0..2 * 3 * n)
             .map(|i| (y[i] - v[(i / (3 * n)) * 4 * n + i % (3 * n)]).abs())
@@ -276,7 +276,7 @@ mod tests {
             TensorData::new(vec![1.0f32, 2.0, 3.0, 4.0], [1, 1, 2, 2]),
             &device,
         );
-        let y = crate::params::values(upsample2(x));
+        let y = crate::common::params::values(upsample2(x));
         assert_eq!(
             y,
             vec![1., 1., 2., 2., 1., 1., 2., 2., 3., 3., 4., 4., 3., 3., 4., 4.]

@@ -15,12 +15,12 @@ use burn::nn::conv::Conv2d;
 use burn::prelude::*;
 use tract_onnx::pb::tensor_shape_proto::dimension::Value as Dim;
 
-use crate::inpaint_attn::{MaskedAttention, CELL, HOLE_PENALTY, KEY_DIM};
-use crate::inpaint_net::InpaintGenerator;
+use crate::common::params::values;
+use crate::inpaint::attn::{MaskedAttention, CELL, HOLE_PENALTY, KEY_DIM};
+use crate::inpaint::model::InpaintGenerator;
+use crate::onnx::layers::{add_conv, add_leaky};
 use crate::onnx::{attr_int, attr_ints, value_info, GraphBuilder, OnnxModel};
-use crate::params::values;
 use crate::quant::{add_qconv, add_qparams, choose, Method, QParams};
-use crate::sr_export::{add_conv, add_leaky};
 
 /// Calibrated u8 ranges of each conv layer's input (gated layers in graph
 /// order, then the tail), as [`InpaintGenerator::forward_recording`] lists them.
@@ -78,7 +78,7 @@ impl Writer<'_> {
         Some((xq, z, p.scale))
     }
 
-    fn gated(&mut self, gc: &crate::inpaint_net::GatedConv, name: &str, x: &str) -> String {
+    fn gated(&mut self, gc: &crate::inpaint::model::GatedConv, name: &str, x: &str) -> String {
         let xq = self.quantize(x);
         let xq = xq.as_ref().map(|(a, b, c)| (a.as_str(), b.as_str(), *c));
         let f = self.conv(&gc.feature, &format!("{name}_f"), x, xq);

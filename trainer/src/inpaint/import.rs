@@ -1,6 +1,6 @@
 //! Reading an exported f32 inpainting graph back into a trainable
 //! [`InpaintGenerator`]: the inverse of
-//! [`crate::inpaint_export::inpaint_onnx`], so that a shipped model
+//! [`crate::inpaint::export::inpaint_onnx`], so that a shipped model
 //! (`models/inpaint/model.onnx`) can be fine-tuned without the checkpoint it
 //! was exported from (`train inpaint --init-from models/inpaint/model.onnx`).
 //!
@@ -19,10 +19,10 @@ use std::collections::HashMap;
 use std::path::Path;
 use tract_onnx::pb::{tensor_proto::DataType, ModelProto, TensorProto};
 
-use crate::data::Rng;
-use crate::inpaint_attn::MaskedAttention;
-use crate::inpaint_net::{GatedConv, InpaintGenerator};
-use crate::train::TrainError;
+use crate::common::Rng;
+use crate::error::TrainError;
+use crate::inpaint::attn::MaskedAttention;
+use crate::inpaint::model::{GatedConv, InpaintGenerator};
 
 /// The f32 initializers of a graph, by name: `(dims, values)`.
 type Inits = HashMap<String, (Vec<usize>, Vec<f32>)>;
@@ -42,7 +42,7 @@ fn floats(t: &TensorProto) -> Option<Vec<f32>> {
 }
 
 /// The generator whose f32 graph is the ONNX file `path` (as
-/// [`crate::inpaint_export::inpaint_onnx`] writes it), on `device`.
+/// [`crate::inpaint::export::inpaint_onnx`] writes it), on `device`.
 pub fn import(path: &Path, device: &Device) -> Result<InpaintGenerator, TrainError> {
     let bad = |reason: String| TrainError::Config(format!("{}: {reason}", path.display()));
     let bytes = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
@@ -123,8 +123,8 @@ pub fn import(path: &Path, device: &Device) -> Result<InpaintGenerator, TrainErr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inpaint_export::inpaint_onnx;
-    use crate::params::flat_params;
+    use crate::common::params::flat_params;
+    use crate::inpaint::export::inpaint_onnx;
 
     #[test]
     fn an_exported_graph_reads_back_into_the_same_generator() {
@@ -145,7 +145,7 @@ mod tests {
             .with_attention(&mut Rng(4));
         // A trained block: its output conv no longer zero.
         let a = g.attention.as_mut().unwrap();
-        a.out = crate::inpaint_net::conv(16, 16, 1, 1, 1, &mut Rng(5), &device);
+        a.out = crate::inpaint::model::conv(16, 16, 1, 1, 1, &mut Rng(5), &device);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("model.onnx");
         std::fs::write(&path, inpaint_onnx(&g, 16, None).encode()).unwrap();
@@ -158,7 +158,7 @@ mod tests {
     fn the_shipped_model_exports_again_byte_for_byte() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/inpaint/model.onnx");
         let g = import(&path, &Device::default()).unwrap();
-        assert_eq!(g.channels(), crate::inpaint_net::CHANNELS);
+        assert_eq!(g.channels(), crate::inpaint::model::CHANNELS);
         let again = inpaint_onnx(&g, 256, None).encode();
         assert!(again == std::fs::read(&path).unwrap(), "same bytes");
     }

@@ -4,7 +4,7 @@
 //! loaded from it at run time).
 //!
 //! ```
-//! use edgegan_trainer::device::TrainDevice;
+//! use edgegan_trainer::common::device::TrainDevice;
 //! assert_eq!("cpu".parse::<TrainDevice>(), Ok(TrainDevice::Cpu));
 //! assert_eq!(TrainDevice::Cuda.to_string(), "cuda");
 //! assert!(TrainDevice::Cpu.device().is_ok());
@@ -13,7 +13,7 @@
 use burn::prelude::Device;
 use serde::{Deserialize, Serialize};
 
-use crate::train::TrainError;
+use crate::error::TrainError;
 
 /// A training device.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

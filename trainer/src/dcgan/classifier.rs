@@ -11,10 +11,10 @@ use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 use burn::tensor::TensorData;
 
-use crate::data::Rng;
-use crate::imageset::ImageSet;
-use crate::net::uniform;
-use crate::params::values;
+use crate::common::params::values;
+use crate::common::uniform;
+use crate::common::Rng;
+use crate::dcgan::imageset::ImageSet;
 
 /// Classes (digits 0–9).
 pub const CLASSES: usize = 10;
@@ -191,7 +191,7 @@ pub fn classifier_onnx(net: &Classifier, channels: usize, side: usize) -> crate:
     let mut x = "image".to_string();
     for (i, c) in net.convs.iter().enumerate() {
         let (y, r) = (format!("c{i}"), format!("c{i}_r"));
-        crate::sr_export::add_conv(&mut g, c, &format!("c{i}"), &x, &y);
+        crate::onnx::layers::add_conv(&mut g, c, &format!("c{i}"), &x, &y);
         g.node("Relu", &[&y], &[&r], vec![]);
         x = r;
     }

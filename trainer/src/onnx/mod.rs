@@ -11,6 +11,10 @@
 //! assert!(bytes.len() > 50);
 //! ```
 
+pub mod classic;
+pub mod export;
+pub mod layers;
+
 use prost::Message;
 pub use tract_onnx::pb::AttributeProto;
 use tract_onnx::pb::{

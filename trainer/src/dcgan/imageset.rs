@@ -11,7 +11,7 @@ use image::{GrayImage, Luma};
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
-use crate::train::TrainError;
+use crate::error::TrainError;
 
 /// Images of one size and channel count, row-major, `[−1, 1]`.
 #[derive(Debug, Clone)]

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::device::TrainDevice;
+use crate::common::device::TrainDevice;
 
 /// Settings of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -37,10 +37,10 @@ pub struct InpaintConfig {
     #[serde(default)]
     pub init_from: Vec<std::path::PathBuf>,
     /// Generator encoder channels at 1, ½, ¼, ⅛ resolution.
-    #[serde(default = "crate::inpaint_net::default_channels")]
+    #[serde(default = "crate::inpaint::model::default_channels")]
     pub channels: [usize; 4],
     /// Masked self-attention at the bottleneck
-    /// ([`crate::inpaint_attn::MaskedAttention`]); a start without one
+    /// ([`crate::inpaint::attn::MaskedAttention`]); a start without one
     /// gets a fresh block that leaves its output unchanged.
     #[serde(default)]
     pub attention: bool,
@@ -66,7 +66,7 @@ pub struct InpaintConfig {
 /// The per-pixel reconstruction loss inside the hole.
 ///
 /// ```
-/// # use edgegan_trainer::inpaint_train::HoleLoss;
+/// # use edgegan_trainer::inpaint::training::HoleLoss;
 /// assert_eq!("l2".parse::<HoleLoss>(), Ok(HoleLoss::L2));
 /// assert_eq!("psnr".parse::<HoleLoss>(), Ok(HoleLoss::Psnr));
 /// assert_eq!(HoleLoss::L1.to_string(), "l1");
@@ -124,8 +124,8 @@ impl InpaintConfig {
     /// `lr_decay_start × steps`, then linearly down to 0.1 at the last step.
     ///
     /// ```
-    /// # use edgegan_trainer::inpaint_train::{HoleLoss, InpaintConfig};
-    /// # use edgegan_trainer::device::TrainDevice;
+    /// # use edgegan_trainer::inpaint::training::{HoleLoss, InpaintConfig};
+    /// # use edgegan_trainer::common::device::TrainDevice;
     /// let cfg = InpaintConfig {
     ///     steps: 11, batch: 1, patch: 32, learning_rate: 1e-3, d_learning_rate: 1e-3,
     ///     lr_decay_start: 0.0, reuse: 1, init_from: Vec::new(), channels: [16, 32, 64, 96], attention: false, hole_loss: HoleLoss::L1, adv_weight: 0.0, ema: 0.99, val_every: 10, seed: 1,

@@ -13,15 +13,15 @@
 //! photo's.
 //!
 //! ```
-//! use edgegan_trainer::dead_leaves::DeadLeaves;
-//! use edgegan_trainer::data::Rng;
+//! use edgegan_trainer::inpaint::dead_leaves::DeadLeaves;
+//! use edgegan_trainer::common::Rng;
 //! let leaves = DeadLeaves::for_size(64);
 //! let img = leaves.render(64, &mut Rng(3), |r| [r.unit(), r.unit(), r.unit()]);
 //! assert_eq!(img.dimensions(), (64, 64));
 //! assert_eq!(img, leaves.render(64, &mut Rng(3), |r| [r.unit(), r.unit(), r.unit()]));
 //! ```
 
-use crate::data::Rng;
+use crate::common::Rng;
 use image::RgbImage;
 
 /// Most disks dropped before the still uncovered pixels take one last

@@ -16,10 +16,10 @@ use image::imageops::{resize, FilterType};
 use image::RgbImage;
 use std::path::{Path, PathBuf};
 
-use crate::data::Rng;
-use crate::dead_leaves::DeadLeaves;
-use crate::inpaint_net::InpaintGenerator;
-use crate::params::values;
+use crate::common::params::values;
+use crate::common::Rng;
+use crate::inpaint::dead_leaves::DeadLeaves;
+use crate::inpaint::model::InpaintGenerator;
 
 /// The default short sides of the kept photos, in training patches.
 pub const SCALES: [f64; 3] = [1.0, 1.5, 2.0];
@@ -64,7 +64,7 @@ pub struct InpaintBatch {
 /// `img` as three planes in [0, 1].
 pub(crate) fn planar(img: &RgbImage) -> Vec<f32> {
     let mut v = Vec::with_capacity(img.as_raw().len());
-    crate::data::planar(img.as_raw(), (img.width() * img.height()) as usize, &mut v);
+    crate::common::planar(img.as_raw(), (img.width() * img.height()) as usize, &mut v);
     v
 }
 

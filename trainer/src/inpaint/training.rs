@@ -5,7 +5,7 @@
 //! the generator weights (what is validated and exported), validation on
 //! fixed protocol crops and masks, evolution grids, and checkpoints that
 //! resume a run. Settings: [`InpaintConfig`]; samples (crops, masks,
-//! augmentations, prefill): [`crate::inpaint_data`].
+//! augmentations, prefill): [`crate::inpaint::data`].
 
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
@@ -15,15 +15,15 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::time::Instant;
 
-use crate::data::Rng;
-use crate::disc::Discriminator;
-use crate::gan::TooGoodDetector;
-use crate::inpaint_checkpoint::{load, save, InpaintState};
-pub use crate::inpaint_config::{HoleLoss, InpaintConfig};
-pub use crate::inpaint_data::{network_input, Augment, InpaintBatch, InpaintPhotos, InpaintVal};
-use crate::inpaint_net::InpaintGenerator;
-use crate::params::{ema_update, values};
-use crate::train::TrainError;
+use crate::common::disc::Discriminator;
+use crate::common::gan::TooGoodDetector;
+use crate::common::params::{ema_update, values};
+use crate::common::Rng;
+use crate::error::TrainError;
+use crate::inpaint::checkpoint::{load, save, InpaintState};
+pub use crate::inpaint::config::{HoleLoss, InpaintConfig};
+pub use crate::inpaint::data::{network_input, Augment, InpaintBatch, InpaintPhotos, InpaintVal};
+use crate::inpaint::model::InpaintGenerator;
 
 /// Discriminator layers (in, out, kernel, stride): RGB + mask in, five 5×5
 /// stride-2 convs, a 1/32-resolution map of patch logits out.
@@ -222,9 +222,9 @@ pub fn step(
 }
 
 /// The generator in `p`: an exported f32 graph (`*.onnx`,
-/// [`crate::inpaint_import::import`]) or a burnpack of the widths its
+/// [`crate::inpaint::import::import`]) or a burnpack of the widths its
 /// checkpoint's `state.toml` names (else `cfg.channels`); widened to
-/// `cfg.channels` ([`crate::inpaint_widen::widen`]) when narrower.
+/// `cfg.channels` ([`crate::inpaint::widen::widen`]) when narrower.
 fn initial_generator(
     p: &Path,
     cfg: &InpaintConfig,
@@ -233,7 +233,7 @@ fn initial_generator(
     let mut rng = Rng(cfg.seed ^ 0x51de);
     let onnx = p.extension().is_some_and(|e| e == "onnx");
     let g = match onnx {
-        true => crate::inpaint_import::import(p, device)?,
+        true => crate::inpaint::import::import(p, device)?,
         false => burnpack_generator(p, cfg, &mut rng, device)?,
     };
     let from = g.channels();
@@ -252,7 +252,7 @@ fn initial_generator(
     }
     let g = match from == cfg.channels {
         true => g,
-        false => crate::inpaint_widen::widen(&g, cfg.channels, &mut rng),
+        false => crate::inpaint::widen::widen(&g, cfg.channels, &mut rng),
     };
     Ok(match cfg.attention && !has {
         true => g.with_attention(&mut rng),
@@ -271,7 +271,7 @@ fn burnpack_generator(
     let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
     let (from, attention) = match dir.join("state.toml").exists() {
         true => {
-            let s = crate::checkpoint::read_state::<InpaintState>(dir)?;
+            let s = crate::common::checkpoint::read_state::<InpaintState>(dir)?;
             (s.channels, s.attention)
         }
         false => (cfg.channels, cfg.attention),
@@ -280,7 +280,7 @@ fn burnpack_generator(
     if attention {
         g = g.with_attention(rng);
     }
-    crate::checkpoint::load_module(g, dir, name)
+    crate::common::checkpoint::load_module(g, dir, name)
 }
 
 /// The mean, parameter by parameter, of the generators in `paths` (each
@@ -293,9 +293,9 @@ fn soup(
     let mut mean = initial_generator(&paths[0], cfg, device)?;
     for (k, p) in paths.iter().enumerate().skip(1) {
         let g = initial_generator(p, cfg, device)?;
-        mean = crate::params::ema_update(mean, &g, k as f64 / (k + 1) as f64);
+        mean = crate::common::params::ema_update(mean, &g, k as f64 / (k + 1) as f64);
     }
-    Ok(crate::params::trainable(mean))
+    Ok(crate::common::params::trainable(mean))
 }
 
 /// What a finished run hands back.
@@ -329,7 +329,7 @@ pub fn train_inpaint(
         attention: cfg.attention,
         ..Default::default()
     };
-    if let Some(ck) = crate::checkpoint::existing(work) {
+    if let Some(ck) = crate::common::checkpoint::existing(work) {
         (nets, state) = load(&ck, nets, cfg.channels, cfg.attention)?;
         tracing::info!("resumed {} at step {}", ck.display(), state.step);
     } else if !cfg.init_from.is_empty() {
@@ -483,7 +483,7 @@ pub fn export_graphs(
     patch: usize,
     seed: u64,
 ) -> (Vec<u8>, Vec<u8>) {
-    use crate::inpaint_export::{calibrate, inpaint_onnx};
+    use crate::inpaint::export::{calibrate, inpaint_onnx};
     let device = Device::flex();
     let g = g.clone().valid().to_device(&device);
     let ranges = calibrate(
@@ -501,10 +501,10 @@ pub fn export_graphs(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::device::TrainDevice;
-    use crate::inpaint_data::planar;
-    use crate::inpaint_net::CHANNELS;
-    use crate::params::{flat_params, max_abs_diff};
+    use crate::common::device::TrainDevice;
+    use crate::common::params::{flat_params, max_abs_diff};
+    use crate::inpaint::data::planar;
+    use crate::inpaint::model::CHANNELS;
     use edgegan_runtime::mask::{free_form, HoleBin};
     use image::RgbImage;
 

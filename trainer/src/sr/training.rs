@@ -24,35 +24,18 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::checkpoint::{self, LoopState, Nets};
-use crate::data::{PhotoSet, Rng};
-use crate::degrade::Degradations;
-use crate::disc::Discriminator;
-use crate::evolution::EvolutionCrops;
-use crate::export::sr_card;
-use crate::gan::{self, DStats, TooGoodDetector};
-use crate::net::{Generator, GeneratorShape};
-use crate::params::{ema_update, grad_norm, values};
-use crate::sr_export::generator_onnx;
-
-/// Errors of a training run.
-#[derive(Debug, thiserror::Error)]
-pub enum TrainError {
-    /// Reading photos, validating or exporting through the runtime failed.
-    #[error(transparent)]
-    Runtime(#[from] RuntimeError),
-    /// A checkpoint could not be written or read back.
-    #[error("{}: {reason}", path.display())]
-    Checkpoint {
-        /// The file or directory concerned.
-        path: PathBuf,
-        /// What went wrong.
-        reason: String,
-    },
-    /// The settings cannot be used (e.g. an initial generator of another shape).
-    #[error("{0}")]
-    Config(String),
-}
+use crate::common::disc::Discriminator;
+use crate::common::gan::{self, DStats, TooGoodDetector};
+use crate::common::params::{ema_update, grad_norm, values};
+use crate::common::Rng;
+use crate::error::TrainError;
+use crate::onnx::export::sr_card;
+use crate::sr::checkpoint::{self, LoopState, Nets};
+use crate::sr::data::PhotoSet;
+use crate::sr::degrade::Degradations;
+use crate::sr::evolution::EvolutionCrops;
+use crate::sr::export::generator_onnx;
+use crate::sr::model::{Generator, GeneratorShape};
 
 /// Adversarial fine-tuning settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -301,7 +284,7 @@ pub fn select(stage: &Stage, history: &[ValPoint]) -> Option<usize> {
 fn fresh_nets(cfg: &TrainConfig, device: &Device) -> Result<Nets, TrainError> {
     let mut rng = Rng(cfg.seed);
     let generator = match &cfg.init {
-        Some(bytes) => crate::sr_export::generator_from_onnx(bytes, device)
+        Some(bytes) => crate::sr::export::generator_from_onnx(bytes, device)
             .map_err(|e| TrainError::Config(format!("initial generator: {e}")))?,
         None => Generator::new(cfg.shape, &mut rng, device),
     };
@@ -330,7 +313,7 @@ fn fresh_nets(cfg: &TrainConfig, device: &Device) -> Result<Nets, TrainError> {
 fn step(
     cfg: &TrainConfig,
     mut nets: Nets,
-    batch: crate::data::Batch,
+    batch: crate::sr::data::Batch,
     lr_f: f64,
     device: &Device,
 ) -> (Nets, StepStats) {
@@ -463,7 +446,7 @@ pub fn train_sr(
     };
     let mut best_onnx = Vec::new();
     let work = cfg.work.as_deref();
-    if let Some(dir) = work.and_then(checkpoint::existing) {
+    if let Some(dir) = work.and_then(crate::common::checkpoint::existing) {
         if !resume {
             return Err(TrainError::Checkpoint {
                 path: dir,
@@ -602,5 +585,5 @@ pub fn write_plot(path: &Path, history: &[ValPoint], gan: bool) -> Result<(), St
         ("model", all(|p| p.psnr_y)),
         ("bicubic", all(|p| p.bicubic_psnr_y)),
     ];
-    crate::plot::write_svg(path, &losses, &metrics)
+    crate::common::plot::write_svg(path, &losses, &metrics)
 }

@@ -8,16 +8,11 @@
 //! [`edgegan_runtime::resample`] during training and by the same Keys kernel
 //! as an ONNX Pad + Conv + DepthToSpace in the exported graph.
 
+use crate::common::{uniform, Rng, LEAKY_SLOPE};
 use burn::module::Param;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{LeakyRelu, LeakyReluConfig, PaddingConfig2d, PixelShuffle, PixelShuffleConfig};
 use burn::prelude::*;
-use burn::tensor::TensorData;
-
-use crate::data::Rng;
-
-/// Slope of the LeakyReLU activations.
-pub const LEAKY_SLOPE: f64 = 0.1;
 
 /// Shape of a generator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,21 +55,6 @@ pub struct Generator {
     pub tail: Conv2d,
     act: LeakyRelu,
     shuffle: PixelShuffle,
-}
-
-/// A tensor of `dims` uniform in ±`bound`, drawn from `rng` (not burn's global
-/// generator, which parallel runs in one process would share).
-pub fn uniform<const N: usize>(
-    dims: [usize; N],
-    bound: f64,
-    rng: &mut Rng,
-    device: &Device,
-) -> Tensor<N> {
-    let n = dims.iter().product();
-    let v: Vec<f32> = (0..n)
-        .map(|_| ((rng.unit() as f64 * 2.0 - 1.0) * bound) as f32)
-        .collect();
-    Tensor::from_data(TensorData::new(v, dims), device)
 }
 
 /// A `k`×`k` "same" convolution with burn's default (Kaiming-uniform,

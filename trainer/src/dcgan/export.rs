@@ -12,9 +12,9 @@
 use burn::nn::BatchNorm;
 use tract_onnx::pb::tensor_shape_proto::dimension::Value as Dim;
 
-use crate::dcgan::{DcGenerator, SLOPE};
+use crate::common::params::values;
+use crate::dcgan::model::{DcGenerator, SLOPE};
 use crate::onnx::{attr_ints, value_info, GraphBuilder, OnnxModel};
-use crate::params::values;
 use crate::quant::quantize_weights;
 use tract_onnx::pb::AttributeProto;
 

@@ -13,8 +13,8 @@ use burn::module::Param;
 use burn::nn::conv::Conv2d;
 use burn::prelude::*;
 
-use crate::data::Rng;
-use crate::inpaint_net::{GatedConv, InpaintGenerator};
+use crate::common::Rng;
+use crate::inpaint::model::{GatedConv, InpaintGenerator};
 
 /// `fresh` with its `[..cout, ..cin]` block replaced by `old`'s weights and
 /// its first biases by `old`'s; with `silent`, the new output channels get
@@ -76,7 +76,7 @@ pub fn widen(g: &InpaintGenerator, channels: [usize; 4], rng: &mut Rng) -> Inpai
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::params::{max_abs_diff, values};
+    use crate::common::params::{max_abs_diff, values};
     use burn::tensor::TensorData;
 
     #[test]

@@ -1,16 +1,16 @@
 //! Checkpoints of an inpainting run: generator, EMA, discriminator and
 //! both optimizers as burnpack files plus the loop state in `state.toml`,
-//! with the SR trainer's file helpers and swap (`crate::checkpoint`).
+//! with the shared file helpers and swap (`crate::common::checkpoint`).
 
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-use crate::checkpoint::{
+use crate::common::checkpoint::{
     load_module, load_optim, read_state, save_module, save_optims, start_part, swap_in, write_state,
 };
-use crate::inpaint_net::CHANNELS;
-use crate::inpaint_train::{InpaintNets, InpaintPoint};
-use crate::train::TrainError;
+use crate::error::TrainError;
+use crate::inpaint::model::CHANNELS;
+use crate::inpaint::training::{InpaintNets, InpaintPoint};
 
 /// Checkpoint state besides the nets.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -27,7 +27,7 @@ pub struct InpaintState {
     #[serde(default)]
     pub backend: String,
     /// The generator's encoder channels.
-    #[serde(default = "crate::inpaint_net::default_channels")]
+    #[serde(default = "crate::inpaint::model::default_channels")]
     pub channels: [usize; 4],
     /// Whether the generator has a bottleneck attention block.
     #[serde(default)]

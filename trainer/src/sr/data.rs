@@ -3,14 +3,13 @@
 //! random patches with dihedral augmentation. LR patches are made exactly as
 //! the evaluation makes them (MATLAB-style antialiased bicubic, 8-bit).
 
-use crate::degrade::Degradations;
+use crate::common::{planar, Rng};
+use crate::sr::degrade::Degradations;
 use edgegan_runtime::io::{read_image, ImageLimits};
 use edgegan_runtime::resample::{downscale_u8, upscale_u8};
 use edgegan_runtime::RuntimeError;
 use image::RgbImage;
 use std::path::Path;
-
-pub use edgegan_runtime::noise::Rng;
 
 /// HR photos in memory.
 #[derive(Debug)]
@@ -62,13 +61,6 @@ pub struct Batch {
     pub bicubic: Vec<f32>,
     /// HR targets, n×3×sp×sp.
     pub hr: Vec<f32>,
-}
-
-/// Append interleaved 8-bit RGB of `pixels` pixels to `out` as three planes in [0, 1].
-pub(crate) fn planar(rgb: &[u8], pixels: usize, out: &mut Vec<f32>) {
-    for c in 0..3 {
-        out.extend((0..pixels).map(|i| rgb[i * 3 + c] as f32 / 255.0));
-    }
 }
 
 /// Apply one of the 8 dihedral transforms to a square RGB patch.

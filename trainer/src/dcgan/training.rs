@@ -24,12 +24,12 @@ use burn::tensor::TensorData;
 use edgegan_runtime::noise::latents;
 use image::RgbImage;
 
-use crate::classifier::{batch, shuffle, Classifier, CLASSES, FEATURES};
-use crate::data::Rng;
-use crate::dcgan::{d_loss, g_loss, DcDiscriminator, DcGenerator, DcganShape};
-use crate::imageset::ImageSet;
-use crate::params::{grad_norm, values};
-use crate::sample_stats::{coverage, entropy, histogram, kid, mean_pairwise_distance};
+use crate::common::params::{grad_norm, values};
+use crate::common::Rng;
+use crate::dcgan::classifier::{batch, shuffle, Classifier, CLASSES, FEATURES};
+use crate::dcgan::imageset::ImageSet;
+use crate::dcgan::model::{d_loss, g_loss, DcDiscriminator, DcGenerator, DcganShape};
+use crate::dcgan::sample_stats::{coverage, entropy, histogram, kid, mean_pairwise_distance};
 
 /// Detector thresholds.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -14,9 +14,9 @@ use burn::nn::{
 use burn::prelude::*;
 use burn::tensor::activation::{softplus, tanh};
 
-use crate::data::Rng;
-use crate::disc::SnConv;
-use crate::net::uniform;
+use crate::common::disc::SnConv;
+use crate::common::uniform;
+use crate::common::Rng;
 
 /// Slope of every LeakyReLU.
 pub const SLOPE: f64 = 0.2;
@@ -234,7 +234,7 @@ mod tests {
         let z = uniform([3, 100], 1.0, &mut rng, &device);
         let x = g.forward(z);
         assert_eq!(x.dims(), [3, 1, 16, 16]);
-        let v = crate::params::values(x.clone());
+        let v = crate::common::params::values(x.clone());
         assert!(v.iter().all(|p| p.abs() <= 1.0));
         for spectral in [false, true] {
             let d = DcDiscriminator::new(shape, spectral, 0.3, &mut rng, &device);

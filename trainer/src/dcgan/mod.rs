@@ -1,0 +1,11 @@
+//! The DCGAN demo: the classic generator and discriminator ([`model`]),
+//! image sets ([`imageset`]), training with the failure detectors
+//! ([`training`]) judged by a small digit classifier ([`classifier`]) and
+//! sample statistics ([`sample_stats`]), and ONNX export ([`export`]).
+
+pub mod classifier;
+pub mod export;
+pub mod imageset;
+pub mod model;
+pub mod sample_stats;
+pub mod training;
