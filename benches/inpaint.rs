@@ -9,9 +9,9 @@
 //! `cargo bench --bench inpaint && benches/inpaint_peers.py`
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use edgegan_runtime::fill::prefill;
+use edgegan_runtime::inpaint::prefill;
 use edgegan_runtime::inpaint::Inpainter;
-use edgegan_runtime::mask::{free_form, HoleBin};
+use edgegan_runtime::inpaint::{free_form, HoleBin};
 use edgegan_runtime::Precision;
 use std::path::Path;
 
@@ -34,7 +34,7 @@ fn bench(c: &mut Criterion) {
             px
         })
     });
-    let cores = edgegan_runtime::upscale::available_threads();
+    let cores = edgegan_runtime::sr::available_threads();
     let mut cells = vec![(Precision::F32, 1), (Precision::Int8, 1)];
     if cores > 1 {
         cells.push((Precision::F32, cores));

@@ -9,7 +9,7 @@
 //! `cargo bench --bench paths [--features gpu]`
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use edgegan_runtime::upscale::available_threads;
+use edgegan_runtime::sr::available_threads;
 use edgegan_runtime::{Model, Precision, UpscaleOptions, Upscaler};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

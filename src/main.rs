@@ -3,34 +3,13 @@
 
 #[cfg(feature = "train")]
 mod apng;
-mod auto;
-#[cfg(feature = "train")]
-mod baseline;
+mod args;
 mod batch;
-mod bench;
-mod bench_inpaint;
-mod bench_plot;
-mod boards;
-mod eval;
-#[cfg(feature = "train")]
-mod eval_gen;
-mod eval_inpaint;
-mod generate;
-mod inpaint;
-mod mask;
+mod cmd;
 mod models;
-#[cfg(feature = "train")]
-mod quantize;
-mod show;
-#[cfg(feature = "train")]
-mod train;
-#[cfg(feature = "train")]
-mod train_dcgan;
-#[cfg(feature = "train")]
-mod train_inpaint;
-mod upscale;
 
 use clap::{Parser, Subcommand};
+use cmd::*;
 use std::process::ExitCode;
 
 /// Train small GAN generators on a host and run them on Raspberry-Pi-class boards.

@@ -156,7 +156,7 @@ pub fn matmul_input(n: usize) -> TractResult<Tensor> {
 /// GFLOP/s of tract's CPU matmul on `n`×`n`×`n` f32, with `threads` threads
 /// each running its own product at once (as tiles run in `edgegan upscale`).
 pub fn cpu_matmul_gflops(n: usize, threads: usize, budget: Duration) -> TractResult<f64> {
-    crate::model::tract_defaults();
+    crate::engine::plan::tract_defaults();
     let plan = matmul_model(n)?.into_optimized()?.into_runnable()?;
     let flops = 2.0 * (n * n * n) as f64;
     let per_thread: Vec<TractResult<f64>> = std::thread::scope(|s| {

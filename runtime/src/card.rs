@@ -18,6 +18,7 @@
 //! ```
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::path::Path;
 
 use crate::error::{Result, RuntimeError};
@@ -240,4 +241,12 @@ impl ModelCard {
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).expect("a card always serializes")
     }
+}
+
+/// Lower-case hex sha256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

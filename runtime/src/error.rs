@@ -96,6 +96,22 @@ pub enum RuntimeError {
         /// Why it is not supported.
         reason: String,
     },
+    /// A model argument that names no directory and no embedded model.
+    #[error("{name}: {reason}")]
+    NoModel {
+        /// The argument as given.
+        name: String,
+        /// What was looked for.
+        reason: String,
+    },
+    /// The OpenCV inpainting baseline could not run (host-side evaluation).
+    #[error("{}: OpenCV baseline failed ({reason}); run scripts/setup_opencv.sh", program.display())]
+    Baseline {
+        /// The Python it ran under.
+        program: PathBuf,
+        /// What went wrong (its last error line).
+        reason: String,
+    },
     /// tract failed while building or running a plan.
     #[error("{}: inference failed: {reason}", path.display())]
     Inference {

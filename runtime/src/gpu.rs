@@ -18,7 +18,7 @@ use tract_onnx::tract_core::runtime::{runtime_for_name, Runnable, State};
 
 use crate::error::{Result, RuntimeError};
 use crate::inpaint::Inpainter;
-use crate::model::Model;
+use crate::sr::Model;
 
 // Link tract-cuda so its runtime registers itself under the name "cuda".
 use tract_cuda as _;

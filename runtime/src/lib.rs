@@ -19,29 +19,20 @@
 
 pub mod bench;
 pub mod card;
-pub mod cascade;
+pub(crate) mod engine;
 pub mod error;
-pub mod eval;
-pub mod fill;
-pub mod gen_eval;
 pub mod generate;
 #[cfg(feature = "gpu")]
 pub mod gpu;
-pub mod graph;
 pub mod inpaint;
-pub mod inpaint_eval;
 pub mod io;
-pub mod mask;
 pub mod metrics;
-pub mod model;
 pub mod noise;
+pub mod prelude;
 pub mod resample;
-pub mod slots;
-pub mod threads;
-pub mod tiling;
-pub mod upscale;
+pub mod source;
+pub mod sr;
 
 pub use card::{ModelCard, Precision, Task};
 pub use error::{Result, RuntimeError};
-pub use model::Model;
-pub use upscale::{UpscaleOptions, Upscaler};
+pub use sr::{Model, UpscaleOptions, Upscaler};

@@ -112,7 +112,7 @@ fn an_inpainting_model_gets_one_fill_per_precision_and_thread_count() {
     let cpu: Vec<&serde_json::Value> = records.iter().filter(|r| r["path"] == "cpu").collect();
     // Threads multiply an inpainting fill (one image on that many cores),
     // tiles do not.
-    let all = edgegan_runtime::upscale::available_threads() as u64;
+    let all = edgegan_runtime::sr::available_threads() as u64;
     let threads: Vec<u64> = if all > 1 { vec![1, all] } else { vec![1] };
     let cells: Vec<(&str, u64)> = cpu
         .iter()

@@ -2,7 +2,7 @@
 //! clear error per kind of bad input, with nothing written or overwritten.
 
 use crate::common::*;
-use edgegan_runtime::model::sha256_hex;
+use edgegan_runtime::card::sha256_hex;
 use edgegan_trainer::onnx::classic;
 use image::{DynamicImage, Rgb};
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! model reproducing the bicubic baseline, and the JSON shape.
 
 use crate::common::*;
-use edgegan_runtime::eval::evaluate_image;
+use edgegan_runtime::sr::evaluate_image;
 use edgegan_runtime::{UpscaleOptions, Upscaler};
 use edgegan_trainer::onnx::classic;
 use std::path::Path;

@@ -11,7 +11,7 @@
 //! line and writes nothing.
 
 use crate::common::bin;
-use edgegan_runtime::mask::{free_form, HoleBin, Mask};
+use edgegan_runtime::inpaint::{free_form, HoleBin, Mask};
 use image::{DynamicImage, GenericImageView, Rgba};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -165,7 +165,7 @@ fn one_image_on_several_threads_is_filled_as_on_one() {
 
 #[test]
 fn a_resized_window_keeps_the_sign_of_the_models_residual() {
-    use edgegan_runtime::{cascade::cascade_prefill, inpaint::Inpainter, Precision};
+    use edgegan_runtime::{inpaint::cascade_prefill, inpaint::Inpainter, Precision};
     // A 512² window runs at 256: the model's residual over its prefill is
     // stretched back onto the window's native prefill. Where the model
     // darkens the prefill, the fill must be darker too. (An image resize

@@ -3,7 +3,7 @@
 //! bad bins, sizes and outputs are one error line and write nothing.
 
 use crate::common::bin;
-use edgegan_runtime::mask::{free_form, HoleBin, Mask};
+use edgegan_runtime::inpaint::{free_form, HoleBin, Mask};
 use std::path::Path;
 use std::process::{Command, Output};
 

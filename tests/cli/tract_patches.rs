@@ -8,7 +8,7 @@
 //! kernel, so these hashes hold on any CPU (AVX2, VNNI, NEON, SDOT).
 
 use crate::common::bin;
-use edgegan_runtime::model::sha256_hex;
+use edgegan_runtime::card::sha256_hex;
 use std::path::Path;
 use std::process::Command;
 use tract_linalg::pack::{PackedFormat, PackedI8K4, PackingWriter};

@@ -47,7 +47,7 @@ impl TrainDevice {
                 std::env::var("RAYON_NUM_THREADS")
                     .ok()
                     .and_then(|v| v.parse::<usize>().ok())
-                    .unwrap_or_else(edgegan_runtime::upscale::available_threads)
+                    .unwrap_or_else(edgegan_runtime::sr::available_threads)
             ),
             TrainDevice::Cuda => "burn 0.22.1 tch (LibTorch 2.11, CUDA GPU 0)".into(),
         }

@@ -3,7 +3,7 @@
 //! or a folder of images, resized to `side`×`side`, values in [−1, 1]
 //! (the generator's tanh range).
 
-use edgegan_runtime::gen_eval::{self, ImageClassifier};
+use edgegan_runtime::generate::{self, ImageClassifier};
 use edgegan_runtime::io::{read_image, ImageLimits};
 use edgegan_runtime::RuntimeError;
 use image::imageops::{resize, FilterType};
@@ -197,7 +197,7 @@ impl ImageSet {
     pub fn accuracy_of(&self, cls: &ImageClassifier) -> Result<f64, RuntimeError> {
         let labels = self.labels.as_deref().expect("a labelled set");
         let unit: Vec<f32> = self.pixels.iter().map(|v| (v + 1.0) / 2.0).collect();
-        gen_eval::accuracy(cls, &unit, labels, self.channels, self.side)
+        generate::accuracy(cls, &unit, labels, self.channels, self.side)
     }
 
     /// Split into (training, held out): every `k`-th image is held out.

@@ -22,7 +22,7 @@ pub fn mean_pairwise_distance(values: &[f32], len: usize) -> f64 {
     sum / pairs.max(1) as f64
 }
 
-pub use edgegan_runtime::gen_eval::{coverage, entropy, histogram};
+pub use edgegan_runtime::generate::{coverage, entropy, histogram};
 
 /// KID between feature sets `a` and `b` (rows of `d` values): unbiased
 /// MMD² with `k(x, y) = (x·y / d + 1)³`. Zero in expectation for samples of

@@ -7,10 +7,10 @@
 
 use burn::prelude::*;
 use burn::tensor::TensorData;
-use edgegan_runtime::fill::prefill;
-use edgegan_runtime::inpaint_eval::{eval_mask, protocol_crop, score, EVAL_SIZE};
+use edgegan_runtime::inpaint::prefill;
+use edgegan_runtime::inpaint::{eval_mask, protocol_crop, score, EVAL_SIZE};
+use edgegan_runtime::inpaint::{free_form, HoleBin, Mask};
 use edgegan_runtime::io::{image_files, read_image, ImageLimits};
-use edgegan_runtime::mask::{free_form, HoleBin, Mask};
 use edgegan_runtime::RuntimeError;
 use image::imageops::{resize, FilterType};
 use image::RgbImage;

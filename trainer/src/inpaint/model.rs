@@ -3,7 +3,7 @@
 //! push-pull + harmonic prefill.
 //!
 //! Input `[N, 4, H, W]`: RGB in [0, 1] with holes prefilled by
-//! [`edgegan_runtime::fill::prefill`], then the mask (1 = hole). Output
+//! [`edgegan_runtime::inpaint::prefill`], then the mask (1 = hole). Output
 //! `[N, 3, H, W]` = the input's RGB + a learned residual. A gated conv is
 //! `leaky(conv_f(x)) · sigmoid(conv_g(x))`: the gate learns where features
 //! are valid, which a plain conv cannot tell inside a hole.

@@ -10,7 +10,7 @@
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::tensor::TensorData;
-use edgegan_runtime::inpaint_eval::EVAL_SIZE;
+use edgegan_runtime::inpaint::EVAL_SIZE;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::time::Instant;
@@ -505,7 +505,7 @@ mod tests {
     use crate::common::params::{flat_params, max_abs_diff};
     use crate::inpaint::data::planar;
     use crate::inpaint::model::CHANNELS;
-    use edgegan_runtime::mask::{free_form, HoleBin};
+    use edgegan_runtime::inpaint::{free_form, HoleBin};
     use image::RgbImage;
 
     /// Stripes whose phase the hole hides: only a model that looks at the

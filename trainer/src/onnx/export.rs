@@ -1,10 +1,10 @@
 //! Writing model directories: `model.onnx` + `card.toml` with checksums, and
 //! verification that the runtime loads what was written.
 
+use edgegan_runtime::card::sha256_hex;
 use edgegan_runtime::card::{FileSpec, Files, IoSpec, ModelCard, RuntimeSpec, Task};
 use edgegan_runtime::generate::Sampler;
 use edgegan_runtime::inpaint::Inpainter;
-use edgegan_runtime::model::sha256_hex;
 use edgegan_runtime::{Model, Precision};
 use std::path::Path;
 

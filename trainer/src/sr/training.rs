@@ -17,7 +17,7 @@
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use burn::tensor::TensorData;
-use edgegan_runtime::eval::{evaluate_image, SrReport};
+use edgegan_runtime::sr::{evaluate_image, SrReport};
 use edgegan_runtime::{Model, Precision, RuntimeError, UpscaleOptions, Upscaler};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -197,7 +197,7 @@ pub fn learning_rate(base: f64, f: f64) -> f64 {
 pub fn upscaler(onnx: &[u8], shape: GeneratorShape) -> Result<Upscaler, RuntimeError> {
     let card = sr_card("validation", shape.scale, shape.receptive_field(), "");
     let model = Model::from_bytes(card, Precision::F32, PathBuf::from("validation.onnx"), onnx)?;
-    let threads = edgegan_runtime::upscale::available_threads();
+    let threads = edgegan_runtime::sr::available_threads();
     let options = UpscaleOptions {
         tile: Some(128),
         threads,

@@ -5,10 +5,10 @@
 use burn::module::Param;
 use burn::prelude::*;
 use burn::tensor::TensorData;
+use edgegan_runtime::card::sha256_hex;
 use edgegan_runtime::card::{ConvPath, FileSpec, Files, IoSpec, ModelCard, RuntimeSpec, Task};
 use edgegan_runtime::inpaint::Inpainter;
-use edgegan_runtime::mask::{free_form, HoleBin};
-use edgegan_runtime::model::sha256_hex;
+use edgegan_runtime::inpaint::{free_form, HoleBin};
 use edgegan_runtime::Precision;
 use edgegan_trainer::common::params::values;
 use edgegan_trainer::common::Rng;

@@ -1,0 +1,11 @@
+//! The engine every task runs on (crate-private): loading and checking
+//! graphs and building tract plans ([`plan`]), the receptive-field analysis
+//! that tiling halos rest on ([`graph`]), the tile layout ([`tiling`]),
+//! the thread pool of one image ([`threads`]) and the per-shape cache
+//! ([`slots`]).
+
+pub(crate) mod graph;
+pub(crate) mod plan;
+pub(crate) mod slots;
+pub(crate) mod threads;
+pub(crate) mod tiling;

@@ -1,0 +1,141 @@
+//! What every task's loader shares: reading a model directory or an
+//! embedded model and checking its checksum, tract's process-wide
+//! defaults, and building one optimized plan per input shape.
+
+use std::path::{Path, PathBuf};
+use tract_onnx::prelude::*;
+#[cfg(target_arch = "x86_64")]
+use tract_onnx::tract_core::knobs::set_config_global;
+use tract_onnx::tract_core::knobs::KnobScope;
+
+use crate::card::{sha256_hex, ConvPath, ModelCard, Precision};
+use crate::error::{Result, RuntimeError};
+
+/// An optimized, runnable tract plan for one fixed input shape.
+pub type Plan = TypedSimplePlan;
+
+/// tract's defaults as this runtime sets them, once per process, below any
+/// environment variable of the same name (so `TRACT_CPU_ISA=+amx-int8`
+/// brings it back): Intel AMX int8 kernels off. tract fixes its instruction
+/// set on first use, so every place that hands tract a graph calls this
+/// first (the model, inpainter, generator and classifier loaders, and the
+/// bench's matmul probe). tract 0.23.9's
+/// `avx512amx_mmm_i32_16x16` faulted (SIGSEGV at a tile load) in about one
+/// int8 run in four in one test process on a 2-core Xeon with AMX,
+/// and never with the kernel removed; the AVX-512 VNNI kernels that run
+/// instead compute the same integer sums. Only on x86_64: tract refuses
+/// (panics on) a feature of another architecture in `TRACT_CPU_ISA`.
+pub(crate) fn tract_defaults() {
+    #[cfg(target_arch = "x86_64")]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            if let Err(e) = set_config_global("TRACT_CPU_ISA", "-amx-int8") {
+                tracing::warn!("TRACT_CPU_ISA: {e}");
+            }
+        });
+    }
+}
+
+/// `graph` with input `fact`, optimized and made runnable with `path`'s
+/// lowering of f32 convolutions (`Direct` lets tract use its direct spatial
+/// convolution; `Im2col` and `Auto` disable it); `onnx_path` names errors.
+pub(crate) fn optimized_plan(
+    graph: &InferenceModel,
+    fact: InferenceFact,
+    path: ConvPath,
+    onnx_path: &Path,
+) -> Result<Arc<Plan>> {
+    let disable = if path == ConvPath::Direct {
+        "false"
+    } else {
+        "true"
+    };
+    KnobScope::new([("TRACT_DISABLE_DIRECT_SPATIAL", disable)])
+        .and_then(|scope| {
+            scope.enter(|| {
+                graph
+                    .clone()
+                    .with_input_fact(0, fact)?
+                    .into_optimized()?
+                    .into_runnable()
+            })
+        })
+        .map_err(|e| RuntimeError::inference(onnx_path, e))
+}
+
+/// Path (under `base`) and sha256 of the card's `precision` file, or an
+/// error naming the card.
+/// A model directory's card and its `precision` graph, checked against the
+/// card's sha256: (card, graph path, graph bytes).
+pub(crate) fn read_model_dir(
+    dir: &Path,
+    precision: Precision,
+) -> Result<(ModelCard, PathBuf, Vec<u8>)> {
+    if !dir.is_dir() {
+        return Err(RuntimeError::io(
+            dir,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "model directory not found"),
+        ));
+    }
+    let card = ModelCard::load(&dir.join("card.toml"))?;
+    let (path, sha256) = file_spec(&card, precision, dir)?;
+    let bytes = std::fs::read(&path).map_err(|e| RuntimeError::io(&path, e))?;
+    check_sha256(&bytes, &sha256, &path)?;
+    Ok((card, path, bytes))
+}
+
+/// An embedded model's card (`label` names it in errors) with `onnx`
+/// checked as its `precision` graph: (card, graph path for errors).
+pub(crate) fn check_embedded(
+    label: &str,
+    card_toml: &str,
+    onnx: &[u8],
+    precision: Precision,
+) -> Result<(ModelCard, PathBuf)> {
+    let base = Path::new(label);
+    let card = ModelCard::parse(card_toml, &base.join("card.toml"))?;
+    let (path, sha256) = file_spec(&card, precision, base)?;
+    check_sha256(onnx, &sha256, &path)?;
+    Ok((card, path))
+}
+
+/// `bytes` must hash to the card's `sha256` (`path` names the file in errors).
+fn check_sha256(bytes: &[u8], sha256: &str, path: &Path) -> Result<()> {
+    let actual = sha256_hex(bytes);
+    if !actual.eq_ignore_ascii_case(sha256) {
+        return Err(RuntimeError::mismatch(
+            path,
+            format!("sha256 is {actual}, card says {sha256}"),
+        ));
+    }
+    Ok(())
+}
+
+/// The file a card names for `precision`, under `base`, and its sha256.
+fn file_spec(card: &ModelCard, precision: Precision, base: &Path) -> Result<(PathBuf, String)> {
+    let spec = card
+        .file(precision)
+        .ok_or_else(|| RuntimeError::Unsupported {
+            path: base.join("card.toml"),
+            reason: format!("model {} has no {precision} file", card.name),
+        })?;
+    Ok((base.join(&spec.path), spec.sha256.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn amx_int8_is_off_by_default_and_the_environment_still_decides() {
+        tract_defaults();
+        tract_defaults();
+        let isa = tract_linalg::knobs::TRACT_CPU_ISA.get();
+        match std::env::var("TRACT_CPU_ISA") {
+            Ok(env) => assert_eq!(isa.as_deref(), Some(env.as_str())),
+            Err(_) => assert_eq!(isa.as_deref(), Some("-amx-int8")),
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! Super-resolution evaluation with the protocol of DESIGN.md: HR cropped to a
+//! multiple of the scale, LR by antialiased bicubic (MATLAB `imresize`), SR by
+//! the model, PSNR/SSIM on Y with `scale` border pixels cropped, and bicubic
+//! upscaling of the same LR reported beside it.
+
+use image::RgbImage;
+use serde::Serialize;
+use std::path::Path;
+
+use crate::error::{Result, RuntimeError};
+use crate::io::{read_image, ImageLimits};
+use crate::metrics::{crop, laplacian_energy, luma, psnr, ssim};
+use crate::resample::{downscale_u8, upscale_u8};
+use crate::sr::Upscaler;
+
+/// Scores of one image.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImageScore {
+    /// The HR file.
+    pub file: String,
+    /// Model PSNR on Y (dB).
+    pub psnr_y: f64,
+    /// Model SSIM on Y.
+    pub ssim_y: f64,
+    /// Bicubic PSNR on Y (dB).
+    pub bicubic_psnr_y: f64,
+    /// Bicubic SSIM on Y.
+    pub bicubic_ssim_y: f64,
+    /// High-frequency energy of the model's Y relative to the truth's
+    /// ([`laplacian_energy`] ratio; 1 = as sharp as the truth).
+    pub sharpness_y: f64,
+    /// The same ratio for bicubic.
+    pub bicubic_sharpness_y: f64,
+}
+
+/// Means over a set of images.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MeanScore {
+    /// Mean model PSNR on Y (dB).
+    pub psnr_y: f64,
+    /// Mean model SSIM on Y.
+    pub ssim_y: f64,
+    /// Mean bicubic PSNR on Y (dB).
+    pub bicubic_psnr_y: f64,
+    /// Mean bicubic SSIM on Y.
+    pub bicubic_ssim_y: f64,
+    /// Mean sharpness ratio of the model on Y (1 = as sharp as the truth).
+    pub sharpness_y: f64,
+    /// Mean sharpness ratio of bicubic on Y.
+    pub bicubic_sharpness_y: f64,
+}
+
+/// A whole evaluation run, in the JSON shape `edgegan eval --json` prints.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SrReport {
+    /// Model name.
+    pub model: String,
+    /// Scale factor.
+    pub scale: usize,
+    /// Per-image scores.
+    pub images: Vec<ImageScore>,
+    /// Means over `images`.
+    pub mean: MeanScore,
+}
+
+impl SrReport {
+    /// Build a report from per-image scores.
+    pub fn new(model: &str, scale: usize, images: Vec<ImageScore>) -> SrReport {
+        let n = images.len().max(1) as f64;
+        let m = |f: fn(&ImageScore) -> f64| images.iter().map(f).sum::<f64>() / n;
+        let mean = MeanScore {
+            psnr_y: m(|s| s.psnr_y),
+            ssim_y: m(|s| s.ssim_y),
+            bicubic_psnr_y: m(|s| s.bicubic_psnr_y),
+            bicubic_ssim_y: m(|s| s.bicubic_ssim_y),
+            sharpness_y: m(|s| s.sharpness_y),
+            bicubic_sharpness_y: m(|s| s.bicubic_sharpness_y),
+        };
+        SrReport {
+            model: model.into(),
+            scale,
+            images,
+            mean,
+        }
+    }
+}
+
+/// PSNR, SSIM and sharpness ratio on Y of `test` against `reference` (same
+/// size), `border` cropped.
+pub fn score_y(reference: &RgbImage, test: &RgbImage, border: usize) -> (f64, f64, f64) {
+    let (w, h) = (reference.width() as usize, reference.height() as usize);
+    let (a, cw, ch) = crop(&luma(reference.as_raw()), w, h, border);
+    let (b, _, _) = crop(&luma(test.as_raw()), w, h, border);
+    let truth = laplacian_energy(&a, cw, ch).max(f64::MIN_POSITIVE);
+    (
+        psnr(&a, &b),
+        ssim(&a, &b, cw, ch),
+        laplacian_energy(&b, cw, ch) / truth,
+    )
+}
+
+/// Evaluate `up` on one HR photo; `file` is the name recorded in the score.
+pub fn evaluate_image(up: &Upscaler, path: &Path, file: &str) -> Result<ImageScore> {
+    let s = up.model().scale();
+    let hr = read_image(path, &ImageLimits::input())?.to_rgb8();
+    let (w, h) = (
+        (hr.width() as usize / s) * s,
+        (hr.height() as usize / s) * s,
+    );
+    if w / s < 8 || h / s < 8 || w < 11 + 2 * s || h < 11 + 2 * s {
+        return Err(RuntimeError::Unsupported {
+            path: path.into(),
+            reason: format!(
+                "{}x{} is too small to evaluate at x{s}",
+                hr.width(),
+                hr.height()
+            ),
+        });
+    }
+    let hr = image::imageops::crop_imm(&hr, 0, 0, w as u32, h as u32).to_image();
+    let lr_data = downscale_u8(hr.as_raw(), w, h, 3, s);
+    let (lw, lh) = ((w / s) as u32, (h / s) as u32);
+    let lr = RgbImage::from_raw(lw, lh, lr_data).expect("downscale returns lw*lh*3 samples");
+    let sr = up.run(&lr)?;
+    let bicubic = RgbImage::from_raw(
+        w as u32,
+        h as u32,
+        upscale_u8(lr.as_raw(), lw as usize, lh as usize, 3, s),
+    )
+    .expect("upscale returns w*h*3 samples");
+    let (psnr_y, ssim_y, sharpness_y) = score_y(&hr, &sr, s);
+    let (bicubic_psnr_y, bicubic_ssim_y, bicubic_sharpness_y) = score_y(&hr, &bicubic, s);
+    Ok(ImageScore {
+        file: file.into(),
+        psnr_y,
+        ssim_y,
+        bicubic_psnr_y,
+        bicubic_ssim_y,
+        sharpness_y,
+        bicubic_sharpness_y,
+    })
+}

@@ -1,0 +1,13 @@
+//! Super-resolution (card task `super-resolution`): a [`Model`] loaded from
+//! a model directory, the seam-free tiled [`Upscaler`], and the evaluation
+//! protocol of DESIGN.md ([`evaluate_image`], [`SrReport`]).
+
+mod auto;
+mod eval;
+pub(crate) mod model;
+mod upscale;
+
+pub use auto::choose_precision;
+pub use eval::*;
+pub use model::*;
+pub use upscale::*;

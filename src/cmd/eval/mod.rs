@@ -1,0 +1,144 @@
+//! `edgegan eval`: PSNR/SSIM on Y of a super-resolution model against bicubic
+//! on a folder of HR photos (protocol: DESIGN.md, "Metric protocol"); a
+//! generator goes to `eval_gen`, an inpainting model to `eval_inpaint`.
+
+#[cfg(feature = "train")]
+mod gen;
+mod inpaint;
+
+use anyhow::Result;
+use clap::Args;
+use edgegan_runtime::sr::{evaluate_image, SrReport};
+use edgegan_runtime::{Task, UpscaleOptions, Upscaler};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use crate::args::PrecisionArg;
+use crate::batch::image_files;
+
+/// Arguments of `edgegan eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Model: a directory, models/NAME, or an embedded name (sr-x2, sr-x4, inpaint, digits).
+    #[arg(short, long, value_name = "NAME|DIR")]
+    pub model: String,
+    /// Folder of high-resolution photos (searched recursively; an
+    /// inpainting model gets one 256x256 crop of each); for a generator,
+    /// the labelled digits (`digits.csv.gz`).
+    #[arg(long, value_name = "DIR")]
+    pub data: PathBuf,
+    /// Numeric precision of the model graph.
+    #[arg(long, value_enum, default_value_t = PrecisionArg::Auto)]
+    pub precision: PrecisionArg,
+    /// Worker threads running tiles in parallel; default: all cores.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub threads: Option<u32>,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Inpainting models only: side of the square crop taken of each photo
+    /// (its short side resized to it, then the centre). The protocol, and
+    /// the card's metrics, use 256, the working size of the shipped model;
+    /// larger crops run the model through its resize path, as on large
+    /// photos.
+    #[arg(long, value_name = "PX", value_parser = clap::value_parser!(u32).range(32..=4096))]
+    pub crop: Option<u32>,
+}
+
+pub fn run(args: EvalArgs) -> Result<ExitCode> {
+    if crate::models::source(&args.model)?.task()? == Task::Generation {
+        #[cfg(feature = "train")]
+        return gen::run(&args);
+        #[cfg(not(feature = "train"))]
+        anyhow::bail!(
+            "{}: evaluating a generator needs a host build (default features)",
+            args.model
+        );
+    }
+    if crate::models::source(&args.model)?.task()? == Task::Inpainting {
+        let model = crate::models::source(&args.model)?.inpainter(args.precision.fixed())?;
+        return inpaint::run(&args, &model);
+    }
+    if args.crop.is_some() {
+        anyhow::bail!("{}: --crop applies to inpainting models only", args.model);
+    }
+    let model = crate::args::load_sr_model(&args.model, args.precision)?;
+    let files = image_files(&args.data)?;
+    let threads = crate::args::default_threads(args.threads);
+    let up = Upscaler::new(
+        Arc::new(model),
+        UpscaleOptions {
+            tile: None,
+            threads,
+        },
+    );
+    let bar = ProgressBar::new(files.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} eta {eta} {wide_msg}")
+            .expect("static template"),
+    );
+    let mut scores = Vec::new();
+    let mut failed = 0;
+    for path in &files {
+        let name = path
+            .strip_prefix(&args.data)
+            .unwrap_or(path)
+            .display()
+            .to_string();
+        bar.set_message(name.clone());
+        match evaluate_image(&up, path, &name) {
+            Ok(s) => scores.push(s),
+            Err(e) => {
+                failed += 1;
+                bar.suspend(|| eprintln!("error: {e}"));
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let report = SrReport::new(&up.model().card().name, up.model().scale(), scores);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "{:<48} {:>8} {:>7} {:>6} {:>8} {:>7} {:>6}",
+            "image", "PSNR-Y", "SSIM-Y", "sharp", "bicubic", "SSIM", "sharp"
+        );
+        for s in &report.images {
+            println!(
+                "{:<48} {:>8.3} {:>7.4} {:>6.3} {:>8.3} {:>7.4} {:>6.3}",
+                s.file,
+                s.psnr_y,
+                s.ssim_y,
+                s.sharpness_y,
+                s.bicubic_psnr_y,
+                s.bicubic_ssim_y,
+                s.bicubic_sharpness_y
+            );
+        }
+        let m = &report.mean;
+        println!(
+            "{:<48} {:>8.3} {:>7.4} {:>6.3} {:>8.3} {:>7.4} {:>6.3}",
+            format!("mean of {}", report.images.len()),
+            m.psnr_y,
+            m.ssim_y,
+            m.sharpness_y,
+            m.bicubic_psnr_y,
+            m.bicubic_ssim_y,
+            m.bicubic_sharpness_y
+        );
+        println!(
+            "gain over bicubic: {:+.3} dB PSNR-Y, {:+.4} SSIM-Y",
+            m.psnr_y - m.bicubic_psnr_y,
+            m.ssim_y - m.bicubic_ssim_y
+        );
+        println!("sharp: high-frequency energy of the Y channel relative to the ground truth (1 = as sharp)");
+    }
+    Ok(if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,309 @@
+//! `edgegan train dcgan`: the classic demo. Trains the digit classifier that
+//! judges samples (labelled data), then the DCGAN, printing one line per
+//! epoch with the failure detectors' numbers and warnings; writes the
+//! fixed-noise grid of every epoch and an animated PNG of the run, and
+//! exports the best epoch's generator (f32 + int8) as a model directory.
+
+use anyhow::{bail, Context, Result};
+use clap::builder::TypedValueParser;
+use clap::Args;
+use edgegan_runtime::card::sha256_hex;
+use edgegan_runtime::generate::Sampler;
+use edgegan_runtime::generate::{self, ImageClassifier};
+use edgegan_runtime::Precision;
+use edgegan_trainer::dcgan::classifier::{classifier_onnx, Classifier};
+use edgegan_trainer::dcgan::export::generator_onnx;
+use edgegan_trainer::dcgan::imageset::ImageSet;
+use edgegan_trainer::dcgan::training::{train, DcganConfig, EpochReport, Judge, Thresholds};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `edgegan train dcgan`.
+#[derive(Debug, Args)]
+pub struct TrainDcganArgs {
+    /// scikit-learn's digits (`digits.csv.gz`) or a folder of images.
+    #[arg(long, value_name = "FILE|DIR")]
+    pub data: PathBuf,
+    /// Model directory to create (must not exist).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Work folder for the evolution grids, animation and log [default: OUT.work].
+    #[arg(long, value_name = "DIR")]
+    pub work: Option<PathBuf>,
+    /// Image side the set is resized to.
+    #[arg(long, default_value_t = 16, value_parser = clap::builder::PossibleValuesParser::new(["16", "32", "64"]).map(|s| s.parse::<usize>().unwrap()))]
+    pub side: usize,
+    /// Passes over the training images.
+    #[arg(long, default_value_t = 40)]
+    pub epochs: usize,
+    /// Images per step.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(2..=1024).map(|v| v as usize))]
+    pub batch: usize,
+    /// Generator learning rate (Adam, β1 0.5).
+    #[arg(long, default_value_t = 3e-4)]
+    pub lr: f64,
+    /// Discriminator learning rate [default: --lr]; differing rates are TTUR.
+    #[arg(long)]
+    pub d_lr: Option<f64>,
+    /// Discriminator steps per generator step.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=20).map(|v| v as usize))]
+    pub d_steps: usize,
+    /// One-sided label smoothing: real images' target 0.9 instead of 1.
+    #[arg(long)]
+    pub label_smoothing: bool,
+    /// Spectral norm on the discriminator's convolutions.
+    #[arg(long)]
+    pub spectral_norm: bool,
+    /// Dropout after the discriminator's convolutions.
+    #[arg(long, default_value_t = 0.3)]
+    pub dropout: f64,
+    /// Epochs without a better KID before the plateau warning.
+    #[arg(long, default_value_t = 6)]
+    pub patience: usize,
+    /// Classifier training epochs (labelled data).
+    #[arg(long, default_value_t = 30)]
+    pub classifier_epochs: usize,
+    /// Seed of everything random.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// Run `edgegan train dcgan`.
+pub fn run(a: TrainDcganArgs) -> Result<ExitCode> {
+    if a.out.exists() {
+        bail!(
+            "{}: already exists; choose a new model directory",
+            a.out.display()
+        );
+    }
+    let work = a.work.clone().unwrap_or_else(|| {
+        let mut w = a.out.clone().into_os_string();
+        w.push(".work");
+        PathBuf::from(w)
+    });
+    let set = ImageSet::load(&a.data, a.side)?;
+    let (train_set, held_out) = if set.labels.is_some() {
+        set.split(5)
+    } else {
+        (set.clone(), set.clone())
+    };
+    eprintln!(
+        "{}: {} training and {} held-out images of {}x{}",
+        a.data.display(),
+        train_set.len(),
+        held_out.len(),
+        a.side,
+        a.side
+    );
+    let classifier = match &set.labels {
+        Some(_) => {
+            let c = Classifier::train(&train_set, a.classifier_epochs, a.seed);
+            let acc = c.accuracy(&held_out);
+            eprintln!(
+                "digit classifier: {:.2} % on {} held-out digits",
+                acc * 100.0,
+                held_out.len()
+            );
+            Some((c, acc))
+        }
+        None => None,
+    };
+    let accuracy = classifier.as_ref().map(|c| c.1);
+    let judge = Judge::new(classifier.map(|c| c.0), &held_out);
+    let mut cfg = DcganConfig::new(a.side, set.channels);
+    cfg.epochs = a.epochs.max(1);
+    cfg.batch = a.batch;
+    cfg.lr_g = a.lr;
+    cfg.lr_d = a.d_lr.unwrap_or(a.lr);
+    cfg.d_steps = a.d_steps;
+    cfg.real_label = if a.label_smoothing { 0.9 } else { 1.0 };
+    cfg.spectral = a.spectral_norm;
+    cfg.dropout = a.dropout.clamp(0.0, 0.9);
+    cfg.seed = a.seed;
+    cfg.thresholds = Thresholds {
+        patience: a.patience.max(1),
+        ..Thresholds::default()
+    };
+    let evolution = work.join("evolution");
+    std::fs::create_dir_all(&evolution)
+        .with_context(|| format!("{}: cannot create", evolution.display()))?;
+    let log_path = work.join("log.jsonl");
+    let mut log = std::fs::File::create(&log_path)
+        .with_context(|| format!("{}: cannot create", log_path.display()))?;
+    let mut frames = Vec::new();
+    let mut failure = None;
+    let run = train(&train_set, &judge, &cfg, &mut |r: &EpochReport, grid| {
+        eprintln!("{}", epoch_line(r));
+        for w in &r.warnings {
+            eprintln!("warning: epoch {}: {w}", r.epoch);
+        }
+        let path = evolution.join(format!("epoch_{:03}.png", r.epoch));
+        let written = grid
+            .save(&path)
+            .map_err(|e| format!("{}: {e}", path.display()));
+        let logged = serde_json::to_string(r)
+            .map_err(|e| e.to_string())
+            .and_then(|line| {
+                writeln!(log, "{line}").map_err(|e| format!("{}: {e}", log_path.display()))
+            });
+        if let Err(e) = written.and(logged) {
+            failure.get_or_insert(e);
+        }
+        frames.push(grid.clone());
+    });
+    if let Some(e) = failure {
+        bail!(e);
+    }
+    let anim = work.join("evolution.png");
+    crate::apng::write(&anim, &frames, 250)
+        .with_context(|| format!("{}: cannot write", anim.display()))?;
+    eprintln!(
+        "evolution: {} (epochs as frames) and {}/epoch_*.png",
+        anim.display(),
+        evolution.display()
+    );
+    let best = &run.reports[run.best_epoch.max(1) - 1];
+    eprintln!("selected epoch {} of {}", run.best_epoch, run.reports.len());
+    let card = export(
+        &a,
+        &cfg,
+        &run.best,
+        best,
+        accuracy,
+        (&train_set, &held_out),
+        judge.classifier(),
+    )?;
+    eprintln!("wrote {} ({})", a.out.display(), card);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn epoch_line(r: &EpochReport) -> String {
+    let mut s = format!(
+        "epoch {:>3}  D {:.3} G {:.3}  D acc real {:.2} fake {:.2}  |gG| {:.3}  diversity {:.3}",
+        r.epoch,
+        r.d_loss,
+        r.g_loss,
+        r.d_real_accuracy,
+        r.d_fake_accuracy,
+        r.g_grad_norm,
+        r.diversity
+    );
+    if let (Some(c), Some(e), Some(k)) = (r.coverage, r.entropy, r.kid) {
+        s += &format!("  classes {c}/10 entropy {e:.3}  KID {k:.4}");
+    }
+    s
+}
+
+/// Write the model directory: both graphs, the card with training settings
+/// and the selected epoch's numbers, checked by loading it in the runtime.
+fn export(
+    a: &TrainDcganArgs,
+    cfg: &DcganConfig,
+    g: &edgegan_trainer::dcgan::model::DcGenerator,
+    best: &EpochReport,
+    accuracy: Option<f64>,
+    (train_set, held_out): (&ImageSet, &ImageSet),
+    classifier: Option<&Classifier>,
+) -> Result<String> {
+    use edgegan_runtime::card::{Files, IoSpec, ModelCard, RuntimeSpec, Task};
+    let name = a
+        .out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut training = toml::Table::new();
+    let round = |v: f64| (v * 1e4).round() / 1e4;
+    training.insert("data".into(), a.data.display().to_string().into());
+    training.insert("images".into(), (train_set.len() as i64).into());
+    for (k, v) in [
+        ("epochs", cfg.epochs),
+        ("batch", cfg.batch),
+        ("d_steps", cfg.d_steps),
+        ("side", cfg.shape.side),
+        ("latent", cfg.shape.latent),
+    ] {
+        training.insert(k.into(), (v as i64).into());
+    }
+    for (k, v) in [
+        ("lr_g", cfg.lr_g),
+        ("lr_d", cfg.lr_d),
+        ("real_label", cfg.real_label),
+        ("dropout", cfg.dropout),
+    ] {
+        training.insert(k.into(), v.into());
+    }
+    training.insert("spectral_norm".into(), cfg.spectral.into());
+    training.insert("seed".into(), (cfg.seed as i64).into());
+    training.insert("selected_epoch".into(), (best.epoch as i64).into());
+    let mut metrics = toml::Table::new();
+    if let Some(acc) = accuracy {
+        metrics.insert("train_classifier_accuracy".into(), round(acc).into());
+    }
+    if let (Some(c), Some(e), Some(k)) = (best.coverage, best.entropy, best.kid) {
+        metrics.insert("train_coverage".into(), (c as i64).into());
+        metrics.insert("train_entropy".into(), round(e).into());
+        metrics.insert("train_kid".into(), round(k).into());
+    }
+    let card = ModelCard {
+        name: name.clone(),
+        task: Task::Generation,
+        scale: 1,
+        description: format!(
+            "DCGAN generator, {}x{} px from {}-d noise",
+            cfg.shape.side, cfg.shape.side, cfg.shape.latent
+        ),
+        io: IoSpec {
+            layout: "NCHW".into(),
+            channels: cfg.shape.channels,
+            range: [0.0, 1.0],
+            receptive_field: 0,
+        },
+        runtime: RuntimeSpec::default(),
+        files: Files::f32_and_int8(),
+        training,
+        metrics,
+    };
+    let f32_bytes = generator_onnx(g, false).encode();
+    let int8_bytes = generator_onnx(g, true).encode();
+    let mut card = card;
+    card.files.f32.sha256 = sha256_hex(&f32_bytes);
+    if let Some(spec) = card.files.int8.as_mut() {
+        spec.sha256 = sha256_hex(&int8_bytes);
+    }
+    let mut extras = vec![("model.int8.onnx", int8_bytes.clone())];
+    // The card's numbers, measured through the runtime as `edgegan eval` does.
+    if let (Some(c), Some(_)) = (classifier, &held_out.labels) {
+        let cls_bytes = classifier_onnx(c, held_out.channels, held_out.side).encode();
+        let cls = ImageClassifier::from_bytes("classifier.onnx", &cls_bytes)?;
+        let acc = held_out.accuracy_of(&cls)?;
+        card.metrics
+            .insert("classifier_accuracy".into(), round(acc).into());
+        let text = card.to_toml();
+        for (p, bytes) in [(Precision::F32, &f32_bytes), (Precision::Int8, &int8_bytes)] {
+            let s = Sampler::from_embedded(&a.out.display().to_string(), &text, bytes, p)?;
+            let r = generate::report(&s, p, &cls, acc)?;
+            card.metrics
+                .insert(format!("{p}_coverage"), (r.coverage as i64).into());
+            card.metrics
+                .insert(format!("{p}_entropy"), r.entropy.into());
+            eprintln!(
+                "{p}: {} samples (seed {}): {}/10 classes, entropy {:.3} nats, histogram {:?}",
+                r.samples, r.seed, r.coverage, r.entropy, r.histogram
+            );
+        }
+        card.metrics
+            .insert("samples".into(), (generate::SAMPLES as i64).into());
+        card.metrics
+            .insert("seed".into(), (generate::SEED as i64).into());
+        card.metrics
+            .insert("data".into(), a.data.display().to_string().into());
+        extras.push(("classifier.onnx", cls_bytes));
+    }
+    let card = edgegan_trainer::onnx::export::write_model_files(&a.out, card, &f32_bytes, &extras)?;
+    for p in [Precision::F32, Precision::Int8] {
+        Sampler::load(&a.out, p)
+            .with_context(|| format!("{}: exported {p} graph does not load", a.out.display()))?;
+    }
+    Ok(card.name)
+}
