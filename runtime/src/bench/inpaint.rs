@@ -10,13 +10,13 @@
 //! not counted for inpainting graphs (strided convs and upsampling), so
 //! `gflop_per_s` is 0 in their records.
 
-use anyhow::Result;
-use edgegan_runtime::bench::{time_runs, Record};
-use edgegan_runtime::inpaint::Inpainter;
-use edgegan_runtime::inpaint::{free_form, HoleBin, Mask};
-use edgegan_runtime::Precision;
 use image::DynamicImage;
 use std::time::{Duration, Instant};
+
+use super::{time_runs, Cell, Record};
+use crate::error::Result;
+use crate::inpaint::{free_form, HoleBin, Inpainter, Mask};
+use crate::source::ModelSource;
 
 /// The mask every inpainting cell fills: `edgegan mask --bin 20-30 --seed 1`.
 fn bench_mask(size: usize) -> Mask {
@@ -36,18 +36,15 @@ fn record(model: &Inpainter, path: &str, precision: &str, size: usize) -> Record
 
 /// The CPU cells at `precision` on `threads` cores: `Inpainter::inpaint`
 /// (`cpu`) and the network alone on one window (`cpu-net`).
-pub fn cpu_cell(
-    name: &str,
-    precision: Precision,
-    threads: usize,
+pub(crate) fn cpu_cell(
+    source: &ModelSource,
+    cell: &Cell,
     img: &DynamicImage,
-    seconds: f64,
 ) -> Result<Vec<Record>> {
+    let (precision, seconds) = (cell.precision, cell.seconds);
     let size = img.width() as usize;
     let t = Instant::now();
-    let model = crate::models::source(name)?
-        .inpainter(precision)?
-        .with_threads(threads)?;
+    let model = source.inpainter(precision)?.with_threads(cell.threads)?;
     let mask = bench_mask(size);
     model.inpaint(img, &mask)?;
     let prepare_s = t.elapsed().as_secs_f64();
@@ -81,13 +78,17 @@ fn fill_and_net(r: Record, fill: &[f64], path: &str, net: &[f64], s: usize) -> V
 /// (prefill, resizes, composite) on every core (checked against the CPU
 /// fill: within one 8-bit level), and the network alone, resident.
 #[cfg(feature = "gpu")]
-pub fn gpu_cell(name: &str, img: &DynamicImage, seconds: f64) -> Result<Vec<Record>> {
-    use edgegan_runtime::gpu::GpuPlan;
+pub(crate) fn gpu_cell(
+    source: &ModelSource,
+    cell: &Cell,
+    img: &DynamicImage,
+) -> Result<Vec<Record>> {
+    use crate::card::Precision;
+    use crate::gpu::GpuPlan;
+    let seconds = cell.seconds;
     let size = img.width() as usize;
-    let cores = edgegan_runtime::sr::available_threads();
-    let model = crate::models::source(name)?
-        .inpainter(Precision::F32)?
-        .with_threads(cores)?;
+    let cores = crate::sr::available_threads();
+    let model = source.inpainter(Precision::F32)?.with_threads(cores)?;
     let mask = bench_mask(size);
     let t = Instant::now();
     let mut plan = GpuPlan::for_inpainter(&model)?;
@@ -96,16 +97,8 @@ pub fn gpu_cell(name: &str, img: &DynamicImage, seconds: f64) -> Result<Vec<Reco
     })?;
     let prepare_s = t.elapsed().as_secs_f64();
     let cpu = model.inpaint(img, &mask)?;
-    let worst = cpu
-        .to_rgb8()
-        .iter()
-        .zip(gpu.to_rgb8().iter())
-        .map(|(a, b)| a.abs_diff(*b))
-        .max()
-        .unwrap_or(0);
-    if worst > 1 {
-        anyhow::bail!("GPU fill differs from the CPU runtime's by {worst} levels");
-    }
+    let name = &model.card().name;
+    super::cells::within_one_level(name, "fill", &cpu.to_rgb8(), &gpu.to_rgb8())?;
     let budget = Duration::from_secs_f64(seconds);
     let host = time_runs(
         || {
@@ -128,4 +121,9 @@ pub fn gpu_cell(name: &str, img: &DynamicImage, seconds: f64) -> Result<Vec<Reco
         ..record(&model, "gpu", "f32", size)
     };
     Ok(fill_and_net(r, &host, "gpu-resident", &resident, s))
+}
+
+#[cfg(not(feature = "gpu"))]
+pub(crate) fn gpu_cell(_: &ModelSource, cell: &Cell, _: &DynamicImage) -> Result<Vec<Record>> {
+    Err(super::cells::no_gpu(&cell.model))
 }

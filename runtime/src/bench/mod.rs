@@ -10,6 +10,13 @@
 //! assert_eq!(percentile(&[4.0, 1.0, 3.0, 2.0], 0.95), 4.0);
 //! ```
 
+mod cells;
+mod inpaint;
+mod report;
+
+pub use cells::{matrix, test_image, Cell, Spec};
+pub use report::{machine, peaks, Peak, Report};
+
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 use tract_onnx::prelude::*;
