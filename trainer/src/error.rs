@@ -18,6 +18,18 @@ pub enum TrainError {
         /// What went wrong.
         reason: String,
     },
+    /// A file of the run could not be written or read.
+    #[error("{}", path.display())]
+    Io {
+        /// The file concerned.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Writing or verifying a model directory failed.
+    #[error(transparent)]
+    Export(#[from] crate::onnx::export::ExportError),
     /// The settings cannot be used (e.g. an initial generator of another shape).
     #[error("{0}")]
     Config(String),

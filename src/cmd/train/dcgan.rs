@@ -7,12 +7,8 @@
 use anyhow::{bail, Context, Result};
 use clap::builder::TypedValueParser;
 use clap::Args;
-use edgegan_runtime::card::sha256_hex;
-use edgegan_runtime::generate::Sampler;
-use edgegan_runtime::generate::{self, ImageClassifier};
-use edgegan_runtime::Precision;
-use edgegan_trainer::dcgan::classifier::{classifier_onnx, Classifier};
-use edgegan_trainer::dcgan::export::generator_onnx;
+use edgegan_trainer::dcgan::card::export_model;
+use edgegan_trainer::dcgan::classifier::Classifier;
 use edgegan_trainer::dcgan::imageset::ImageSet;
 use edgegan_trainer::dcgan::training::{train, DcganConfig, EpochReport, Judge, Thresholds};
 use std::io::Write;
@@ -165,8 +161,9 @@ pub fn run(a: TrainDcganArgs) -> Result<ExitCode> {
     );
     let best = &run.reports[run.best_epoch.max(1) - 1];
     eprintln!("selected epoch {} of {}", run.best_epoch, run.reports.len());
-    let card = export(
-        &a,
+    let (card, reports) = export_model(
+        &a.out,
+        &a.data,
         &cfg,
         &run.best,
         best,
@@ -174,6 +171,12 @@ pub fn run(a: TrainDcganArgs) -> Result<ExitCode> {
         (&train_set, &held_out),
         judge.classifier(),
     )?;
+    for r in &reports {
+        eprintln!(
+            "{}: {} samples (seed {}): {}/10 classes, entropy {:.3} nats, histogram {:?}",
+            r.precision, r.samples, r.seed, r.coverage, r.entropy, r.histogram
+        );
+    }
     eprintln!("wrote {} ({})", a.out.display(), card);
     Ok(ExitCode::SUCCESS)
 }
@@ -193,117 +196,4 @@ fn epoch_line(r: &EpochReport) -> String {
         s += &format!("  classes {c}/10 entropy {e:.3}  KID {k:.4}");
     }
     s
-}
-
-/// Write the model directory: both graphs, the card with training settings
-/// and the selected epoch's numbers, checked by loading it in the runtime.
-fn export(
-    a: &TrainDcganArgs,
-    cfg: &DcganConfig,
-    g: &edgegan_trainer::dcgan::model::DcGenerator,
-    best: &EpochReport,
-    accuracy: Option<f64>,
-    (train_set, held_out): (&ImageSet, &ImageSet),
-    classifier: Option<&Classifier>,
-) -> Result<String> {
-    use edgegan_runtime::card::{Files, IoSpec, ModelCard, RuntimeSpec, Task};
-    let name = a
-        .out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut training = toml::Table::new();
-    let round = |v: f64| (v * 1e4).round() / 1e4;
-    training.insert("data".into(), a.data.display().to_string().into());
-    training.insert("images".into(), (train_set.len() as i64).into());
-    for (k, v) in [
-        ("epochs", cfg.epochs),
-        ("batch", cfg.batch),
-        ("d_steps", cfg.d_steps),
-        ("side", cfg.shape.side),
-        ("latent", cfg.shape.latent),
-    ] {
-        training.insert(k.into(), (v as i64).into());
-    }
-    for (k, v) in [
-        ("lr_g", cfg.lr_g),
-        ("lr_d", cfg.lr_d),
-        ("real_label", cfg.real_label),
-        ("dropout", cfg.dropout),
-    ] {
-        training.insert(k.into(), v.into());
-    }
-    training.insert("spectral_norm".into(), cfg.spectral.into());
-    training.insert("seed".into(), (cfg.seed as i64).into());
-    training.insert("selected_epoch".into(), (best.epoch as i64).into());
-    let mut metrics = toml::Table::new();
-    if let Some(acc) = accuracy {
-        metrics.insert("train_classifier_accuracy".into(), round(acc).into());
-    }
-    if let (Some(c), Some(e), Some(k)) = (best.coverage, best.entropy, best.kid) {
-        metrics.insert("train_coverage".into(), (c as i64).into());
-        metrics.insert("train_entropy".into(), round(e).into());
-        metrics.insert("train_kid".into(), round(k).into());
-    }
-    let card = ModelCard {
-        name: name.clone(),
-        task: Task::Generation,
-        scale: 1,
-        description: format!(
-            "DCGAN generator, {}x{} px from {}-d noise",
-            cfg.shape.side, cfg.shape.side, cfg.shape.latent
-        ),
-        io: IoSpec {
-            layout: "NCHW".into(),
-            channels: cfg.shape.channels,
-            range: [0.0, 1.0],
-            receptive_field: 0,
-        },
-        runtime: RuntimeSpec::default(),
-        files: Files::f32_and_int8(),
-        training,
-        metrics,
-    };
-    let f32_bytes = generator_onnx(g, false).encode();
-    let int8_bytes = generator_onnx(g, true).encode();
-    let mut card = card;
-    card.files.f32.sha256 = sha256_hex(&f32_bytes);
-    if let Some(spec) = card.files.int8.as_mut() {
-        spec.sha256 = sha256_hex(&int8_bytes);
-    }
-    let mut extras = vec![("model.int8.onnx", int8_bytes.clone())];
-    // The card's numbers, measured through the runtime as `edgegan eval` does.
-    if let (Some(c), Some(_)) = (classifier, &held_out.labels) {
-        let cls_bytes = classifier_onnx(c, held_out.channels, held_out.side).encode();
-        let cls = ImageClassifier::from_bytes("classifier.onnx", &cls_bytes)?;
-        let acc = held_out.accuracy_of(&cls)?;
-        card.metrics
-            .insert("classifier_accuracy".into(), round(acc).into());
-        let text = card.to_toml();
-        for (p, bytes) in [(Precision::F32, &f32_bytes), (Precision::Int8, &int8_bytes)] {
-            let s = Sampler::from_embedded(&a.out.display().to_string(), &text, bytes, p)?;
-            let r = generate::report(&s, p, &cls, acc)?;
-            card.metrics
-                .insert(format!("{p}_coverage"), (r.coverage as i64).into());
-            card.metrics
-                .insert(format!("{p}_entropy"), r.entropy.into());
-            eprintln!(
-                "{p}: {} samples (seed {}): {}/10 classes, entropy {:.3} nats, histogram {:?}",
-                r.samples, r.seed, r.coverage, r.entropy, r.histogram
-            );
-        }
-        card.metrics
-            .insert("samples".into(), (generate::SAMPLES as i64).into());
-        card.metrics
-            .insert("seed".into(), (generate::SEED as i64).into());
-        card.metrics
-            .insert("data".into(), a.data.display().to_string().into());
-        extras.push(("classifier.onnx", cls_bytes));
-    }
-    let card = edgegan_trainer::onnx::export::write_model_files(&a.out, card, &f32_bytes, &extras)?;
-    for p in [Precision::F32, Precision::Int8] {
-        Sampler::load(&a.out, p)
-            .with_context(|| format!("{}: exported {p} graph does not load", a.out.display()))?;
-    }
-    Ok(card.name)
 }

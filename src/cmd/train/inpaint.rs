@@ -6,21 +6,14 @@
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use edgegan_runtime::card::sha256_hex;
-use edgegan_runtime::card::{ConvPath, Files, IoSpec, ModelCard, RuntimeSpec, Task};
 use edgegan_runtime::inpaint::HoleBin;
-use edgegan_runtime::inpaint::Inpainter;
-use edgegan_runtime::inpaint::EVAL_SIZE;
-use edgegan_runtime::Precision;
 use edgegan_trainer::common::device::TrainDevice;
+use edgegan_trainer::inpaint::card::{export_model, write_log, RunInfo};
 use edgegan_trainer::inpaint::training::{
-    export_graphs, train_inpaint, Augment, HoleLoss, InpaintConfig, InpaintPhotos, InpaintPoint,
-    InpaintVal,
+    train_inpaint, Augment, HoleLoss, InpaintConfig, InpaintPhotos, InpaintPoint, InpaintVal,
 };
 use std::path::PathBuf;
 use std::process::ExitCode;
-
-use edgegan_runtime::inpaint::{jobs, model_scores, opencv_scores, per_bin, protocol_crops};
 
 /// Arguments of `edgegan train inpaint`.
 #[derive(Debug, Args)]
@@ -196,7 +189,7 @@ pub fn run(a: TrainInpaintArgs) -> Result<ExitCode> {
         hole_bins: a.hole_bins.clone(),
         dead_leaves: a.dead_leaves,
     };
-    let photos = InpaintPhotos::load_at(&a.data, a.patch, &a.scales, augment)?;
+    let photos = InpaintPhotos::load_at(&a.data, a.patch, &a.scales, augment.clone())?;
     let mut val_files = crate::batch::image_files(&a.val)?;
     val_files.truncate(a.val_photos);
     let val = InpaintVal::load(&val_files)?;
@@ -241,220 +234,21 @@ pub fn run(a: TrainInpaintArgs) -> Result<ExitCode> {
         );
     };
     let outcome = train_inpaint(&cfg, &photos, &val, &a.work, &mut report)?;
-    let log = write_log(&a.work, &outcome.history)?;
     if a.no_export {
+        write_log(&a.work, &outcome.history)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let (f32_bytes, int8_bytes) = export_graphs(&outcome.generator, &photos, a.patch, a.seed);
-    let mut card = card(&a, &outcome, photos.photos, outcome.generator.parameters());
-    card.files.f32.sha256 = sha256_hex(&f32_bytes);
-    if let Some(spec) = card.files.int8.as_mut() {
-        spec.sha256 = sha256_hex(&int8_bytes);
-    }
-    measure(&mut card, &a.val, &f32_bytes, &int8_bytes)?;
-    let mut extras = vec![("model.int8.onnx", int8_bytes)];
-    extras.push(("train_log.jsonl", log));
-    let plot = a.work.join("training.svg");
-    write_plot(&plot, &outcome.history).map_err(|e| anyhow::anyhow!("{}: {e}", plot.display()))?;
-    extras.push(("training.svg", std::fs::read(&plot)?));
-    let last = a
-        .work
-        .join("evolution")
-        .join(format!("step_{:06}.png", outcome.steps));
-    if let Ok(frame) = std::fs::read(&last) {
-        extras.push(("evolution.png", frame));
-    }
-    edgegan_trainer::onnx::export::write_model_files(&a.out, card, &f32_bytes, &extras)?;
-    for p in [Precision::F32, Precision::Int8] {
-        Inpainter::load(&a.out, p)
-            .with_context(|| format!("{}: exported {p} graph does not load", a.out.display()))?;
-    }
+    let name = a.out.file_name().map(|n| n.to_string_lossy().into_owned());
+    let run = RunInfo {
+        name: name.unwrap_or("inpaint".into()),
+        data: &a.data,
+        photos: photos.photos,
+        val: &a.val,
+        val_photos: a.val_photos,
+        scales: &a.scales,
+        augment: &augment,
+    };
+    export_model(&a.out, &a.work, &cfg, &run, &photos, &outcome)?;
     eprintln!("wrote {}", a.out.display());
     Ok(ExitCode::SUCCESS)
-}
-
-fn round(v: f64) -> f64 {
-    (v * 1e4).round() / 1e4
-}
-
-fn card(
-    a: &TrainInpaintArgs,
-    o: &edgegan_trainer::inpaint::training::InpaintOutcome,
-    photos: usize,
-    params: usize,
-) -> ModelCard {
-    let mut t = toml::Table::new();
-    t.insert("backend".into(), o.backend.clone().into());
-    t.insert(
-        "data".into(),
-        format!("{} ({photos} photos)", a.data.display()).into(),
-    );
-    t.insert(
-        "validation".into(),
-        format!("first {} photos of {}", a.val_photos, a.val.display()).into(),
-    );
-    t.insert("steps".into(), (o.steps as i64).into());
-    t.insert("seconds".into(), round(o.seconds).into());
-    t.insert("batch".into(), (a.batch as i64).into());
-    t.insert("patch".into(), (a.patch as i64).into());
-    t.insert("learning_rate".into(), a.lr.into());
-    t.insert("d_learning_rate".into(), a.d_lr.into());
-    if a.reuse > 1 {
-        t.insert("reuse".into(), (a.reuse as i64).into());
-    }
-    if a.lr_decay < 1.0 {
-        t.insert("lr_decay_start".into(), a.lr_decay.into());
-    }
-    t.insert("adv_weight".into(), a.adv_weight.into());
-    t.insert("ema".into(), a.ema.into());
-    t.insert("seed".into(), (a.seed as i64).into());
-    t.insert("parameters".into(), (params as i64).into());
-    if !a.init_from.is_empty() {
-        let paths: Vec<String> = a
-            .init_from
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect();
-        t.insert("init_from".into(), paths.into());
-    }
-    t.insert("scales".into(), a.scales.clone().into());
-    if a.jitter > 0.0 {
-        t.insert("jitter".into(), a.jitter.into());
-    }
-    if !a.hole_bins.is_empty() {
-        let bins: Vec<String> = a.hole_bins.iter().map(|b| b.to_string()).collect();
-        t.insert("hole_bins".into(), bins.into());
-    }
-    if a.channel_order {
-        t.insert("channel_order".into(), true.into());
-    }
-    if a.dead_leaves > 0.0 {
-        t.insert("dead_leaves".into(), a.dead_leaves.into());
-    }
-    if a.attention {
-        t.insert("attention".into(), true.into());
-    }
-    t.insert(
-        "channels".into(),
-        a.channels
-            .iter()
-            .map(|&c| c as i64)
-            .collect::<Vec<_>>()
-            .into(),
-    );
-    let hole = match a.hole_loss {
-        HoleLoss::L1 => "hole L1",
-        HoleLoss::L2 => "hole L2 (MSE)",
-        HoleLoss::Psnr => "minus mean per-sample hole PSNR",
-    };
-    t.insert(
-        "losses".into(),
-        format!("{hole} + hinge adversarial (SN-PatchGAN on composite + mask)").into(),
-    );
-    t.insert(
-        "calibration".into(),
-        "int8: percentile ranges on 32 training crops".into(),
-    );
-    if let Some(p) = o.history.last() {
-        t.insert("final_val_hole_psnr".into(), round(p.hole_psnr).into());
-        t.insert(
-            "final_val_prefill_hole_psnr".into(),
-            round(p.prefill_hole_psnr).into(),
-        );
-    }
-    ModelCard {
-        name: a.out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or("inpaint".into()),
-        task: Task::Inpainting,
-        scale: 1,
-        description: format!(
-            "Gated-conv U-Net inpainting generator{}, {params} parameters, {EVAL_SIZE}x{EVAL_SIZE} working size; learns a residual over the runtime's push-pull + harmonic prefill.",
-            if a.attention { " with masked self-attention at 1/8 resolution" } else { "" }
-        ),
-        io: IoSpec {
-            layout: "NCHW".into(),
-            channels: 3,
-            range: [0.0, 1.0],
-            receptive_field: EVAL_SIZE as usize,
-        },
-        runtime: RuntimeSpec {
-            tile: EVAL_SIZE as usize,
-            conv_path: ConvPath::Im2col,
-        },
-        files: Files::f32_and_int8(),
-        training: t,
-        metrics: toml::Table::new(),
-    }
-}
-
-/// The card's metrics: the `edgegan eval` protocol on `data` for both
-/// precisions and the OpenCV baselines.
-fn measure(
-    card: &mut ModelCard,
-    data: &std::path::Path,
-    f32_bytes: &[u8],
-    int8_bytes: &[u8],
-) -> Result<()> {
-    let crops = protocol_crops(data, EVAL_SIZE)?;
-    let jobs = jobs(&crops);
-    let threads = crate::args::default_threads(None);
-    let text = card.to_toml();
-    let mut m = toml::Table::new();
-    m.insert("data".into(), data.display().to_string().into());
-    m.insert("images".into(), (crops.len() as i64).into());
-    let mut add = |tag: &str, bins: Vec<edgegan_runtime::inpaint::BinScores>| {
-        let mut t = toml::Table::new();
-        for b in bins {
-            let mut row = toml::Table::new();
-            row.insert("hole_psnr".into(), round(b.mean.hole_psnr).into());
-            row.insert("hole_ssim".into(), round(b.mean.hole_ssim).into());
-            row.insert("hole_l1".into(), round(b.mean.hole_l1).into());
-            row.insert("psnr".into(), round(b.mean.psnr).into());
-            row.insert("ssim".into(), round(b.mean.ssim).into());
-            t.insert(b.bin.trim_end_matches('%').to_string(), row.into());
-        }
-        m.insert(tag.into(), t.into());
-    };
-    for (p, bytes) in [(Precision::F32, f32_bytes), (Precision::Int8, int8_bytes)] {
-        let model = Inpainter::from_embedded("trained", &text, bytes, p)?;
-        add(
-            &p.to_string(),
-            per_bin(&jobs, &model_scores(&model, &jobs, threads)?),
-        );
-    }
-    match opencv_scores(&jobs) {
-        Ok((telea, ns)) => {
-            add("opencv_telea", per_bin(&jobs, &telea));
-            add("opencv_ns", per_bin(&jobs, &ns));
-        }
-        Err(e) => eprintln!("warning: no OpenCV baseline in the card: {e:#}"),
-    }
-    card.metrics = m;
-    Ok(())
-}
-
-/// Write `work/train_log.jsonl` (a point per line); returns its bytes.
-fn write_log(work: &std::path::Path, history: &[InpaintPoint]) -> Result<Vec<u8>> {
-    let text: String = history
-        .iter()
-        .map(|p| serde_json::to_string(p).map(|s| s + "\n"))
-        .collect::<Result<_, _>>()?;
-    let p = work.join("train_log.jsonl");
-    std::fs::write(&p, &text).with_context(|| p.display().to_string())?;
-    Ok(text.into_bytes())
-}
-
-fn write_plot(path: &std::path::Path, h: &[InpaintPoint]) -> Result<(), String> {
-    let s =
-        |f: fn(&InpaintPoint) -> f64| h.iter().map(|p| (p.step as f64, f(p))).collect::<Vec<_>>();
-    let losses = [
-        ("hole L1 x100", s(|p| 100.0 * p.l1)),
-        ("G hinge", s(|p| p.g_adv)),
-        ("D hinge", s(|p| p.d_loss)),
-        ("D accuracy", s(|p| p.d_accuracy)),
-    ];
-    let metrics = [
-        ("model, in-hole PSNR", s(|p| p.hole_psnr)),
-        ("prefill, in-hole PSNR", s(|p| p.prefill_hole_psnr)),
-    ];
-    edgegan_trainer::common::plot::write_svg(path, &losses, &metrics)
 }

@@ -7,14 +7,12 @@ mod inpaint;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
-use edgegan_runtime::sr::SrReport;
-use edgegan_trainer::onnx::export::{sr_card, write_model_files};
+use edgegan_trainer::sr::card::{export_model, RunInfo};
 use edgegan_trainer::sr::data::PhotoSet;
 use edgegan_trainer::sr::degrade::Degradations;
 use edgegan_trainer::sr::model::GeneratorShape;
 use edgegan_trainer::sr::training::{
-    train_sr, validate, write_log, write_plot, GanConfig, Observer, Stage, StepStats, TrainConfig,
-    TrainOutcome, ValPoint,
+    train_sr, validate, GanConfig, Observer, Stage, StepStats, TrainConfig, ValPoint,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
@@ -179,28 +177,6 @@ impl Observer for Console {
     }
 }
 
-fn metrics_table(report: &SrReport, data: &str) -> toml::Table {
-    let mut t = toml::Table::new();
-    t.insert("data".into(), data.into());
-    t.insert("images".into(), (report.images.len() as i64).into());
-    let m = &report.mean;
-    for (k, v) in [
-        ("psnr_y", m.psnr_y),
-        ("ssim_y", m.ssim_y),
-        ("bicubic_psnr_y", m.bicubic_psnr_y),
-        ("bicubic_ssim_y", m.bicubic_ssim_y),
-        ("sharpness_y", m.sharpness_y),
-        ("bicubic_sharpness_y", m.bicubic_sharpness_y),
-    ] {
-        t.insert(k.into(), ((v * 1e4).round() / 1e4).into());
-    }
-    t.insert(
-        "gain_psnr_y".into(),
-        (((m.psnr_y - m.bicubic_psnr_y) * 1e4).round() / 1e4).into(),
-    );
-    t
-}
-
 pub fn run(cmd: TrainCommand) -> Result<ExitCode> {
     match cmd {
         TrainCommand::Sr(a) => run_sr(a),
@@ -310,135 +286,30 @@ fn run_sr(a: TrainSrArgs) -> Result<ExitCode> {
     let bar = console.bar;
     bar.finish_and_clear();
     let final_report = validate(&outcome.onnx, shape, &val_all)?;
-    let name = a
-        .out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "sr".into());
-    let kind = match a.stage {
-        StageArg::L1 => "PSNR-oriented",
-        StageArg::Gan => "GAN-tuned (L1 + RaGAN)",
+    let name = a.out.file_name().map(|n| n.to_string_lossy().into_owned());
+    let run = RunInfo {
+        name: name.unwrap_or_else(|| "sr".into()),
+        data: &a.data,
+        photos: photos.images.len(),
+        prescale: a.prescale,
+        init: a.init.as_deref().map(|d| (d, prior_steps)),
+        backend: &backend,
+        val: &a.val,
     };
-    let mut card = sr_card(
-        &name,
-        scale,
-        shape.receptive_field(),
-        &format!("{kind} x{scale} generator: {} channels, 5x5 head, {} 3x3 body convs, PixelShuffle, global bicubic skip; {} parameters.", shape.channels, shape.body, outcome.parameters),
-    );
-    let t = &mut card.training;
-    record_stage(t, &cfg, &outcome);
-    t.insert("data".into(), a.data.display().to_string().into());
-    t.insert("photos".into(), (photos.images.len() as i64).into());
-    t.insert("prescale".into(), (a.prescale as i64).into());
-    t.insert("steps".into(), (prior_steps + outcome.steps as i64).into());
-    if let Some(dir) = &a.init {
-        t.insert(
-            "init".into(),
-            format!(
-                "{} ({prior_steps} steps) + {} steps",
-                dir.display(),
-                outcome.steps
-            )
-            .into(),
-        );
-    }
-    t.insert("batch".into(), (cfg.batch as i64).into());
-    t.insert("lr_patch".into(), (cfg.lr_patch as i64).into());
-    t.insert("learning_rate".into(), cfg.learning_rate.into());
-    t.insert("seed".into(), (cfg.seed as i64).into());
-    t.insert("backend".into(), backend.into());
-    t.insert("parameters".into(), (outcome.parameters as i64).into());
-    t.insert(
-        "seconds_per_step".into(),
-        round(outcome.seconds_per_step, 4).into(),
-    );
-    t.insert("selected_step".into(), (outcome.best.step as i64).into());
-    t.insert(
-        "final_l1".into(),
-        round(outcome.history.last().map(|p| p.l1).unwrap_or(0.0), 6).into(),
-    );
-    let val_name = a.val.display().to_string();
-    card.metrics.insert(
-        "val".into(),
-        toml::Value::Table(metrics_table(&final_report, &val_name)),
-    );
     let work = cfg
         .work
         .as_deref()
         .expect("the CLI always sets a work folder");
-    write_log(&work.join("log.csv"), &outcome.history)
-        .with_context(|| format!("{}: cannot write", work.join("log.csv").display()))?;
-    let plot = work.join("plot.svg");
-    write_plot(&plot, &outcome.history, a.stage == StageArg::Gan)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", plot.display()))?;
-    let grid = work
-        .join("evolution")
-        .join(format!("step_{:06}.png", outcome.best.step));
-    let mut extras = vec![("plot.svg", std::fs::read(&plot)?)];
-    if let Ok(png) = std::fs::read(&grid) {
-        extras.push(("evolution.png", png));
-    }
-    write_model_files(&a.out, card, &outcome.onnx, &extras)?;
+    export_model(&a.out, work, &cfg, &run, &outcome, &final_report)?;
     eprintln!(
         "wrote {} (step {}): {} PSNR-Y {:.3} dB vs bicubic {:.3} ({:+.3} dB) on {} photos",
         a.out.display(),
         outcome.best.step,
-        name,
+        run.name,
         final_report.mean.psnr_y,
         final_report.mean.bicubic_psnr_y,
         final_report.mean.psnr_y - final_report.mean.bicubic_psnr_y,
         final_report.images.len()
     );
     Ok(ExitCode::SUCCESS)
-}
-
-fn round(v: f64, digits: i32) -> f64 {
-    let f = 10f64.powi(digits);
-    (v * f).round() / f
-}
-
-/// Stage-specific training facts for the card.
-fn record_stage(t: &mut toml::Table, cfg: &TrainConfig, outcome: &TrainOutcome) {
-    t.insert("ema".into(), cfg.ema.into());
-    if cfg.degrade.any() {
-        t.insert("degrade".into(), format!("{:?}", cfg.degrade).into());
-    }
-    let Stage::Gan(g) = cfg.stage else {
-        t.insert("stage".into(), "1 (L1)".into());
-        return;
-    };
-    let last = outcome.history.last().copied().unwrap_or_default();
-    t.insert(
-        "stage".into(),
-        "2 (L1 + RaGAN, SN-PatchGAN discriminator)".into(),
-    );
-    t.insert("adv_weight".into(), g.adv_weight.into());
-    t.insert("d_learning_rate".into(), g.d_learning_rate.into());
-    t.insert(
-        "disc_parameters".into(),
-        (outcome.disc_parameters.unwrap_or(0) as i64).into(),
-    );
-    t.insert(
-        "selection".into(),
-        format!(
-            "validation sharpness ratio closest to 1 among points within {} dB PSNR-Y of step 0",
-            g.max_psnr_drop
-        )
-        .into(),
-    );
-    for (k, v) in [
-        ("final_g_adv", last.g_adv),
-        ("final_d_loss", last.d_loss),
-        ("final_d_real", last.d_real),
-        ("final_d_fake", last.d_fake),
-        ("final_d_accuracy", last.d_accuracy),
-    ] {
-        t.insert(k.into(), round(v, 4).into());
-    }
-    let fired: Vec<toml::Value> = outcome
-        .too_good
-        .iter()
-        .map(|&s| (s as i64).into())
-        .collect();
-    t.insert("too_good_discriminator_steps".into(), fired.into());
 }

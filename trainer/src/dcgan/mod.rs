@@ -3,6 +3,7 @@
 //! ([`training`]) judged by a small digit classifier ([`classifier`]) and
 //! sample statistics ([`sample_stats`]), and ONNX export ([`export`]).
 
+pub mod card;
 pub mod classifier;
 pub mod export;
 pub mod imageset;

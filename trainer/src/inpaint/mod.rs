@@ -5,6 +5,7 @@
 //! ([`export`], [`import`]).
 
 pub mod attn;
+pub mod card;
 pub mod checkpoint;
 pub mod config;
 pub mod data;

@@ -3,6 +3,7 @@
 //! ([`training`]) with checkpoints and evolution grids, and its ONNX export
 //! ([`export`]).
 
+pub mod card;
 pub mod checkpoint;
 pub mod data;
 pub mod degrade;
