@@ -1,58 +1,15 @@
 //! Arguments and settings every command shares: the precision and
-//! convolution-path flags, the super-resolution model group that `upscale`
+//! convolution-path flags (the runtime's enums, parsed by clap), the super-resolution model group that `upscale`
 //! and `show` flatten in, board profiles applied to what the command line
 //! leaves open (low-level flags first, then the board, then defaults), and
 //! small value parsers.
 
 use anyhow::Result;
-use clap::{Args, ValueEnum};
+use clap::Args;
 use edgegan_boards::{Board, BoardPrecision};
-use edgegan_runtime::card::ConvPath;
+pub use edgegan_runtime::card::{ConvPath, PrecisionChoice};
 use edgegan_runtime::inpaint::HoleBin;
 use edgegan_runtime::{Model, Precision};
-
-/// Precision requested on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PrecisionArg {
-    /// 32-bit float graph.
-    F32,
-    /// Quantized int8 graph (the card must list one).
-    Int8,
-    /// int8 where the model ships one, its card's quality loss is within its
-    /// bound, and it is measured faster than f32 on this machine; else f32.
-    Auto,
-}
-
-/// How tract lowers f32 convolutions (`--conv-path`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ConvPathArg {
-    /// Time both on the first tile and keep the faster (machines may differ).
-    Auto,
-    /// im2col + matrix product.
-    Im2col,
-    /// tract's direct spatial convolution where it applies.
-    Direct,
-}
-
-impl From<ConvPathArg> for ConvPath {
-    fn from(a: ConvPathArg) -> ConvPath {
-        match a {
-            ConvPathArg::Auto => ConvPath::Auto,
-            ConvPathArg::Im2col => ConvPath::Im2col,
-            ConvPathArg::Direct => ConvPath::Direct,
-        }
-    }
-}
-
-impl PrecisionArg {
-    /// The precision for commands that do not measure (`auto` means f32).
-    pub fn fixed(self) -> Precision {
-        match self {
-            PrecisionArg::Int8 => Precision::Int8,
-            PrecisionArg::F32 | PrecisionArg::Auto => Precision::F32,
-        }
-    }
-}
 
 /// The super-resolution model and how to run it (`upscale`, `show`).
 #[derive(Debug, Clone, Default, Args)]
@@ -63,7 +20,7 @@ pub struct SrModelArgs {
     pub model: Option<String>,
     /// Numeric precision of the model graph [default: the board's, else auto].
     #[arg(long, value_enum)]
-    pub precision: Option<PrecisionArg>,
+    pub precision: Option<PrecisionChoice>,
     /// Apply a board profile (`edgegan boards list`): its precision, tile and
     /// threads, unless given here.
     #[arg(long, value_name = "NAME")]
@@ -77,31 +34,31 @@ pub struct SrModelArgs {
     /// Convolution lowering [default: the card's, `auto` for shipped models].
     /// Fix it to compare outputs bit for bit across machines.
     #[arg(long, value_enum)]
-    pub conv_path: Option<ConvPathArg>,
+    pub conv_path: Option<ConvPath>,
 }
 
 /// The super-resolution model `args` asks for, with `--conv-path` applied.
 pub fn load_sr(args: &SrModelArgs) -> Result<Model> {
-    let precision = args.precision.unwrap_or(PrecisionArg::Auto);
+    let precision = args.precision.unwrap_or(PrecisionChoice::Auto);
     let name = args
         .model
         .as_deref()
         .unwrap_or(crate::models::DEFAULT_MODEL);
     let mut model = load_sr_model(name, precision)?;
     if let Some(path) = args.conv_path {
-        model = model.with_conv_path(path.into());
+        model = model.with_conv_path(path);
     }
     Ok(model)
 }
 
 /// The super-resolution model `arg` names at `precision` (`auto` measures,
 /// once per machine and model pair, cached).
-pub fn load_sr_model(arg: &str, precision: PrecisionArg) -> Result<Model> {
+pub fn load_sr_model(arg: &str, precision: PrecisionChoice) -> Result<Model> {
     let source = crate::models::source(arg)?;
     Ok(match precision {
-        PrecisionArg::F32 => source.sr(Precision::F32)?,
-        PrecisionArg::Int8 => source.sr(Precision::Int8)?,
-        PrecisionArg::Auto => source.sr_auto()?,
+        PrecisionChoice::F32 => source.sr(Precision::F32)?,
+        PrecisionChoice::Int8 => source.sr(Precision::Int8)?,
+        PrecisionChoice::Auto => source.sr_auto()?,
     })
 }
 
@@ -127,7 +84,7 @@ pub fn apply_board(board: &Board, args: &mut SrModelArgs) {
 /// `board` (an inpainting model has no tiles).
 pub fn apply_inpaint(
     board: &Board,
-    precision: &mut Option<PrecisionArg>,
+    precision: &mut Option<PrecisionChoice>,
     threads: &mut Option<u32>,
 ) {
     apply_common(board, precision, threads);
@@ -139,11 +96,11 @@ pub fn apply_inpaint(
     );
 }
 
-fn apply_common(board: &Board, precision: &mut Option<PrecisionArg>, threads: &mut Option<u32>) {
+fn apply_common(board: &Board, precision: &mut Option<PrecisionChoice>, threads: &mut Option<u32>) {
     precision.get_or_insert(match board.precision {
-        BoardPrecision::F32 => PrecisionArg::F32,
-        BoardPrecision::Int8 => PrecisionArg::Int8,
-        BoardPrecision::Auto => PrecisionArg::Auto,
+        BoardPrecision::F32 => PrecisionChoice::F32,
+        BoardPrecision::Int8 => PrecisionChoice::Int8,
+        BoardPrecision::Auto => PrecisionChoice::Auto,
     });
     if board.threads > 0 {
         threads.get_or_insert(board.threads as u32);

@@ -1,9 +1,11 @@
 //! File batching for image commands: expanding inputs (files and folders)
-//! into jobs, choosing output paths, and writing outputs atomically.
+//! into jobs, choosing output paths, refusing outputs that would destroy
+//! data, progress and the summary line (outputs are written by
+//! [`edgegan_runtime::io::write_atomic`]).
 
 use anyhow::{bail, Context, Result};
+pub use edgegan_runtime::io::write_atomic;
 use indicatif::{ProgressBar, ProgressStyle};
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -90,51 +92,6 @@ pub fn check_output(job: &Job, overwrite: bool) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// Write a file atomically: `write` fills a temporary file in the target's
-/// folder, which is renamed over `path` only once complete. On any error the
-/// temporary file is removed and `path` is untouched.
-pub fn write_atomic(
-    path: &Path,
-    overwrite: bool,
-    write: impl FnOnce(&mut BufWriter<&std::fs::File>) -> Result<()>,
-) -> Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("{}: cannot create output folder", dir.display()))?;
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".edgegan-").suffix(".part");
-    // Temporary files are created 0600; outputs get the usual rw-r--r--.
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
-    let tmp = builder
-        .tempfile_in(dir)
-        .with_context(|| format!("{}: cannot write in output folder", dir.display()))?;
-    {
-        let mut w = BufWriter::new(tmp.as_file());
-        write(&mut w)?;
-        w.flush()
-            .with_context(|| format!("{}: write failed", path.display()))?;
-    }
-    tmp.as_file()
-        .sync_all()
-        .with_context(|| format!("{}: sync failed", path.display()))?;
-    let persisted = if overwrite {
-        tmp.persist(path).map(drop)
-    } else {
-        tmp.persist_noclobber(path).map(drop)
-    };
-    persisted.map_err(|e| {
-        anyhow::anyhow!(
-            "{}: cannot move output into place: {}",
-            path.display(),
-            e.error
-        )
-    })
 }
 
 /// The progress bar of a batch of `len` files: position, elapsed time, ETA

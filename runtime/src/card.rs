@@ -38,6 +38,7 @@ pub enum Task {
 /// Numeric precision of a model file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Precision {
     /// 32-bit float graph (`model.onnx`).
     F32,
@@ -54,9 +55,67 @@ impl std::fmt::Display for Precision {
     }
 }
 
+/// The precision asked for: a file's, or `auto`, which measures and picks
+/// (see [`crate::sr::choose_precision`]).
+///
+/// ```
+/// use edgegan_runtime::card::{Precision, PrecisionChoice};
+/// assert_eq!("auto".parse::<PrecisionChoice>(), Ok(PrecisionChoice::Auto));
+/// assert_eq!(PrecisionChoice::Auto.fixed(), Precision::F32);
+/// assert!("fp16".parse::<Precision>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum PrecisionChoice {
+    /// 32-bit float graph.
+    F32,
+    /// Quantized int8 graph (the card must list one).
+    Int8,
+    /// int8 where the model ships one, its card's quality loss is within its
+    /// bound, and it is measured faster than f32 on this machine; else f32.
+    Auto,
+}
+
+impl PrecisionChoice {
+    /// The precision where nothing is measured (`auto` means f32).
+    pub fn fixed(self) -> Precision {
+        match self {
+            PrecisionChoice::Int8 => Precision::Int8,
+            PrecisionChoice::F32 | PrecisionChoice::Auto => Precision::F32,
+        }
+    }
+}
+
+impl std::str::FromStr for Precision {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "f32" => Ok(Precision::F32),
+            "int8" => Ok(Precision::Int8),
+            _ => Err(format!("{s} is not f32 or int8")),
+        }
+    }
+}
+
+impl std::str::FromStr for PrecisionChoice {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "auto" => Ok(PrecisionChoice::Auto),
+            _ => match s.parse::<Precision>() {
+                Ok(Precision::F32) => Ok(PrecisionChoice::F32),
+                Ok(Precision::Int8) => Ok(PrecisionChoice::Int8),
+                Err(_) => Err(format!("{s} is not f32, int8 or auto")),
+            },
+        }
+    }
+}
+
 /// How tract lowers the model's f32 convolutions (the `TRACT_DISABLE_DIRECT_SPATIAL` knob).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum ConvPath {
     /// Time both paths on the first tile shape at load and keep the faster.
     #[default]

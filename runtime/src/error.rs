@@ -104,6 +104,17 @@ pub enum RuntimeError {
         /// What was looked for.
         reason: String,
     },
+    /// An output file could not be written in place (see [`crate::io::write_atomic`]).
+    #[error("{}: {what}", path.display())]
+    Write {
+        /// The output file or its folder.
+        path: PathBuf,
+        /// What failed.
+        what: &'static str,
+        /// The OS error.
+        #[source]
+        error: std::io::Error,
+    },
     /// The OpenCV inpainting baseline could not run (host-side evaluation).
     #[error("{}: OpenCV baseline failed ({reason}); run scripts/setup_opencv.sh", program.display())]
     Baseline {

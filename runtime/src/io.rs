@@ -203,3 +203,48 @@ pub fn encode(
             reason: crate::error::flat(e),
         })
 }
+
+/// Write a file atomically: `write` fills a temporary file in the target's
+/// folder (`.edgegan-*.part`), which is synced and renamed over `path` only
+/// once complete (without `overwrite`, never over an existing file). On any
+/// error the temporary file is removed and `path` is untouched. The one
+/// writer of every output the CLI, the bench and the precision cache write.
+pub fn write_atomic<E: From<RuntimeError>>(
+    path: &Path,
+    overwrite: bool,
+    write: impl FnOnce(&mut std::io::BufWriter<&std::fs::File>) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
+    use std::io::Write;
+    let fail = |path: &Path, what, error| RuntimeError::Write {
+        path: path.into(),
+        what,
+        error,
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| fail(dir, "cannot create output folder", e))?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".edgegan-").suffix(".part");
+    // Temporary files are created 0600; outputs get the usual rw-r--r--.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    let tmp = builder
+        .tempfile_in(dir)
+        .map_err(|e| fail(dir, "cannot write in output folder", e))?;
+    {
+        let mut w = std::io::BufWriter::new(tmp.as_file());
+        write(&mut w)?;
+        w.flush().map_err(|e| fail(path, "write failed", e))?;
+    }
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| fail(path, "sync failed", e))?;
+    let persisted = if overwrite {
+        tmp.persist(path).map(drop)
+    } else {
+        tmp.persist_noclobber(path).map(drop)
+    };
+    Ok(persisted.map_err(|e| fail(path, "cannot move output into place", e.error))?)
+}

@@ -28,8 +28,8 @@ pub struct GenerateArgs {
     #[arg(short, long, value_name = "PNG")]
     pub output: PathBuf,
     /// Graph precision.
-    #[arg(long, value_enum, default_value_t = GenPrecision::F32)]
-    pub precision: GenPrecision,
+    #[arg(long, value_enum, default_value_t = Precision::F32)]
+    pub precision: Precision,
     /// Images per grid row.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub cols: u32,
@@ -39,15 +39,6 @@ pub struct GenerateArgs {
     /// Replace an existing output file.
     #[arg(long)]
     pub overwrite: bool,
-}
-
-/// Precision of a generator graph.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum GenPrecision {
-    /// 32-bit float graph.
-    F32,
-    /// int8-stored weights.
-    Int8,
 }
 
 /// Run `edgegan generate`.
@@ -64,10 +55,7 @@ pub fn run(a: GenerateArgs) -> Result<ExitCode> {
             a.output.display()
         );
     }
-    let precision = match a.precision {
-        GenPrecision::F32 => Precision::F32,
-        GenPrecision::Int8 => Precision::Int8,
-    };
+    let precision = a.precision;
     let sampler = crate::models::source(&a.model)?.sampler(precision)?;
     let grid = sampler.grid(a.n as usize, a.seed, a.cols as usize, a.zoom as usize)?;
     write_atomic(&a.output, a.overwrite, |w| {

@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use crate::args::{apply_inpaint, default_threads, PrecisionArg};
+use crate::args::{apply_inpaint, default_threads, PrecisionChoice};
 use crate::batch::{check_output, plan_jobs, progress, summary, write_atomic, Job};
 
 /// The inpainting model used when `--model` is not given.
@@ -48,7 +48,7 @@ pub struct InpaintArgs {
     /// Numeric precision of the model graph (`auto` = f32) [default: the
     /// board's, else f32].
     #[arg(long, value_enum)]
-    pub precision: Option<PrecisionArg>,
+    pub precision: Option<PrecisionChoice>,
     /// Apply a board profile (`edgegan boards list`): its precision and
     /// threads, unless given here.
     #[arg(long, value_name = "NAME")]
@@ -99,7 +99,7 @@ pub fn run(mut a: InpaintArgs) -> Result<ExitCode> {
         let board = edgegan_boards::get(name)?;
         apply_inpaint(&board, &mut a.precision, &mut a.threads);
     }
-    let precision = a.precision.unwrap_or(PrecisionArg::F32).fixed();
+    let precision = a.precision.unwrap_or(PrecisionChoice::F32).fixed();
     if let Some(f) = &a.format {
         output_format(Path::new(&format!("x.{f}")))?;
     }
@@ -176,7 +176,7 @@ fn inpaint_one(model: &Inpainter, job: &Job, mask: &Path, overwrite: bool) -> Re
     model.inpaint_in_place(&mut image, &mask)?;
     let ms = t.elapsed().as_secs_f64() * 1e3;
     write_atomic(&job.output, overwrite, |w| {
-        Ok(encode(&image, format, w, &job.output)?)
+        encode(&image, format, w, &job.output)
     })?;
     Ok((100.0 * mask.hole_ratio(), ms))
 }

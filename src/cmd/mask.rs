@@ -69,7 +69,7 @@ pub fn run(a: MaskArgs) -> Result<ExitCode> {
     let mask = free_form(w, h, a.seed, a.bin);
     let img = DynamicImage::ImageLuma8(mask.to_luma());
     write_atomic(&a.output, a.overwrite, |out| {
-        Ok(encode(&img, ImageFormat::Png, out, &a.output)?)
+        encode(&img, ImageFormat::Png, out, &a.output)
     })?;
     eprintln!(
         "{} ({w}x{h}, bin {}, seed {}: {:.1} % to fill)",

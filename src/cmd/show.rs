@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::args::{
-    apply_board, default_threads, load_sr, parse_wxh, ConvPathArg, PrecisionArg, SrModelArgs,
+    apply_board, default_threads, load_sr, parse_wxh, ConvPath, PrecisionChoice, SrModelArgs,
 };
 use crate::batch::write_atomic;
 
@@ -30,13 +30,13 @@ pub struct ShowArgs {
     pub model: Option<String>,
     /// Numeric precision [default: the board's, else auto].
     #[arg(long, value_enum)]
-    pub precision: Option<PrecisionArg>,
+    pub precision: Option<PrecisionChoice>,
     /// Apply a board profile (precision, tile, threads).
     #[arg(long, value_name = "NAME")]
     pub board: Option<String>,
     /// Convolution lowering (as for `upscale`).
     #[arg(long, value_enum)]
-    pub conv_path: Option<ConvPathArg>,
+    pub conv_path: Option<ConvPath>,
     /// Framebuffer device to draw on [default: /dev/fb0 unless -o is given].
     #[arg(long, value_name = "DEV", conflicts_with = "output")]
     pub fb: Option<PathBuf>,

@@ -98,6 +98,7 @@ fn upscale_one(up: &Upscaler, job: &Job, overwrite: bool) -> Result<()> {
     let out = up.upscale(&image, &job.input)?;
     drop(image);
     write_atomic(&job.output, overwrite, |w| {
-        Ok(encode(&out, format, w, &job.output)?)
-    })
+        encode(&out, format, w, &job.output)
+    })?;
+    Ok(())
 }

@@ -6,6 +6,7 @@
 //! `$XDG_CACHE_HOME/edgegan/precision.toml` (or `~/.cache/...`).
 
 use crate::card::Precision;
+use crate::error::RuntimeError;
 use crate::sr::{Model, UpscaleOptions, Upscaler};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -99,10 +100,12 @@ pub fn choose_precision(f32_model: Model, int8_model: Model) -> Model {
     tracing::info!("auto precision: f32 {f:.1} ms, int8 {q:.1} ms per tile: {pick}");
     cache.insert(key, pick.to_string().into());
     if let Some(p) = path {
-        let _ = std::fs::create_dir_all(p.parent().expect("file in a folder"));
-        let tmp = p.with_extension("tmp");
-        if std::fs::write(&tmp, toml::to_string(&cache).unwrap_or_default()).is_ok() {
-            let _ = std::fs::rename(&tmp, &p);
+        let text = toml::to_string(&cache).unwrap_or_default();
+        let written = crate::io::write_atomic(&p, true, |w| {
+            std::io::Write::write_all(w, text.as_bytes()).map_err(|e| RuntimeError::io(&p, e))
+        });
+        if let Err(e) = written {
+            tracing::warn!("auto precision: choice not cached: {e}");
         }
     }
     match pick {

@@ -7,10 +7,9 @@
 
 mod plot;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 use edgegan_runtime::bench::{machine, matrix, peaks, Cell, Record, Report, Spec};
-use edgegan_runtime::Precision;
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 use std::time::Duration;
@@ -127,11 +126,7 @@ fn spec(args: &BenchArgs) -> Result<Spec> {
     }
     let mut precisions = Vec::new();
     for p in &args.precision {
-        precisions.push(match p.as_str() {
-            "f32" => Precision::F32,
-            "int8" => Precision::Int8,
-            _ => bail!("--precision: {p} is not f32 or int8"),
-        });
+        precisions.push(p.parse().map_err(|e| anyhow!("--precision: {e}"))?);
     }
     Ok(Spec {
         models: args.models.clone(),

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use crate::args::PrecisionArg;
+use crate::args::PrecisionChoice;
 use crate::batch::image_files;
 
 /// Arguments of `edgegan eval`.
@@ -30,8 +30,8 @@ pub struct EvalArgs {
     #[arg(long, value_name = "DIR")]
     pub data: PathBuf,
     /// Numeric precision of the model graph.
-    #[arg(long, value_enum, default_value_t = PrecisionArg::Auto)]
-    pub precision: PrecisionArg,
+    #[arg(long, value_enum, default_value_t = PrecisionChoice::Auto)]
+    pub precision: PrecisionChoice,
     /// Worker threads running tiles in parallel; default: all cores.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
     pub threads: Option<u32>,

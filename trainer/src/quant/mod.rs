@@ -10,6 +10,10 @@
 //! LeakyReLU). The bicubic skip stays f32; the input is quantized with scale
 //! 1/255 and zero point 0, exact for 8-bit images.
 
+mod model_dir;
+
+pub use model_dir::{quantize_model_dir, Quantized};
+
 use burn::nn::conv::Conv2d;
 use burn::prelude::*;
 use std::str::FromStr;
