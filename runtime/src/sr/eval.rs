@@ -140,3 +140,28 @@ pub fn evaluate_image(up: &Upscaler, path: &Path, file: &str) -> Result<ImageSco
         bicubic_sharpness_y,
     })
 }
+/// The protocol on every photo in `files` (named relative to `data`): the
+/// report of those that could be scored, and the failures (name, error).
+/// `each` sees every photo's name as it starts (for progress).
+pub fn evaluate_files(
+    up: &Upscaler,
+    data: &Path,
+    files: &[std::path::PathBuf],
+    mut each: impl FnMut(&str),
+) -> (SrReport, Vec<(String, RuntimeError)>) {
+    let (mut scores, mut failed) = (Vec::new(), Vec::new());
+    for path in files {
+        let name = path
+            .strip_prefix(data)
+            .unwrap_or(path)
+            .display()
+            .to_string();
+        each(&name);
+        match evaluate_image(up, path, &name) {
+            Ok(s) => scores.push(s),
+            Err(e) => failed.push((name, e)),
+        }
+    }
+    let report = SrReport::new(&up.model().card().name, up.model().scale(), scores);
+    (report, failed)
+}

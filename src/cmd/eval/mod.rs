@@ -8,7 +8,7 @@ mod inpaint;
 
 use anyhow::Result;
 use clap::Args;
-use edgegan_runtime::sr::{evaluate_image, SrReport};
+use edgegan_runtime::sr::evaluate_files;
 use edgegan_runtime::{Task, UpscaleOptions, Upscaler};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
@@ -79,26 +79,14 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
         ProgressStyle::with_template("{bar:30} {pos}/{len} eta {eta} {wide_msg}")
             .expect("static template"),
     );
-    let mut scores = Vec::new();
-    let mut failed = 0;
-    for path in &files {
-        let name = path
-            .strip_prefix(&args.data)
-            .unwrap_or(path)
-            .display()
-            .to_string();
-        bar.set_message(name.clone());
-        match evaluate_image(&up, path, &name) {
-            Ok(s) => scores.push(s),
-            Err(e) => {
-                failed += 1;
-                bar.suspend(|| eprintln!("error: {e}"));
-            }
-        }
+    let (report, failures) = evaluate_files(&up, &args.data, &files, |name| {
+        bar.set_message(name.to_string());
         bar.inc(1);
-    }
+    });
     bar.finish_and_clear();
-    let report = SrReport::new(&up.model().card().name, up.model().scale(), scores);
+    for (_, e) in &failures {
+        eprintln!("error: {e}");
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -136,7 +124,7 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
         );
         println!("sharp: high-frequency energy of the Y channel relative to the ground truth (1 = as sharp)");
     }
-    Ok(if failed > 0 {
+    Ok(if !failures.is_empty() {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

@@ -140,6 +140,14 @@ pub struct TrainInpaintArgs {
     pub no_export: bool,
 }
 
+/// `--channels` as four widths ([`InpaintConfig::check`] refuses zeros).
+fn channels_of(c: &[usize]) -> Result<[usize; 4]> {
+    match c[..] {
+        [a0, a1, a2, a3] => Ok([a0, a1, a2, a3]),
+        _ => bail!("--channels {c:?}: expected four positive widths, e.g. 16,32,64,96"),
+    }
+}
+
 /// Run `edgegan train inpaint`.
 pub fn run(a: TrainInpaintArgs) -> Result<ExitCode> {
     if !a.no_export && a.out.exists() {
@@ -148,56 +156,6 @@ pub fn run(a: TrainInpaintArgs) -> Result<ExitCode> {
             a.out.display()
         );
     }
-    if a.patch == 0 || !a.patch.is_multiple_of(32) {
-        bail!("--patch {}: must be a positive multiple of 32", a.patch);
-    }
-    a.device.device()?;
-    if !(0.0..=1.0).contains(&a.lr_decay) {
-        bail!("--lr-decay {}: must be a fraction from 0 to 1", a.lr_decay);
-    }
-    if let Some(ck) = edgegan_trainer::common::checkpoint::existing(&a.work).filter(|_| !a.resume) {
-        bail!(
-            "{}: a checkpoint of an earlier run is here; pass --resume or remove it",
-            ck.display()
-        );
-    }
-    let channels: [usize; 4] = match a.channels[..] {
-        [a0, a1, a2, a3] if a0 * a1 * a2 * a3 > 0 => [a0, a1, a2, a3],
-        _ => bail!(
-            "--channels {:?}: expected four positive widths, e.g. 16,32,64,96",
-            a.channels
-        ),
-    };
-    if a.scales.is_empty() || a.scales.iter().any(|s| !(1.0..=8.0).contains(s)) {
-        bail!(
-            "--scales {:?}: expected short sides from 1 to 8 training patches, e.g. 1,1.5,2",
-            a.scales
-        );
-    }
-    if !(0.0..=1.0).contains(&a.jitter) {
-        bail!("--jitter {}: expected a zoom range from 0 to 1", a.jitter);
-    }
-    if !(0.0..=1.0).contains(&a.dead_leaves) {
-        bail!(
-            "--dead-leaves {}: expected a share from 0 to 1",
-            a.dead_leaves
-        );
-    }
-    let augment = Augment {
-        jitter: a.jitter,
-        channel_order: a.channel_order,
-        hole_bins: a.hole_bins.clone(),
-        dead_leaves: a.dead_leaves,
-    };
-    let photos = InpaintPhotos::load_at(&a.data, a.patch, &a.scales, augment.clone())?;
-    let mut val_files = crate::batch::image_files(&a.val)?;
-    val_files.truncate(a.val_photos);
-    let val = InpaintVal::load(&val_files)?;
-    eprintln!(
-        "{} training photos, {} validation photos",
-        photos.photos,
-        val_files.len()
-    );
     let cfg = InpaintConfig {
         steps: a.steps,
         batch: a.batch,
@@ -207,7 +165,7 @@ pub fn run(a: TrainInpaintArgs) -> Result<ExitCode> {
         lr_decay_start: a.lr_decay,
         reuse: a.reuse as usize,
         init_from: a.init_from.clone(),
-        channels,
+        channels: channels_of(&a.channels)?,
         attention: a.attention,
         hole_loss: a.hole_loss,
         adv_weight: a.adv_weight,
@@ -217,6 +175,29 @@ pub fn run(a: TrainInpaintArgs) -> Result<ExitCode> {
         time_limit: a.time_limit,
         device: a.device,
     };
+    cfg.check()?;
+    let augment = Augment {
+        jitter: a.jitter,
+        channel_order: a.channel_order,
+        hole_bins: a.hole_bins.clone(),
+        dead_leaves: a.dead_leaves,
+    };
+    augment.check(&a.scales)?;
+    if let Some(ck) = edgegan_trainer::common::checkpoint::existing(&a.work).filter(|_| !a.resume) {
+        bail!(
+            "{}: a checkpoint of an earlier run is here; pass --resume or remove it",
+            ck.display()
+        );
+    }
+    let photos = InpaintPhotos::load_at(&a.data, a.patch, &a.scales, augment.clone())?;
+    let mut val_files = crate::batch::image_files(&a.val)?;
+    val_files.truncate(a.val_photos);
+    let val = InpaintVal::load(&val_files)?;
+    eprintln!(
+        "{} training photos, {} validation photos",
+        photos.photos,
+        val_files.len()
+    );
     std::fs::create_dir_all(&a.work).with_context(|| a.work.display().to_string())?;
     let mut report = |p: &InpaintPoint| {
         eprintln!(

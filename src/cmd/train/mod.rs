@@ -5,14 +5,16 @@
 mod dcgan;
 mod inpaint;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::{Args, Subcommand, ValueEnum};
+use edgegan_trainer::common::device::TrainDevice;
 use edgegan_trainer::sr::card::{export_model, RunInfo};
 use edgegan_trainer::sr::data::PhotoSet;
 use edgegan_trainer::sr::degrade::Degradations;
 use edgegan_trainer::sr::model::GeneratorShape;
 use edgegan_trainer::sr::training::{
-    train_sr, validate, GanConfig, Observer, Stage, StepStats, TrainConfig, ValPoint,
+    read_init, train_sr, validate, validation_photos, GanConfig, Observer, Stage, StepStats,
+    TrainConfig, ValPoint,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
@@ -36,13 +38,6 @@ pub enum StageArg {
     L1,
     /// L1 + RaGAN against an SN-PatchGAN discriminator (start from a stage-1 model with --init).
     Gan,
-}
-
-/// Compute backend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Backend {
-    /// burn's `flex` CPU backend (multi-threaded).
-    Cpu,
 }
 
 /// Arguments of `edgegan train sr`.
@@ -96,9 +91,10 @@ pub struct TrainSrArgs {
     /// Stop after this many minutes of training even if steps remain.
     #[arg(long, value_name = "MIN")]
     pub minutes: Option<f64>,
-    /// Compute backend.
-    #[arg(long, value_enum, default_value_t = Backend::Cpu)]
-    pub backend: Backend,
+    /// Where the steps run (`--backend` is the old name); SR trains on `cpu`
+    /// (burn flex) so far.
+    #[arg(long, alias = "backend", default_value_t = TrainDevice::Cpu)]
+    pub device: TrainDevice,
     /// Training stage.
     #[arg(long, value_enum, default_value_t = StageArg::L1)]
     pub stage: StageArg,
@@ -154,26 +150,7 @@ impl Observer for Console {
 
     fn validated(&mut self, p: &ValPoint) {
         let gan = self.gan;
-        self.bar.suspend(|| {
-            let d = if gan && p.step > 0 {
-                format!(
-                    "  adv {:.3} D {:.3} D(real) {:.3} D(fake) {:.3} acc {:.3} |gG| {:.3} |gD| {:.3}",
-                    p.g_adv, p.d_loss, p.d_real, p.d_fake, p.d_accuracy, p.g_grad_norm, p.d_grad_norm
-                )
-            } else {
-                format!("  |gG| {:.3}", p.g_grad_norm)
-            };
-            eprintln!(
-                "step {:>6}  L1 {:.5}{d}  val PSNR-Y {:.3} dB (bicubic {:.3}, gain {:+.3}) SSIM {:.4} sharpness {:.3}",
-                p.step,
-                p.l1,
-                p.psnr_y,
-                p.bicubic_psnr_y,
-                p.psnr_y - p.bicubic_psnr_y,
-                p.ssim_y,
-                p.sharpness_y
-            )
-        })
+        self.bar.suspend(|| eprintln!("{}", p.line(gan)))
     }
 }
 
@@ -186,6 +163,9 @@ pub fn run(cmd: TrainCommand) -> Result<ExitCode> {
 }
 
 fn run_sr(a: TrainSrArgs) -> Result<ExitCode> {
+    if a.device != TrainDevice::Cpu {
+        bail!("--device {}: SR training runs on the CPU so far", a.device);
+    }
     if a.out.exists() {
         bail!(
             "{}: already exists; choose a new model directory",
@@ -234,45 +214,18 @@ fn run_sr(a: TrainSrArgs) -> Result<ExitCode> {
     let mut cfg = cfg;
     let mut prior_steps = 0;
     if let Some(dir) = &a.init {
-        let model = edgegan_runtime::Model::load(dir, edgegan_runtime::Precision::F32)?;
-        prior_steps = model
-            .card()
-            .training
-            .get("steps")
-            .and_then(|v| v.as_integer())
-            .unwrap_or(0);
-        cfg.init = Some(
-            std::fs::read(model.onnx_path())
-                .with_context(|| format!("{}: cannot read", model.onnx_path().display()))?,
-        );
+        let (onnx, steps) = read_init(dir)?;
+        (cfg.init, prior_steps) = (Some(onnx), steps);
     }
-    let photos = PhotoSet::load(&a.data, a.prescale, (cfg.lr_patch * scale) as u32)?;
-    if photos.images.is_empty() {
-        bail!(
-            "{}: no photo is at least {} px after prescale {}",
-            a.data.display(),
-            cfg.lr_patch * scale,
-            a.prescale
-        );
-    }
-    let val_all = edgegan_runtime::io::image_files(&a.val)?;
-    let val: Vec<PathBuf> = val_all
-        .iter()
-        .step_by(a.val_stride.max(1))
-        .cloned()
-        .collect();
-    if val.is_empty() {
-        bail!("{}: folder holds no validation photos", a.val.display());
-    }
+    let photos = PhotoSet::load_nonempty(&a.data, a.prescale, (cfg.lr_patch * scale) as u32)?;
+    let (val, val_all) = validation_photos(&a.val, a.val_stride)?;
     eprintln!(
         "training x{scale} on {} photos, validating on {} of {}",
         photos.images.len(),
         val.len(),
-        val_all.len()
+        val_all
     );
-    let backend = match a.backend {
-        Backend::Cpu => edgegan_trainer::common::device::TrainDevice::Cpu.backend(),
-    };
+    let backend = a.device.backend();
     let bar = ProgressBar::new(cfg.steps as u64);
     bar.set_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed_precise} eta {eta} {msg}")
@@ -285,7 +238,11 @@ fn run_sr(a: TrainSrArgs) -> Result<ExitCode> {
     let outcome = train_sr(&cfg, &photos, &val, a.resume, &mut console)?;
     let bar = console.bar;
     bar.finish_and_clear();
-    let final_report = validate(&outcome.onnx, shape, &val_all)?;
+    let final_report = validate(
+        &outcome.onnx,
+        shape,
+        &edgegan_runtime::io::image_files(&a.val)?,
+    )?;
     let name = a.out.file_name().map(|n| n.to_string_lossy().into_owned());
     let run = RunInfo {
         name: name.unwrap_or_else(|| "sr".into()),

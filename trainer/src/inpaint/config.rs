@@ -120,6 +120,30 @@ fn once() -> usize {
 }
 
 impl InpaintConfig {
+    /// Refuse settings a run cannot use (named by their `train inpaint`
+    /// flags), before any photo is read.
+    pub fn check(&self) -> Result<(), crate::error::TrainError> {
+        let bad = |s: String| Err(crate::error::TrainError::Config(s));
+        if self.patch == 0 || !self.patch.is_multiple_of(32) {
+            return bad(format!(
+                "--patch {}: must be a positive multiple of 32",
+                self.patch
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.lr_decay_start) {
+            let d = self.lr_decay_start;
+            return bad(format!("--lr-decay {d}: must be a fraction from 0 to 1"));
+        }
+        if self.channels.contains(&0) {
+            let c = self.channels;
+            return bad(format!(
+                "--channels {c:?}: expected four positive widths, e.g. 16,32,64,96"
+            ));
+        }
+        self.device.device()?;
+        Ok(())
+    }
+
     /// The factor on both learning rates at `step` (0-based): 1 before
     /// `lr_decay_start × steps`, then linearly down to 0.1 at the last step.
     ///

@@ -43,6 +43,30 @@ pub struct Augment {
     pub dead_leaves: f64,
 }
 
+impl Augment {
+    /// Refuse augmentations a run cannot use, and short sides (`scales`, in
+    /// training patches) outside 1 to 8; named by their `train inpaint` flags.
+    pub fn check(&self, scales: &[f64]) -> Result<(), crate::error::TrainError> {
+        let bad = |s: String| Err(crate::error::TrainError::Config(s));
+        if scales.is_empty() || scales.iter().any(|s| !(1.0..=8.0).contains(s)) {
+            return bad(format!(
+                "--scales {scales:?}: expected short sides from 1 to 8 training patches, e.g. 1,1.5,2"
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.jitter) {
+            return bad(format!(
+                "--jitter {}: expected a zoom range from 0 to 1",
+                self.jitter
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.dead_leaves) {
+            let d = self.dead_leaves;
+            return bad(format!("--dead-leaves {d}: expected a share from 0 to 1"));
+        }
+        Ok(())
+    }
+}
+
 /// Photos at several scales, sampled into batches.
 pub struct InpaintPhotos {
     scaled: Vec<RgbImage>,

@@ -19,6 +19,23 @@ pub struct PhotoSet {
 }
 
 impl PhotoSet {
+    /// [`PhotoSet::load`], refusing a set that leaves no photo of
+    /// `min_side` pixels.
+    pub fn load_nonempty(
+        dir: &Path,
+        prescale: usize,
+        min_side: u32,
+    ) -> Result<PhotoSet, crate::error::TrainError> {
+        let set = Self::load(dir, prescale, min_side)?;
+        if set.images.is_empty() {
+            return Err(crate::error::TrainError::Config(format!(
+                "{}: no photo is at least {min_side} px after prescale {prescale}",
+                dir.display()
+            )));
+        }
+        Ok(set)
+    }
+
     /// Load every photo under `dir`, downscaled by `prescale` (1 = as is),
     /// skipping those smaller than `min_side` afterwards.
     pub fn load(dir: &Path, prescale: usize, min_side: u32) -> Result<PhotoSet, RuntimeError> {

@@ -37,6 +37,58 @@ use crate::sr::evolution::EvolutionCrops;
 use crate::sr::export::generator_onnx;
 use crate::sr::model::{Generator, GeneratorShape};
 
+/// The f32 graph of the model directory `dir` to start a run from, and the
+/// steps its card says it was trained for.
+pub fn read_init(dir: &Path) -> Result<(Vec<u8>, i64), TrainError> {
+    let model = Model::load(dir, Precision::F32)?;
+    let steps = model
+        .card()
+        .training
+        .get("steps")
+        .and_then(|v| v.as_integer());
+    let path = model.onnx_path().to_path_buf();
+    let onnx = std::fs::read(&path).map_err(|source| TrainError::Io { path, source })?;
+    Ok((onnx, steps.unwrap_or(0)))
+}
+
+/// Every `stride`-th photo under `dir` (validation during training) and how
+/// many photos `dir` holds; an error if that leaves none.
+pub fn validation_photos(dir: &Path, stride: usize) -> Result<(Vec<PathBuf>, usize), TrainError> {
+    let all = edgegan_runtime::io::image_files(dir)?;
+    let val: Vec<PathBuf> = all.iter().step_by(stride.max(1)).cloned().collect();
+    if val.is_empty() {
+        let why = format!("{}: folder holds no validation photos", dir.display());
+        return Err(TrainError::Config(why));
+    }
+    Ok((val, all.len()))
+}
+
+impl ValPoint {
+    /// The training log's line for this point (`gan`: with the adversarial
+    /// numbers).
+    pub fn line(&self, gan: bool) -> String {
+        let p = self;
+        let d = if gan && p.step > 0 {
+            format!(
+                "  adv {:.3} D {:.3} D(real) {:.3} D(fake) {:.3} acc {:.3} |gG| {:.3} |gD| {:.3}",
+                p.g_adv, p.d_loss, p.d_real, p.d_fake, p.d_accuracy, p.g_grad_norm, p.d_grad_norm
+            )
+        } else {
+            format!("  |gG| {:.3}", p.g_grad_norm)
+        };
+        format!(
+            "step {:>6}  L1 {:.5}{d}  val PSNR-Y {:.3} dB (bicubic {:.3}, gain {:+.3}) SSIM {:.4} sharpness {:.3}",
+            p.step,
+            p.l1,
+            p.psnr_y,
+            p.bicubic_psnr_y,
+            p.psnr_y - p.bicubic_psnr_y,
+            p.ssim_y,
+            p.sharpness_y
+        )
+    }
+}
+
 /// Adversarial fine-tuning settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GanConfig {
