@@ -1,0 +1,7 @@
+//! The runtime's own invariants, on graphs the trainer's ONNX writer builds:
+//! pixel formats and EXIF, tiled = whole-image, and the patched tract's
+//! int8 integers equal to the unpatched build's.
+
+mod formats;
+mod tiling;
+mod tract_patches;
