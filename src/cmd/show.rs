@@ -14,9 +14,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::args::{
-    apply_board, default_threads, load_sr, parse_wxh, ConvPath, PrecisionChoice, SrModelArgs,
-};
+use crate::args::{apply_board, default_threads, load_sr, parse_wxh, SrModelArgs};
 use crate::batch::write_atomic;
 
 /// Arguments of `edgegan show`.
@@ -25,18 +23,9 @@ pub struct ShowArgs {
     /// Input image.
     #[arg(value_name = "IN")]
     pub input: PathBuf,
-    /// Model (as for `upscale`); default: the embedded sr-x2.
-    #[arg(short, long, value_name = "NAME|DIR")]
-    pub model: Option<String>,
-    /// Numeric precision [default: the board's, else auto].
-    #[arg(long, value_enum)]
-    pub precision: Option<PrecisionChoice>,
-    /// Apply a board profile (precision, tile, threads).
-    #[arg(long, value_name = "NAME")]
-    pub board: Option<String>,
-    /// Convolution lowering (as for `upscale`).
-    #[arg(long, value_enum)]
-    pub conv_path: Option<ConvPath>,
+    /// Model, precision, board, tile, threads, conv path (as for `upscale`).
+    #[command(flatten)]
+    pub sr: SrModelArgs,
     /// Framebuffer device to draw on [default: /dev/fb0 unless -o is given].
     #[arg(long, value_name = "DEV", conflicts_with = "output")]
     pub fb: Option<PathBuf>,
@@ -61,14 +50,7 @@ fn parse_size(s: &str) -> Result<Size, String> {
 
 /// Run `edgegan show`.
 pub fn run(args: ShowArgs) -> Result<ExitCode> {
-    let mut up_args = SrModelArgs {
-        model: args.model,
-        precision: args.precision,
-        board: args.board,
-        tile: None,
-        threads: None,
-        conv_path: args.conv_path,
-    };
+    let mut up_args = args.sr;
     if let Some(name) = &up_args.board {
         apply_board(&edgegan_boards::get(name)?, &mut up_args);
     }

@@ -346,7 +346,8 @@ fn eval_reproduces_the_card_and_beats_telea() {
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let card: toml::Table = toml::from_str(include_str!("../../../models/inpaint/card.toml")).unwrap();
+    let card: toml::Table =
+        toml::from_str(include_str!("../../../models/inpaint/card.toml")).unwrap();
     let m = card["metrics"].as_table().unwrap();
     assert_eq!(r["images"].as_array().unwrap().len(), 62 * 5);
     let round = |v: &serde_json::Value| (v.as_f64().unwrap() * 1e4).round() / 1e4;
