@@ -72,14 +72,53 @@ pub fn plan_jobs(inputs: &[PathBuf], out: &Path, ext: Option<&str>) -> Result<Ve
     Ok(jobs)
 }
 
+/// Ready a batch to run: the leftovers of killed runs (temporary files
+/// whose process is gone) are removed from the output folders, and with
+/// `skip_existing` the jobs whose output is already written are set aside
+/// (outputs are only ever renamed into place complete, so one that exists is
+/// whole). Returns the jobs to run and how many were skipped. A job whose
+/// output is its input is kept, for [`check_output`] to refuse.
+pub fn prepare(jobs: Vec<Job>, skip_existing: bool) -> (Vec<Job>, usize) {
+    let mut dirs: Vec<&Path> = jobs.iter().filter_map(|j| j.output.parent()).collect();
+    dirs.sort();
+    dirs.dedup();
+    let cleaned: usize = dirs
+        .iter()
+        .map(|d| {
+            edgegan_runtime::io::clean_stale_parts(if d.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                d
+            })
+        })
+        .sum();
+    if cleaned > 0 {
+        eprintln!("removed {cleaned} partial file(s) left by an interrupted run");
+    }
+    if !skip_existing {
+        return (jobs, 0);
+    }
+    let total = jobs.len();
+    let run: Vec<Job> = jobs
+        .into_iter()
+        .filter(|j| !j.output.is_file() || same_file(j))
+        .collect();
+    let skipped = total - run.len();
+    (run, skipped)
+}
+
+/// Whether a job's output path is its input file.
+fn same_file(job: &Job) -> bool {
+    match (job.input.canonicalize(), job.output.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => job.input == job.output,
+    }
+}
+
 /// Refuse outputs that would destroy data: the input itself, or an existing
 /// file unless `overwrite`.
 pub fn check_output(job: &Job, overwrite: bool) -> Result<()> {
-    let same = match (job.input.canonicalize(), job.output.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => job.input == job.output,
-    };
-    if same {
+    if same_file(job) {
         bail!(
             "{}: output path is the input file; choose another output",
             job.output.display()
@@ -110,24 +149,28 @@ pub fn progress(len: usize, show: bool) -> ProgressBar {
 }
 
 /// Report a finished batch on one stderr line — `{verb} {ok} of {n} file(s)
-/// with {what} in {t} s{extra}`, then `; {failed} failed` if any — and
-/// return its exit code: failure if any image failed.
+/// with {what} in {t} s{extra}`, then `; {skipped} skipped (already
+/// written)` and `; {failed} failed` where there are any — and return its
+/// exit code: failure if any image failed. `jobs` counts the skipped ones.
 pub fn summary(
     verb: &str,
     jobs: usize,
+    skipped: usize,
     failed: usize,
     what: &str,
     started: Instant,
     extra: &str,
 ) -> ExitCode {
-    let failures = if failed > 0 {
-        format!("; {failed} failed")
-    } else {
-        String::new()
-    };
+    let mut tail = String::new();
+    if skipped > 0 {
+        tail += &format!("; {skipped} skipped (already written)");
+    }
+    if failed > 0 {
+        tail += &format!("; {failed} failed");
+    }
     eprintln!(
-        "{verb} {} of {jobs} file(s) with {what} in {:.1} s{extra}{failures}",
-        jobs - failed,
+        "{verb} {} of {jobs} file(s) with {what} in {:.1} s{extra}{tail}",
+        jobs - skipped - failed,
         started.elapsed().as_secs_f64(),
     );
     if failed > 0 {

@@ -204,8 +204,55 @@ pub fn encode(
         })
 }
 
+/// Temporary files of [`write_atomic`] are `.edgegan-PID-XXXXXX.part`.
+const PART_PREFIX: &str = ".edgegan-";
+const PART_SUFFIX: &str = ".part";
+
+/// Remove the temporary files that [`write_atomic`] left in `dir` when its
+/// process was killed (SIGKILL, power loss): those whose writer's pid no
+/// longer runs. Files of live processes (another edgegan writing into the
+/// same folder) are left alone; so is anything else. Returns how many were
+/// removed. Only on Linux (it reads `/proc`); elsewhere nothing is removed.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let dead = dir.path().join(".edgegan-4000000000-AbCdEf.part"); // no such pid
+/// let live = dir.path().join(format!(".edgegan-{}-AbCdEf.part", std::process::id()));
+/// let other = dir.path().join("photo.png");
+/// for f in [&dead, &live, &other] {
+///     std::fs::write(f, b"x").unwrap();
+/// }
+/// let removed = edgegan_runtime::io::clean_stale_parts(dir.path());
+/// assert_eq!(removed, if cfg!(target_os = "linux") { 1 } else { 0 });
+/// assert_eq!(dead.exists(), !cfg!(target_os = "linux"));
+/// assert!(live.exists() && other.exists());
+/// ```
+pub fn clean_stale_parts(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(PART_PREFIX)?.strip_suffix(PART_SUFFIX))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let alive = !cfg!(target_os = "linux") || Path::new("/proc").join(pid.to_string()).exists();
+        let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+        if !alive && is_file && std::fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
 /// Write a file atomically: `write` fills a temporary file in the target's
-/// folder (`.edgegan-*.part`), which is synced and renamed over `path` only
+/// folder (`.edgegan-PID-*.part`), which is synced and renamed over `path` only
 /// once complete (without `overwrite`, never over an existing file). On any
 /// error the temporary file is removed and `path` is untouched. The one
 /// writer of every output the CLI, the bench and the precision cache write.
@@ -226,7 +273,10 @@ pub fn write_atomic<E: From<RuntimeError>>(
     };
     std::fs::create_dir_all(dir).map_err(|e| fail(dir, "cannot create output folder", e))?;
     let mut builder = tempfile::Builder::new();
-    builder.prefix(".edgegan-").suffix(".part");
+    // The writer's pid in the name: a later run tells a killed run's
+    // leftovers from a live process's file ([`clean_stale_parts`]).
+    let prefix = format!("{PART_PREFIX}{}-", std::process::id());
+    builder.prefix(&prefix).suffix(PART_SUFFIX);
     // Temporary files are created 0600; outputs get the usual rw-r--r--.
     #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use crate::args::{apply_inpaint, default_threads, PrecisionChoice};
-use crate::batch::{check_output, plan_jobs, progress, summary, write_atomic, Job};
+use crate::batch::{check_output, plan_jobs, prepare, progress, summary, write_atomic, Job};
 
 /// The inpainting model used when `--model` is not given.
 pub const DEFAULT_INPAINT_MODEL: &str = "inpaint";
@@ -64,6 +64,10 @@ pub struct InpaintArgs {
     /// Replace existing output files.
     #[arg(long)]
     pub overwrite: bool,
+    /// Resume an interrupted batch: leave outputs that are already written
+    /// alone (counted as skipped; exit 0 when nothing fails).
+    #[arg(long, conflicts_with = "overwrite")]
+    pub skip_existing: bool,
 }
 
 /// Where each job's mask is: one file for all, or a folder mirroring the
@@ -119,7 +123,13 @@ pub fn run(mut a: InpaintArgs) -> Result<ExitCode> {
     } else {
         Masks::One(&a.mask)
     };
+    let total = jobs.len();
+    let (jobs, skipped) = prepare(jobs, a.skip_existing);
     let model = crate::models::source(&a.model)?.inpainter(precision)?;
+    if !batch && skipped == 1 {
+        eprintln!("{}: already written; skipped", a.output.display());
+        return Ok(ExitCode::SUCCESS);
+    }
     if !batch {
         let model = model.with_threads(default_threads(a.threads))?;
         let job = &jobs[0];
@@ -160,7 +170,15 @@ pub fn run(mut a: InpaintArgs) -> Result<ExitCode> {
     bar.finish_and_clear();
     let failed = failed.into_inner();
     let what = format!("{} ({})", model.card().name, model.precision());
-    Ok(summary("inpainted", jobs.len(), failed, &what, started, ""))
+    Ok(summary(
+        "inpainted",
+        total,
+        skipped,
+        failed,
+        &what,
+        started,
+        "",
+    ))
 }
 
 /// Fill one image with its mask and write it: the share filled (%) and the

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::args::{apply_board, default_threads, load_sr, SrModelArgs};
-use crate::batch::{check_output, plan_jobs, write_atomic, Job};
+use crate::batch::{check_output, plan_jobs, prepare, write_atomic, Job};
 
 /// Arguments of `edgegan upscale`.
 #[derive(Debug, Args)]
@@ -31,6 +31,10 @@ pub struct UpscaleArgs {
     /// Replace existing output files.
     #[arg(long)]
     pub overwrite: bool,
+    /// Resume an interrupted batch: leave outputs that are already written
+    /// alone (counted as skipped; exit 0 when nothing fails).
+    #[arg(long, conflicts_with = "overwrite")]
+    pub skip_existing: bool,
 }
 
 pub fn run(mut args: UpscaleArgs) -> Result<ExitCode> {
@@ -53,6 +57,8 @@ pub fn run(mut args: UpscaleArgs) -> Result<ExitCode> {
         None => bail!("--output is required for folders and several inputs"),
     };
     let jobs = plan_jobs(&args.inputs, &output, args.format.as_deref())?;
+    let total = jobs.len();
+    let (jobs, skipped) = prepare(jobs, args.skip_existing);
     let threads = default_threads(args.sr.threads);
     let up = Upscaler::new(
         Arc::new(model),
@@ -62,7 +68,7 @@ pub fn run(mut args: UpscaleArgs) -> Result<ExitCode> {
         },
     );
     let started = Instant::now();
-    let bar = crate::batch::progress(jobs.len(), jobs.len() > 1);
+    let bar = crate::batch::progress(jobs.len(), total > 1);
     let mut failed = 0;
     for job in &jobs {
         bar.set_message(job.input.display().to_string());
@@ -82,12 +88,7 @@ pub fn run(mut args: UpscaleArgs) -> Result<ExitCode> {
     let m = up.model();
     let what = format!("{} ({}, x{})", m.card().name, m.precision(), m.scale());
     Ok(crate::batch::summary(
-        "upscaled",
-        jobs.len(),
-        failed,
-        &what,
-        started,
-        &rss,
+        "upscaled", total, skipped, failed, &what, started, &rss,
     ))
 }
 

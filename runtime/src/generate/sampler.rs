@@ -52,7 +52,9 @@ impl Sampler {
         Sampler::from_bytes(card, path, onnx)
     }
 
-    fn from_bytes(card: ModelCard, onnx_path: PathBuf, bytes: &[u8]) -> Result<Sampler> {
+    /// Build from a card and ONNX bytes already in memory (no checksum
+    /// check; `onnx_path` names the graph in errors).
+    pub fn from_bytes(card: ModelCard, onnx_path: PathBuf, bytes: &[u8]) -> Result<Sampler> {
         let card_path = onnx_path.with_file_name("card.toml");
         if card.task != Task::Generation {
             return Err(RuntimeError::mismatch(

@@ -82,7 +82,9 @@ impl Inpainter {
         Inpainter::from_bytes(card, precision, path, onnx)
     }
 
-    fn from_bytes(
+    /// Build from a card and ONNX bytes already in memory (no checksum
+    /// check; `onnx_path` names the graph in errors).
+    pub fn from_bytes(
         card: ModelCard,
         precision: Precision,
         onnx_path: PathBuf,

@@ -23,6 +23,13 @@ fn cache_path() -> Option<PathBuf> {
     Some(base.join("edgegan").join("precision.toml"))
 }
 
+/// The cache file's choices (key → `"f32"` / `"int8"`); a file that is not
+/// TOML (corrupt, half-written by an older version) counts as empty, and is
+/// rewritten whole by the next choice.
+pub fn read_precision_cache(text: &str) -> toml::Table {
+    text.parse().unwrap_or_default()
+}
+
 /// Whether the card allows int8: its measured PSNR-Y drop is within its bound.
 fn quality_ok(m: &Model) -> bool {
     let t = m.card().metrics.get("int8");
@@ -81,10 +88,10 @@ pub fn choose_precision(f32_model: Model, int8_model: Model) -> Model {
         files.int8.as_ref().map(|f| f.sha256.as_str()).unwrap_or("")
     );
     let path = cache_path();
-    let mut cache: toml::Table = path
+    let mut cache = path
         .as_ref()
         .and_then(|p| std::fs::read_to_string(p).ok())
-        .and_then(|s| s.parse().ok())
+        .map(|s| read_precision_cache(&s))
         .unwrap_or_default();
     if let Some(v) = cache.get(&key).and_then(|v| v.as_str()) {
         return if v == "int8" { int8_model } else { f32_model };

@@ -7,7 +7,7 @@ mod eval;
 pub(crate) mod model;
 mod upscale;
 
-pub use auto::choose_precision;
+pub use auto::{choose_precision, read_precision_cache};
 pub use eval::*;
 pub use model::*;
 pub use upscale::*;

@@ -1,6 +1,6 @@
 //! `edgegan eval`: PSNR/SSIM on Y of a super-resolution model against bicubic
 //! on a folder of HR photos (protocol: DESIGN.md, "Metric protocol"); a
-//! generator goes to `eval_gen`, an inpainting model to `eval_inpaint`.
+//! generator goes to [`gen`], an inpainting model to [`inpaint`].
 
 #[cfg(feature = "train")]
 mod gen;
