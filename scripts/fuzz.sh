@@ -18,7 +18,8 @@ export PATH="$cache/afl/bin:$PATH"
 if ! command -v cargo-afl >/dev/null; then
   cargo install --locked cargo-afl --version 0.18.2 --root "$cache/afl"
 fi
-cargo afl config --build >/dev/null 2>&1 || cargo afl config --build --force
+# Builds AFL++ once per rustc; "already built" is not an error here.
+cargo afl config --build >/dev/null 2>&1 || true
 export CARGO_TARGET_DIR="${EDGEGAN_FUZZ_TARGET_DIR:-$cache/fuzz-target}"
 (cd fuzz/afl && cargo afl build --release)
 out="$cache/fuzz/$target"
