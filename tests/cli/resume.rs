@@ -166,3 +166,50 @@ fn skip_existing_keeps_live_writers_files_and_still_refuses_bad_outputs() {
         .unwrap();
     assert!(!o.status.success());
 }
+
+#[test]
+fn inpaint_batches_resume_with_skip_existing_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    for i in 0..3 {
+        noise::<Rgb<u8>>(48, 40, 500 + i, |v| (v * 255.0) as u8)
+            .save(input.join(format!("p{i}.png")))
+            .unwrap();
+    }
+    let mask = tmp.path().join("mask.png");
+    image::GrayImage::from_fn(48, 40, |x, y| {
+        image::Luma([if (10..30).contains(&x) && y < 20 {
+            255
+        } else {
+            0
+        }])
+    })
+    .save(&mask)
+    .unwrap();
+    let run = |out: &Path, extra: &[&str]| {
+        Command::new(bin())
+            .arg("inpaint")
+            .arg(&input)
+            .arg("--mask")
+            .arg(&mask)
+            .arg("-o")
+            .arg(out)
+            .args(["--threads", "1"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let (whole, part) = (tmp.path().join("whole"), tmp.path().join("part"));
+    assert!(run(&whole, &[]).status.success());
+    assert!(run(&part, &[]).status.success());
+    std::fs::remove_file(part.join("p1.png")).unwrap();
+    let o = run(&part, &["--skip-existing"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("inpainted 1 of 3 file(s)") && err.contains("2 skipped"),
+        "{err}"
+    );
+    assert_eq!(tree(&part), tree(&whole));
+}
