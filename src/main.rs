@@ -78,7 +78,32 @@ fn main() -> ExitCode {
         )
         .init();
     let cli = Cli::parse();
-    let result = match cli.command {
+    // Panics the runtime catches (tract on a hostile graph) must not print a
+    // backtrace; one that escapes is reported below on one line.
+    std::panic::set_hook(Box::new(|info| tracing::debug!("panic: {info}")));
+    let run = std::panic::AssertUnwindSafe(|| dispatch(cli.command));
+    let result = std::panic::catch_unwind(run).unwrap_or_else(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(anyhow::anyhow!(
+            "internal error (a bug; please report it): {what}"
+        ))
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", one_line(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Run one command.
+fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
         Command::Upscale(args) => upscale::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Show(args) => show::run(args),
@@ -93,13 +118,6 @@ fn main() -> ExitCode {
         Command::Quantize(args) => quantize::run(args),
         #[cfg(feature = "train")]
         Command::Train(cmd) => train::run(cmd),
-    };
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {}", one_line(&e));
-            ExitCode::FAILURE
-        }
     }
 }
 

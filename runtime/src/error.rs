@@ -176,3 +176,20 @@ pub(crate) fn flat(e: impl std::fmt::Display) -> String {
     let s = format!("{e:#}");
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+/// Run `f`, which hands outside bytes to tract: a panic inside tract (it
+/// panics on some malformed graphs, found by fuzzing) becomes an
+/// [`RuntimeError::Onnx`] naming `path` instead of taking the process down.
+pub(crate) fn untrusted<T>(path: &std::path::Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown".into());
+        Err(RuntimeError::onnx(
+            path,
+            format!("tract panicked on this graph ({what})"),
+        ))
+    })
+}

@@ -402,3 +402,49 @@ fn default_model_and_output_name() {
         assert_eq!(mode, 0o644, "outputs are not private temp files");
     }
 }
+
+/// An ONNX file that made tract 0.23.9 panic (found by fuzzing: the `model`
+/// target, `fuzz/regressions/model/`), with a card whose sha256 matches it:
+/// one error line naming the graph, exit 1, no output.
+#[test]
+fn a_graph_that_panics_tract_is_one_error_line() {
+    let found = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fuzz/regressions/model/found-0.bin"
+    ))
+    .unwrap();
+    let nul = found.iter().position(|&b| b == 0).unwrap();
+    let (card, onnx) = (
+        std::str::from_utf8(&found[..nul]).unwrap(),
+        &found[nul + 1..],
+    );
+    let mut card: toml::Table = card.parse().unwrap();
+    let files = card["files"].as_table_mut().unwrap();
+    let f32 = files["f32"].as_table_mut().unwrap();
+    f32.insert("sha256".into(), sha256_hex(onnx).into());
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("model");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("card.toml"), toml::to_string(&card).unwrap()).unwrap();
+    std::fs::write(dir.join("model.onnx"), onnx).unwrap();
+    let out = tmp.path().join("x2.png");
+    let o = Command::new(bin())
+        .args(["upscale", "--precision", "f32", "--model"])
+        .arg(&dir)
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/astronaut.png"
+        ))
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("model.onnx: invalid ONNX model: tract panicked"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}

@@ -53,8 +53,16 @@ impl Sampler {
     }
 
     /// Build from a card and ONNX bytes already in memory (no checksum
-    /// check; `onnx_path` names the graph in errors).
+    /// check; `onnx_path` names the graph in errors). A graph that makes
+    /// tract panic is an [`RuntimeError::Onnx`].
     pub fn from_bytes(card: ModelCard, onnx_path: PathBuf, bytes: &[u8]) -> Result<Sampler> {
+        let path = onnx_path.clone();
+        crate::error::untrusted(&path, || Self::from_bytes_unguarded(card, onnx_path, bytes))
+    }
+
+    /// Build from a card and ONNX bytes already in memory (no checksum
+    /// check; `onnx_path` names the graph in errors).
+    fn from_bytes_unguarded(card: ModelCard, onnx_path: PathBuf, bytes: &[u8]) -> Result<Sampler> {
         let card_path = onnx_path.with_file_name("card.toml");
         if card.task != Task::Generation {
             return Err(RuntimeError::mismatch(

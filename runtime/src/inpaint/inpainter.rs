@@ -83,8 +83,23 @@ impl Inpainter {
     }
 
     /// Build from a card and ONNX bytes already in memory (no checksum
-    /// check; `onnx_path` names the graph in errors).
+    /// check; `onnx_path` names the graph in errors). A graph that makes
+    /// tract panic is an [`RuntimeError::Onnx`].
     pub fn from_bytes(
+        card: ModelCard,
+        precision: Precision,
+        onnx_path: PathBuf,
+        bytes: &[u8],
+    ) -> Result<Inpainter> {
+        let path = onnx_path.clone();
+        crate::error::untrusted(&path, || {
+            Self::from_bytes_unguarded(card, precision, onnx_path, bytes)
+        })
+    }
+
+    /// Build from a card and ONNX bytes already in memory (no checksum
+    /// check; `onnx_path` names the graph in errors).
+    fn from_bytes_unguarded(
         card: ModelCard,
         precision: Precision,
         onnx_path: PathBuf,

@@ -62,8 +62,22 @@ impl Model {
         Self::from_bytes(card, precision, onnx_path, onnx)
     }
 
-    /// Build from a card and ONNX bytes already in memory (no checksum check).
+    /// Build from a card and ONNX bytes already in memory (no checksum
+    /// check). A graph that makes tract panic is an [`RuntimeError::Onnx`].
     pub fn from_bytes(
+        card: ModelCard,
+        precision: Precision,
+        onnx_path: PathBuf,
+        bytes: &[u8],
+    ) -> Result<Model> {
+        let path = onnx_path.clone();
+        crate::error::untrusted(&path, || {
+            Self::from_bytes_unguarded(card, precision, onnx_path, bytes)
+        })
+    }
+
+    /// Build from a card and ONNX bytes already in memory (no checksum check).
+    fn from_bytes_unguarded(
         card: ModelCard,
         precision: Precision,
         onnx_path: PathBuf,
