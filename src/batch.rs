@@ -79,19 +79,8 @@ pub fn plan_jobs(inputs: &[PathBuf], out: &Path, ext: Option<&str>) -> Result<Ve
 /// whole). Returns the jobs to run and how many were skipped. A job whose
 /// output is its input is kept, for [`check_output`] to refuse.
 pub fn prepare(jobs: Vec<Job>, skip_existing: bool) -> (Vec<Job>, usize) {
-    let mut dirs: Vec<&Path> = jobs.iter().filter_map(|j| j.output.parent()).collect();
-    dirs.sort();
-    dirs.dedup();
-    let cleaned: usize = dirs
-        .iter()
-        .map(|d| {
-            edgegan_runtime::io::clean_stale_parts(if d.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                d
-            })
-        })
-        .sum();
+    let cleaned =
+        edgegan_runtime::io::clean_stale_parts_beside(jobs.iter().map(|j| j.output.as_path()));
     if cleaned > 0 {
         eprintln!("removed {cleaned} partial file(s) left by an interrupted run");
     }

@@ -251,6 +251,20 @@ pub fn clean_stale_parts(dir: &Path) -> usize {
     removed
 }
 
+/// [`clean_stale_parts`] in the folder of each of `outputs` (each folder
+/// once); how many files were removed.
+pub fn clean_stale_parts_beside<'a>(outputs: impl Iterator<Item = &'a Path>) -> usize {
+    let mut dirs: Vec<&Path> = outputs
+        .map(|p| match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        })
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    dirs.into_iter().map(clean_stale_parts).sum()
+}
+
 /// Write a file atomically: `write` fills a temporary file in the target's
 /// folder (`.edgegan-PID-*.part`), which is synced and renamed over `path` only
 /// once complete (without `overwrite`, never over an existing file). On any

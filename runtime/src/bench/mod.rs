@@ -56,6 +56,30 @@ pub struct Record {
 }
 
 impl Record {
+    /// This record as a row of `edgegan bench`'s table (see [`Report::table`]).
+    pub fn row(&self) -> String {
+        let r = self;
+        format!(
+            "{:<10} {:<13} {:<5} {:>3} {:>5} {:>10} {:>9.2} {:>9.2} {:>8.3} {:>8} {:>7.0}",
+            r.model,
+            r.path,
+            r.precision,
+            r.threads,
+            r.tile,
+            format!("{}x{}", r.input[0], r.input[1]),
+            r.p50_ms,
+            r.p95_ms,
+            r.mp_per_s,
+            // Not counted (inpainting graphs): a dash, not a measured zero.
+            if r.gflop_per_s > 0.0 {
+                format!("{:.2}", r.gflop_per_s)
+            } else {
+                "-".into()
+            },
+            r.peak_rss_mb
+        )
+    }
+
     /// A record of one path with no measurement yet.
     pub fn new(
         model: &str,

@@ -33,6 +33,36 @@ pub struct Report {
     pub skipped: Vec<String>,
 }
 
+impl Report {
+    /// The report as `edgegan bench` prints it: a header, one row a record,
+    /// then the peaks and the skipped cells.
+    pub fn table(&self) -> String {
+        let mut lines = vec![format!(
+            "{:<10} {:<13} {:<5} {:>3} {:>5} {:>10} {:>9} {:>9} {:>8} {:>8} {:>7}",
+            "model",
+            "path",
+            "prec",
+            "thr",
+            "tile",
+            "input",
+            "p50 ms",
+            "p95 ms",
+            "MP/s",
+            "GFLOP/s",
+            "RSS MB"
+        )];
+        lines.extend(self.records.iter().map(Record::row));
+        lines.extend(self.peaks.iter().map(|p| {
+            format!(
+                "peak {} ({} threads, n={}): {:.1} GFLOP/s",
+                p.path, p.threads, p.n, p.gflop_per_s
+            )
+        }));
+        lines.extend(self.skipped.iter().map(|s| format!("skipped: {s}")));
+        lines.iter().map(|l| format!("{l}\n")).collect()
+    }
+}
+
 /// tract's matmul peaks: 1024² f32 on one core and on every core, and
 /// 4096² on the GPU when `gpu` (in a `gpu` build). What fails is listed in
 /// `skipped`.

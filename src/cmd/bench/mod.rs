@@ -76,7 +76,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         match child(cell) {
             Ok(mut r) => {
                 for r in &r {
-                    bar.suspend(|| eprintln!("{}", row(r)));
+                    bar.suspend(|| eprintln!("{}", r.row()));
                 }
                 report.records.append(&mut r)
             }
@@ -104,7 +104,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     if args.json {
         println!("{json}");
     } else {
-        print_table(&report);
+        print!("{}", report.table());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -156,56 +156,4 @@ fn child(cell: &Cell) -> Result<Vec<Record>> {
         );
     }
     serde_json::from_slice(&out.stdout).context("bench child printed no records")
-}
-
-/// One table row.
-fn row(r: &Record) -> String {
-    format!(
-        "{:<10} {:<13} {:<5} {:>3} {:>5} {:>10} {:>9.2} {:>9.2} {:>8.3} {:>8} {:>7.0}",
-        r.model,
-        r.path,
-        r.precision,
-        r.threads,
-        r.tile,
-        format!("{}x{}", r.input[0], r.input[1]),
-        r.p50_ms,
-        r.p95_ms,
-        r.mp_per_s,
-        // Not counted (inpainting graphs): a dash, not a measured zero.
-        if r.gflop_per_s > 0.0 {
-            format!("{:.2}", r.gflop_per_s)
-        } else {
-            "-".into()
-        },
-        r.peak_rss_mb
-    )
-}
-
-fn print_table(report: &Report) {
-    println!(
-        "{:<10} {:<13} {:<5} {:>3} {:>5} {:>10} {:>9} {:>9} {:>8} {:>8} {:>7}",
-        "model",
-        "path",
-        "prec",
-        "thr",
-        "tile",
-        "input",
-        "p50 ms",
-        "p95 ms",
-        "MP/s",
-        "GFLOP/s",
-        "RSS MB"
-    );
-    for r in &report.records {
-        println!("{}", row(r));
-    }
-    for p in &report.peaks {
-        println!(
-            "peak {} ({} threads, n={}): {:.1} GFLOP/s",
-            p.path, p.threads, p.n, p.gflop_per_s
-        );
-    }
-    for s in &report.skipped {
-        println!("skipped: {s}");
-    }
 }
