@@ -85,7 +85,10 @@ fn upscale(model: &Path, input: &Path, out: &Path) -> Command {
         .arg(out)
         .arg("--model")
         .arg(model)
-        .args(["--threads", "1"]);
+        // A fixed lowering: `auto` times both on the first tile, and under
+        // load it may pick the other (same values within float rounding,
+        // other bytes).
+        .args(["--threads", "1", "--conv-path", "im2col"]);
     c
 }
 
