@@ -12,6 +12,8 @@
 //! edgegan_fuzz::board(b"name = 3");
 //! ```
 
+pub mod mutation;
+
 use edgegan_runtime::card::{ModelCard, Precision};
 use edgegan_runtime::generate::Sampler;
 use edgegan_runtime::inpaint::{Inpainter, Mask};

@@ -2,7 +2,8 @@
 //! limit (RLIMIT_FSIZE), an output folder made read-only or removed
 //! mid-batch, two processes writing one folder, and a corrupt precision
 //! cache. Each gives one error line per file it hits, leaves no partial
-//! file, and every output that exists equals an undisturbed run's.
+//! file, and every output that exists equals an undisturbed run's. Last,
+//! mutated images: an error line or a decodable output, never a crash.
 //!
 //! The tmpfs cases mount a filesystem, which needs root (CAP_SYS_ADMIN):
 //! where `mount` is refused they say so and check nothing else.
@@ -318,4 +319,77 @@ fn a_corrupt_or_half_written_precision_cache_is_ignored_and_rebuilt() {
         assert!(choice == "f32" || choice == "int8", "{text}");
         assert!(parts(cache.parent().unwrap()).is_empty());
     }
+}
+
+/// Mutated images through `edgegan upscale` (issue 31): seeded bit flips,
+/// truncations, spliced tails, edited PNG dimensions and inserted junk of
+/// every seed image of the fuzz corpus (PNG 8/16-bit, JPEG with EXIF,
+/// lossy and lossless WebP), one batch of them. The run exits 0 or 1, never
+/// by a signal; no panic reaches the user (no "internal error" line); each
+/// input is either an output (its name and format) that decodes to a ×2
+/// image or one error line naming it; no temporary file is left.
+#[test]
+fn mutated_images_are_an_error_line_or_a_decodable_output_never_a_crash() {
+    use edgegan_fuzz::mutation::{mutate, Mix};
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("model");
+    model_dir(&model, "stack", 2, 5, &conv_stack_x2(9));
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/image");
+    let mut seeds: Vec<(String, Vec<u8>)> = std::fs::read_dir(&corpus)
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            let p = e.path();
+            let ext = p.extension().unwrap().to_string_lossy().into_owned();
+            (ext, std::fs::read(&p).unwrap())
+        })
+        .collect();
+    seeds.sort();
+    let input = tmp.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    let mut m = Mix(31);
+    let n = 84;
+    for i in 0..n {
+        let (ext, seed) = &seeds[i % seeds.len()];
+        let other = &seeds[m.below(seeds.len())].1;
+        let bytes = mutate(seed, other, &mut m);
+        std::fs::write(input.join(format!("m{i:03}.{ext}")), bytes).unwrap();
+    }
+    let out = tmp.path().join("out");
+    let o = upscale(&model, &input, &out).output().unwrap();
+    let err = stderr(&o);
+    assert!(
+        matches!(o.status.code(), Some(0) | Some(1)),
+        "exit {:?}: {err}",
+        o.status
+    );
+    assert!(!err.contains("internal error"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let fails: Vec<&str> = err.lines().filter(|l| l.starts_with("error: ")).collect();
+    for l in &fails {
+        assert!(l.contains("/in/m"), "an error line names its input: {l}");
+    }
+    let mut written = 0;
+    for e in std::fs::read_dir(&out).into_iter().flatten().flatten() {
+        let p = e.path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        let stem = p.file_stem().unwrap().to_string_lossy().into_owned();
+        let ext = &seeds[stem[1..].parse::<usize>().unwrap() % seeds.len()].0;
+        // An output keeps its input's name and format.
+        assert_eq!(name, format!("{stem}.{ext}"));
+        let img = image::open(&p).unwrap_or_else(|e| panic!("{name} does not decode: {e}"));
+        // The test's decoder applies no EXIF orientation: either way round.
+        if let Ok(src) = image::open(input.join(format!("{stem}.{ext}"))) {
+            let (w, h) = (2 * src.width(), 2 * src.height());
+            let got = (img.width(), img.height());
+            assert!(
+                got == (w, h) || got == (h, w),
+                "{name}: {got:?} from {w}x{h}/2"
+            );
+        }
+        written += 1;
+    }
+    assert_eq!(written + fails.len(), n, "{err}");
+    assert!(written > 0 && !fails.is_empty(), "{written} written: {err}");
+    assert!(parts(&out).is_empty(), "{:?}", parts(&out));
 }
