@@ -11,6 +11,9 @@
 //! tract's own knobs apply from the environment
 //! (`TRACT_DISABLE_DIRECT_SPATIAL=true` for the im2col lowering).
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::BTreeMap;
 use std::time::Instant;
 use tract_linalg::multithread::{multithread_tract_scope, Executor};
