@@ -4,7 +4,8 @@
 //!
 //! Input 1×CH×SIDE×SIDE (env `CH`, default 3) with the pattern
 //! (x·7 + y·3 + c) % 255 / 255, the plan optimized for that shape (tract's
-//! AMX int8 kernels off, as the runtime has them), THREADS workers through
+//! AMX int8 kernels off, as the runtime has them, unless `TRACT_CPU_ISA` is
+//! set: `-avx512vnni,-avxvnni,-amx-int8` times the AVX2 int8 kernels), THREADS workers through
 //! tract's rayon executor; prints the median wall time of RUNS after one
 //! warm-up (`p50_ms`) and an output checksum. `prof` also prints the 25
 //! slowest nodes (mean ms per run); `dump` the optimized plan's nodes.
@@ -28,7 +29,10 @@ fn main() -> TractResult<()> {
     let prof = a.get(4).map(|s| s == "prof").unwrap_or(false);
     let dump = a.get(4).map(|s| s == "dump").unwrap_or(false);
     let ch: usize = std::env::var("CH").ok().map_or(3, |s| s.parse().unwrap());
-    let _ = tract_onnx::tract_core::knobs::set_config_global("TRACT_CPU_ISA", "-amx-int8");
+    // AMX int8 off as the runtime has it, unless TRACT_CPU_ISA says otherwise
+    // (e.g. `-avx512vnni,-avxvnni,-amx-int8,-avx512f` for the AVX2 kernels).
+    let isa = std::env::var("TRACT_CPU_ISA").unwrap_or_else(|_| "-amx-int8".into());
+    let _ = tract_onnx::tract_core::knobs::set_config_global("TRACT_CPU_ISA", &isa);
     let plan = tract_onnx::onnx()
         .model_for_path(path)?
         .with_input_fact(0, f32::fact([1, ch, side, side]).into())?

@@ -23,7 +23,15 @@ fn pixel_hash(path: &Path) -> String {
 }
 
 fn run(args: &[&str]) {
-    let o = Command::new(bin()).args(args).output().unwrap();
+    run_with(args, &[]);
+}
+
+fn run_with(args: &[&str], env: &[(&str, &str)]) {
+    let o = Command::new(bin())
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
     assert!(
         o.status.success(),
         "{args:?}: {}",
@@ -70,6 +78,30 @@ fn int8_outputs_are_unpatched_tracts_integers() {
             pixel_hash(Path::new(o)),
             hash,
             "{model} int8, {threads} threads"
+        );
+    }
+    // "VEX loads in the AVX2 int8 kernel": the AVX2 kernels (what a CPU
+    // without VNNI runs; forced here on any x86_64) give the same integers.
+    if cfg!(target_arch = "x86_64") {
+        let o = out("sr-x2-avx2.png");
+        let o = o.to_str().unwrap();
+        run_with(
+            &[
+                "upscale",
+                PHOTO,
+                "--model",
+                "sr-x2",
+                "--precision",
+                "int8",
+                "-o",
+                o,
+            ],
+            &[("TRACT_CPU_ISA", "-avx512vnni,-avxvnni,-amx-int8")],
+        );
+        assert_eq!(
+            pixel_hash(Path::new(o)),
+            "cb820c508fbad1b7bc66e38a025340d275793ea5c8d819dd654167e8cdaa29f3",
+            "sr-x2 int8 on the AVX2 kernels"
         );
     }
     let (mask, filled) = (out("mask.png"), out("filled.png"));
@@ -224,6 +256,125 @@ fn quantize_linear_gives_round_ties_to_even_integers() {
                     "i8 {x} {scale} {zp}"
                 );
             }
+        }
+    }
+}
+
+/// "QuantizeLinear straight to i8": a u8 QuantizeLinear feeding the u8→i8
+/// offset that quantized convs put before their im2col is optimized into
+/// one QuantizeLinearI8, and gives the integers the two passes gave, for
+/// every zero point's end of the range, ties, NaN and ±∞.
+#[test]
+fn quantize_then_offset_becomes_one_i8_quantize_with_the_same_integers() {
+    use tract_onnx::tract_core::ops::quant::{offset_u8_as_i8, quantize_linear_u8};
+    let mut xs = vec![f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 0.0, -0.0];
+    xs.extend((-1200..1200).map(|i| i as f32 * 0.125));
+    for (scale, zp) in [
+        (1.0f32, 0u8),
+        (255.0, 0),
+        (3.7, 22),
+        (0.5, 128),
+        (11.0, 255),
+    ] {
+        let mut model = TypedModel::default();
+        let x = model.add_source("x", f32::fact([xs.len()])).unwrap();
+        let q = model
+            .wire_node("q", quantize_linear_u8(scale, zp), &[x])
+            .unwrap();
+        let o = model.wire_node("o", offset_u8_as_i8(), &q).unwrap();
+        model.set_output_outlets(&o).unwrap();
+        let model = model.into_optimized().unwrap();
+        let ops: Vec<String> = model
+            .nodes
+            .iter()
+            .map(|n| n.op.name().to_string())
+            .collect();
+        assert!(
+            ops.iter().any(|o| o == "QuantizeLinearI8")
+                && !ops.iter().any(|o| o.contains("Offset")),
+            "{ops:?}"
+        );
+        let out = model
+            .into_runnable()
+            .unwrap()
+            .run(tvec!(tensor1(&xs).into_tvalue()))
+            .unwrap();
+        let got = out[0].to_plain_array_view::<i8>().unwrap();
+        for (x, g) in xs.iter().zip(got.iter()) {
+            let want = quantize_linear_f32_u8(*x, scale, zp as i32).wrapping_sub(128) as i8;
+            assert_eq!(*g, want, "x {x} scale {scale} zp {zp}");
+        }
+    }
+}
+
+/// "Wide VNNI tile": an int8 product with 9..15 rows (the SR models' 12-row
+/// tail) takes the same kernel as a 32-row one, on whatever this host is
+/// (with AMX off, as the runtime has it): the 8x8 tile would pad it to 16
+/// rows too, at half the work per instruction.
+#[test]
+fn a_twelve_row_int8_product_takes_the_full_width_tile() {
+    use tract_onnx::tract_core::knobs::set_config_global;
+    set_config_global("TRACT_CPU_ISA", "-amx-int8").unwrap();
+    let pick = |m: usize| {
+        tract_linalg::MmmDispatch::native()
+            .preferred_kernel(DatumType::I32, Some(m), Some(288), Some(65536))
+            .map(|k| k.name().to_string())
+    };
+    for m in [9, 12, 15] {
+        assert_eq!(pick(m), pick(32), "m = {m}");
+    }
+}
+
+/// "Row-copy Pad": constant padding of any rank, any pads (outer axes, one
+/// side, none, an empty axis) equals the definition element for element.
+#[test]
+fn constant_pad_writes_the_input_inside_and_the_value_around() {
+    use tract_onnx::tract_core::ops::array::{Pad, PadMode};
+    let cases: &[(&[usize], &[(usize, usize)])] = &[
+        (&[5], &[(2, 3)]),
+        (&[3, 4], &[(0, 0), (1, 1)]),
+        (&[2, 3, 4], &[(1, 0), (0, 2), (3, 1)]),
+        (&[1, 3, 7, 6], &[(0, 0), (0, 0), (1, 1), (1, 1)]),
+        (&[2, 2, 3, 5], &[(1, 1), (2, 0), (0, 3), (2, 2)]),
+        (&[2, 0, 3], &[(0, 1), (1, 1), (1, 0)]),
+        (&[2, 3], &[(0, 0), (0, 0)]),
+    ];
+    for &(shape, pads) in cases {
+        let n: usize = shape.iter().product();
+        let input: Vec<f32> = (0..n).map(|i| i as f32 + 0.5).collect();
+        let out_shape: Vec<usize> = shape
+            .iter()
+            .zip(pads)
+            .map(|(d, (a, b))| d + a + b)
+            .collect();
+        let mut model = TypedModel::default();
+        let x = model.add_source("x", f32::fact(shape)).unwrap();
+        let pad = Pad::new(pads.to_vec(), PadMode::Constant(Arc::new((-7.0f32).into())));
+        let y = model.wire_node("pad", pad, &[x]).unwrap();
+        model.set_output_outlets(&y).unwrap();
+        let input_t = Tensor::from_shape(shape, &input).unwrap();
+        let out = model
+            .into_runnable()
+            .unwrap()
+            .run(tvec!(input_t.into_tvalue()))
+            .unwrap();
+        assert_eq!(out[0].shape(), &*out_shape, "{shape:?} {pads:?}");
+        let got = out[0].to_plain_array_view::<f32>().unwrap();
+        for (flat, g) in got.iter().enumerate() {
+            // the definition: unravel, shift by the leading pads, look up
+            let (mut rest, mut src, mut inside) = (flat, 0usize, true);
+            let mut coords = vec![0; shape.len()];
+            for ax in (0..shape.len()).rev() {
+                coords[ax] = rest % out_shape[ax];
+                rest /= out_shape[ax];
+            }
+            for ax in 0..shape.len() {
+                let c = coords[ax] as isize - pads[ax].0 as isize;
+                inside &= c >= 0 && (c as usize) < shape[ax];
+                src = src * shape[ax] + c.max(0) as usize;
+            }
+            let want = if inside { input[src] } else { -7.0 };
+            assert_eq!(*g, want, "{shape:?} {pads:?} at {coords:?}");
         }
     }
 }

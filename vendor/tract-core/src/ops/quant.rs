@@ -467,6 +467,33 @@ impl ElementWiseMiniOp for OffsetU8asI8 {
 
         bail!("{} does not support {:?}", self.name(), t.datum_type());
     }
+
+    // edgegan patch (vendor/README.md, "QuantizeLinear straight to i8"): a
+    // QuantizeLinearU8 whose only consumer is this offset becomes one
+    // QuantizeLinearI8 with the zero point moved by -128. The same integers
+    // (clamp to [0, 255] then -128 is clamp to [-128, 127] of the value
+    // offset by -128), one pass over the activation instead of two, and no
+    // second buffer. Quantized convs insert this offset before their im2col
+    // whenever the activations are u8, as ConvInteger/QLinearConv exports
+    // usually have them.
+    fn declutter(
+        &self,
+        model: &TypedModel,
+        node: &TypedNode,
+    ) -> TractResult<Option<TypedModelPatch>> {
+        rule_if_some!(prec = model.linear_prec(node.id)?);
+        rule_if_some!(ew = prec.op_as::<ElementWiseOp>());
+        rule_if_some!(q = ew.0.downcast_ref::<QuantizeLinearU8>());
+        let input_dt = model.outlet_fact(prec.inputs[0])?.datum_type;
+        rule_if!(input_dt == f32::datum_type() || input_dt == i32::datum_type());
+        rule_if!(model.outlet_fact(node.id.into())?.datum_type == i8::datum_type());
+        let op = quantize_linear_i8(q.scale, (q.zero_point as i32 - 128) as i8);
+        let mut patch = TypedModelPatch::default();
+        let wire = patch.tap_model(model, prec.inputs[0])?;
+        let wire = patch.wire_node(&prec.name, op, &[wire])?;
+        patch.shunt_outside(model, node.id.into(), wire[0])?;
+        Ok(Some(patch))
+    }
 }
 pub fn offset_u8_as_i8() -> ElementWiseOp {
     ElementWiseOp(Box::new(OffsetU8asI8 {}), None)

@@ -281,8 +281,15 @@ fn avx512vnni_preferred(
         (DatumType::I32, Some(1)) => None,
         (DatumType::I32, _) if !has_dual_avx512_fma() => Some(avx512vnni_mmm_i32_8x8.name.as_str()),
         (DatumType::I32, _) => {
+            // edgegan patch (vendor/README.md, "wide VNNI tile"): M is compared
+            // with the narrow tile's 8 rows, not the wide tile's 16. A 9..15-row
+            // M pads to 16 rows either way (two 8-row panels or one 16-row
+            // panel), so the wide tile does the same padded work at twice the
+            // mul-adds per instruction; it used to go to the 8x8 kernel
+            // (a 12-channel conv: 3x slower than its 32-channel neighbours).
+            let m_wide = query.m.is_none_or(|m| m > 8);
             let big = |o: Option<usize>, t: usize| o.is_none_or(|v| v >= t);
-            Some(if big(query.m, 16) && big(query.n, 16) {
+            Some(if m_wide && big(query.n, 16) {
                 avx512vnni_mmm_i32_16x16.name.as_str()
             } else {
                 avx512vnni_mmm_i32_8x8.name.as_str()
@@ -632,6 +639,27 @@ mod tests {
     use super::*;
     use crate::frame::mmm::{AsInputValue, FusedSpec};
     use tract_data::internal::*;
+
+    // edgegan patch (vendor/README.md, "wide VNNI tile"): a 9..15-row M takes
+    // the wide tile where the tier offers it, M <= 8 stays on the 8x8.
+    #[cfg(tract_avx512vnni)]
+    #[test]
+    fn vnni_tile_follows_the_narrow_tiles_padding() {
+        let isa = crate::isa::native();
+        let pick = |m: usize| {
+            let q = Query::plain(DatumType::I32, Some(m), Some(288), Some(65536));
+            avx512vnni_preferred(&isa, DatumType::I32, &q, &[])
+        };
+        let (narrow, wide) =
+            (avx512vnni_mmm_i32_8x8.name.as_str(), avx512vnni_mmm_i32_16x16.name.as_str());
+        for m in [1, 4, 8] {
+            assert_eq!(pick(m), Some(narrow), "m = {m}");
+        }
+        let expected = if has_dual_avx512_fma() { wide } else { narrow };
+        for m in [9, 12, 15, 16, 32] {
+            assert_eq!(pick(m), Some(expected), "m = {m}");
+        }
+    }
 
     #[test]
     fn avx512_128x1_add_unicast_with_strided_c() -> TractResult<()> {

@@ -23,11 +23,82 @@ pub struct Pad {
 }
 
 impl Pad {
+    /// Constant padding, row by row (edgegan patch, vendor/README.md "row-copy
+    /// Pad"): every output row (all axes but the last) is written once, as its
+    /// leading fill, one `copy_from_slice` of the input row and its trailing
+    /// fill, or as one fill where an outer axis is in its padding. The output
+    /// is the same as the ndarray path's, element for element; that path
+    /// filled the whole output first and then assigned the input through a
+    /// strided n-d view (an 8 MB activation padded by 1: 3-4.8 ms → about 1 ms).
+    fn eval_constant_rows<T: Copy + Datum>(
+        &self,
+        input_tensor: &Tensor,
+        element: T,
+    ) -> TractResult<Tensor> {
+        let in_shape = input_tensor.shape();
+        let rank = in_shape.len();
+        let out_shape: TVec<usize> =
+            in_shape.iter().zip(self.pads.iter()).map(|(&d, &(a, b))| d + a + b).collect();
+        let mut output = unsafe { Tensor::uninitialized::<T>(&out_shape)? };
+        let (before, after) = self.pads[rank - 1];
+        let (in_row, out_row) = (in_shape[rank - 1], out_shape[rank - 1]);
+        let input = input_tensor.try_as_plain_ram()?.as_slice::<T>()?;
+        if out_row == 0 {
+            return Ok(output);
+        }
+        let mut view = output.try_as_plain_ram_mut()?;
+        let out = view.as_slice_mut::<T>()?;
+        let outer = &out_shape[..rank - 1];
+        let mut coords: TVec<usize> = tvec![0; rank - 1];
+        for row in out.chunks_exact_mut(out_row) {
+            // The input row under this output row, if every outer coordinate
+            // is inside its axis' data.
+            let mut in_index = 0usize;
+            let mut inside = true;
+            for (ax, &c) in coords.iter().enumerate() {
+                let (b, _) = self.pads[ax];
+                if c < b || c >= b + in_shape[ax] {
+                    inside = false;
+                    break;
+                }
+                in_index = in_index * in_shape[ax] + (c - b);
+            }
+            if inside && in_row > 0 {
+                let src = &input[in_index * in_row..][..in_row];
+                row[..before].fill(element);
+                row[before..before + in_row].copy_from_slice(src);
+                row[before + in_row..].fill(element);
+            } else {
+                row.fill(element);
+            }
+            debug_assert_eq!(row.len(), before + in_row + after);
+            // Next outer coordinate (odometer over all axes but the last).
+            for ax in (0..rank - 1).rev() {
+                coords[ax] += 1;
+                if coords[ax] < outer[ax] {
+                    break;
+                }
+                coords[ax] = 0;
+            }
+        }
+        drop(view);
+        Ok(output)
+    }
+
     fn eval_t<T>(&self, input_tensor: TValue) -> TractResult<TValue>
     where
         T: Copy + Datum,
     {
         use tract_ndarray::*;
+        if let PadMode::Constant(f) = &self.mode
+            && input_tensor.rank() > 0
+            && input_tensor.rank() == self.pads.len()
+            && input_tensor.is_plain()
+            && input_tensor.datum_type() == T::datum_type()
+        {
+            let element = f.cast_to_scalar::<T>()?;
+            return Ok(self.eval_constant_rows::<T>(&input_tensor, element)?.into_tvalue());
+        }
         let input = input_tensor.to_plain_array_view::<T>()?;
         let output_shape: Vec<usize> =
             input.shape().iter().zip(self.pads.iter()).map(|(&d, &(a, b))| d + a + b).collect();
