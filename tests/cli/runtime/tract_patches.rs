@@ -282,7 +282,7 @@ fn quantize_then_offset_becomes_one_i8_quantize_with_the_same_integers() {
             .wire_node("q", quantize_linear_u8(scale, zp), &[x])
             .unwrap();
         let o = model.wire_node("o", offset_u8_as_i8(), &q).unwrap();
-        model.set_output_outlets(&o).unwrap();
+        model.select_output_outlets(&o).unwrap();
         let model = model.into_optimized().unwrap();
         let ops: Vec<String> = model
             .nodes
@@ -330,7 +330,8 @@ fn a_twelve_row_int8_product_takes_the_full_width_tile() {
 #[test]
 fn constant_pad_writes_the_input_inside_and_the_value_around() {
     use tract_onnx::tract_core::ops::array::{Pad, PadMode};
-    let cases: &[(&[usize], &[(usize, usize)])] = &[
+    type Case<'a> = (&'a [usize], &'a [(usize, usize)]);
+    let cases: &[Case] = &[
         (&[5], &[(2, 3)]),
         (&[3, 4], &[(0, 0), (1, 1)]),
         (&[2, 3, 4], &[(1, 0), (0, 2), (3, 1)]),
@@ -351,7 +352,7 @@ fn constant_pad_writes_the_input_inside_and_the_value_around() {
         let x = model.add_source("x", f32::fact(shape)).unwrap();
         let pad = Pad::new(pads.to_vec(), PadMode::Constant(Arc::new((-7.0f32).into())));
         let y = model.wire_node("pad", pad, &[x]).unwrap();
-        model.set_output_outlets(&y).unwrap();
+        model.select_output_outlets(&y).unwrap();
         let input_t = Tensor::from_shape(shape, &input).unwrap();
         let out = model
             .into_runnable()
