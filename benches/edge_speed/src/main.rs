@@ -53,28 +53,34 @@ fn main() -> TractResult<()> {
         .num_threads(threads)
         .build()
         .unwrap();
-    let ex = Executor::MultiThread(std::sync::Arc::new(pool));
+    let pool = std::sync::Arc::new(pool);
+    let ex = Executor::MultiThread(pool.clone());
     let mut state = TypedSimpleState::new(&plan)?;
     let mut times: BTreeMap<(usize, String), f64> = BTreeMap::new();
     let mut walls = vec![];
     let mut out = None;
     for it in 0..=runs {
         let t0 = Instant::now();
-        let r = multithread_tract_scope(ex.clone(), || {
-            if prof {
-                state.run_plan_with_eval(tvec!(input.clone().into()), |s, st, node, inputs| {
-                    let t = Instant::now();
-                    let r = tract_onnx::tract_core::plan::eval(s, st, node, inputs);
-                    if it > 0 {
-                        let key = (node.id, format!("{} {}", node.op().name(), node.name));
-                        *times.entry(key).or_default() +=
-                            t.elapsed().as_secs_f64() * 1e3 / runs as f64;
-                    }
-                    r
-                })
-            } else {
-                state.run(tvec!(input.clone().into()))
-            }
+        // Inside the pool, as the runtime does (engine::threads): tract runs a
+        // 1-thread `Executor::MultiThread` on rayon's *global* pool (all
+        // cores) when called from outside any pool, so "1 thread" was 2.
+        let r = pool.install(|| {
+            multithread_tract_scope(ex.clone(), || {
+                if prof {
+                    state.run_plan_with_eval(tvec!(input.clone().into()), |s, st, node, inputs| {
+                        let t = Instant::now();
+                        let r = tract_onnx::tract_core::plan::eval(s, st, node, inputs);
+                        if it > 0 {
+                            let key = (node.id, format!("{} {}", node.op().name(), node.name));
+                            *times.entry(key).or_default() +=
+                                t.elapsed().as_secs_f64() * 1e3 / runs as f64;
+                        }
+                        r
+                    })
+                } else {
+                    state.run(tvec!(input.clone().into()))
+                }
+            })
         })?;
         if it > 0 {
             walls.push(t0.elapsed().as_secs_f64() * 1e3);
