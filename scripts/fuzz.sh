@@ -21,6 +21,14 @@ fi
 # Builds AFL++ once per rustc; "already built" is not an error here.
 cargo afl config --build >/dev/null 2>&1 || true
 export CARGO_TARGET_DIR="${EDGEGAN_FUZZ_TARGET_DIR:-$cache/fuzz-target}"
+# cargo-afl compiles with -C target-cpu=native; a later flag wins, so the
+# harness runs on any x86-64-v3 CPU (AVX2, FMA), not only the one it was
+# built on. A harness built on a Zen box with `native` died with SIGILL in
+# the JPEG decoder on the Xeon campaign host (2026-12-02).
+case "$(uname -m)" in
+  x86_64) export RUSTFLAGS="${RUSTFLAGS:-} -C target-cpu=x86-64-v3" ;;
+  *) export RUSTFLAGS="${RUSTFLAGS:-} -C target-cpu=generic" ;;
+esac
 (cd fuzz/afl && cargo afl build --release)
 out="$cache/fuzz/$target"
 mkdir -p "$out"

@@ -83,13 +83,9 @@ fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| tracing::debug!("panic: {info}")));
     let run = std::panic::AssertUnwindSafe(|| dispatch(cli.command));
     let result = std::panic::catch_unwind(run).unwrap_or_else(|payload| {
-        let what = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
         Err(anyhow::anyhow!(
-            "internal error (a bug; please report it): {what}"
+            "internal error (a bug; please report it): {}",
+            edgegan_runtime::error::panic_message(&*payload)
         ))
     });
     match result {

@@ -12,7 +12,12 @@
 //! edgegan_fuzz::board(b"name = 3");
 //! ```
 
+mod checkpoint;
 pub mod mutation;
+
+pub use checkpoint::{
+    checkpoint, loads as checkpoint_loads, seed as checkpoint_seed, FILES as CHECKPOINT_FILES,
+};
 
 use edgegan_runtime::card::{ModelCard, Precision};
 use edgegan_runtime::generate::Sampler;
@@ -33,19 +38,26 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("model", model),
     ("board", board),
     ("cache", cache),
+    ("checkpoint", checkpoint),
 ];
 
-/// `data` as a file of its own (the loaders read paths, as the CLI does), in
-/// a per-process folder on tmpfs where there is one.
-fn as_file(data: &[u8]) -> PathBuf {
+/// A per-process scratch folder `name`, on tmpfs where there is one.
+fn scratch(name: &str) -> PathBuf {
     let base = if Path::new("/dev/shm").is_dir() {
         PathBuf::from("/dev/shm")
     } else {
         std::env::temp_dir()
     };
-    let dir = base.join(format!("edgegan-fuzz-{}", std::process::id()));
+    let dir = base
+        .join(format!("edgegan-fuzz-{}", std::process::id()))
+        .join(name);
     std::fs::create_dir_all(&dir).expect("scratch folder");
-    let path = dir.join("input");
+    dir
+}
+
+/// `data` as a file of its own (the loaders read paths, as the CLI does).
+fn as_file(data: &[u8]) -> PathBuf {
+    let path = scratch("input").join("input");
     std::fs::write(&path, data).expect("scratch file");
     path
 }

@@ -60,3 +60,33 @@ fn every_target_survives_its_corpus_regressions_and_mutations() {
         }
     }
 }
+
+/// The `checkpoint` seeds are valid checkpoints (the tiny DCGAN's state and
+/// each of its burnpack files) that the loader takes, and a checkpoint
+/// with one file cut short is refused.
+#[test]
+fn checkpoint_seeds_load_and_a_truncated_file_is_refused() {
+    let corpus = inputs(&root().join("corpus").join("checkpoint"));
+    assert_eq!(corpus.len(), edgegan_fuzz::CHECKPOINT_FILES.len());
+    for (path, bytes) in &corpus {
+        assert!(edgegan_fuzz::checkpoint_loads(bytes), "{}", path.display());
+        assert!(!edgegan_fuzz::checkpoint_loads(&bytes[..bytes.len() - 9]));
+    }
+}
+
+/// Writes `corpus/checkpoint/` from the template checkpoint:
+/// `cargo test -p edgegan-fuzz -- --ignored write_checkpoint_corpus`.
+#[test]
+#[ignore]
+fn write_checkpoint_corpus() {
+    let dir = root().join("corpus").join("checkpoint");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (i, name) in edgegan_fuzz::CHECKPOINT_FILES.iter().enumerate() {
+        let stem = name.trim_end_matches(".bpk");
+        std::fs::write(
+            dir.join(format!("{stem}.bin")),
+            edgegan_fuzz::checkpoint_seed(i),
+        )
+        .unwrap();
+    }
+}

@@ -177,19 +177,31 @@ pub(crate) fn flat(e: impl std::fmt::Display) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// The message a panic was raised with (`panic!`'s text), or "unknown".
+///
+/// ```
+/// let p = std::panic::catch_unwind(|| panic!("at {}", 3)).unwrap_err();
+/// assert_eq!(edgegan_runtime::error::panic_message(&*p), "at 3");
+/// ```
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown".into())
+}
+
 /// Run `f`, which hands outside bytes to tract: a panic inside tract (it
 /// panics on some malformed graphs, found by fuzzing) becomes an
 /// [`RuntimeError::Onnx`] naming `path` instead of taking the process down.
 pub(crate) fn untrusted<T>(path: &std::path::Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|payload| {
-        let what = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown".into());
         Err(RuntimeError::onnx(
             path,
-            format!("tract panicked on this graph ({what})"),
+            format!(
+                "tract panicked on this graph ({})",
+                panic_message(&*payload)
+            ),
         ))
     })
 }

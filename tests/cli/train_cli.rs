@@ -140,3 +140,65 @@ fn tiny_training_run_produces_a_loadable_model_with_a_true_card() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 }
+
+/// `edgegan train dcgan` stopped after epoch 2 (the checkpoint a kill during
+/// epoch 3 leaves) and run again with `--resume` writes the model, log and
+/// animation of an unbroken 3-epoch run, byte for byte; without `--resume`
+/// the checkpoint is refused.
+#[test]
+fn a_resumed_dcgan_run_equals_an_unbroken_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let photos = tmp.path().join("photos");
+    std::fs::create_dir_all(&photos).unwrap();
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/astronaut.png");
+    let img = image::open(example).unwrap();
+    for i in 0..8u32 {
+        img.crop_imm(i * 40, i * 20, 96, 96)
+            .save(photos.join(format!("{i}.png")))
+            .unwrap();
+    }
+    let train = |epochs: &str, out: &str, extra: &[&str]| {
+        Command::new(bin())
+            .args([
+                "train", "dcgan", "--side", "16", "--batch", "4", "--seed", "3",
+            ])
+            .args(["--epochs", epochs])
+            .arg("--data")
+            .arg(&photos)
+            .arg("--out")
+            .arg(tmp.path().join(out))
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let ok = |o: &std::process::Output| {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    ok(&train("3", "whole", &[]));
+    ok(&train("2", "cut", &[]));
+    let cut_work = tmp.path().join("cut.work");
+    let work = cut_work.to_str().unwrap();
+    let refused = train("3", "resumed", &["--work", work]);
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("pass --resume or remove it"), "{stderr}");
+    assert!(!tmp.path().join("resumed").exists());
+    ok(&train("3", "resumed", &["--work", work, "--resume"]));
+    let read = |p: &str| std::fs::read(tmp.path().join(p)).unwrap();
+    for f in ["model.onnx", "model.int8.onnx"] {
+        assert_eq!(
+            read(&format!("whole/{f}")),
+            read(&format!("resumed/{f}")),
+            "{f}"
+        );
+    }
+    for f in ["log.jsonl", "evolution.png", "evolution/epoch_003.png"] {
+        assert_eq!(
+            read(&format!("whole.work/{f}")),
+            read(&format!("cut.work/{f}")),
+            "{f}"
+        );
+    }
+    let log = String::from_utf8(read("cut.work/log.jsonl")).unwrap();
+    assert_eq!(log.lines().count(), 3);
+}

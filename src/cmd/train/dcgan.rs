@@ -24,7 +24,7 @@ pub struct TrainDcganArgs {
     /// Model directory to create (must not exist).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Work folder for the evolution grids, animation and log [default: OUT.work].
+    /// Work folder: checkpoint, evolution grids, animation, log [default: OUT.work].
     #[arg(long, value_name = "DIR")]
     pub work: Option<PathBuf>,
     /// Image side the set is resized to.
@@ -63,6 +63,10 @@ pub struct TrainDcganArgs {
     /// Seed of everything random.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Resume the run whose checkpoint is in the work folder (same settings
+    /// and data; --epochs may be raised).
+    #[arg(long)]
+    pub resume: bool,
 }
 
 /// Run `edgegan train dcgan`.
@@ -121,33 +125,58 @@ pub fn run(a: TrainDcganArgs) -> Result<ExitCode> {
         patience: a.patience.max(1),
         ..Thresholds::default()
     };
+    if let Some(ck) = edgegan_trainer::common::checkpoint::existing(&work).filter(|_| !a.resume) {
+        bail!(
+            "{}: a checkpoint of an earlier run is here; pass --resume or remove it",
+            ck.display()
+        );
+    }
     let evolution = work.join("evolution");
     std::fs::create_dir_all(&evolution)
         .with_context(|| format!("{}: cannot create", evolution.display()))?;
+    // The log is rewritten whole: a resumed run's restored epochs come first.
     let log_path = work.join("log.jsonl");
     let mut log = std::fs::File::create(&log_path)
         .with_context(|| format!("{}: cannot create", log_path.display()))?;
     let mut frames = Vec::new();
     let mut failure = None;
-    let run = train(&train_set, &judge, &cfg, &mut |r: &EpochReport, grid| {
-        eprintln!("{}", epoch_line(r));
-        for w in &r.warnings {
-            eprintln!("warning: epoch {}: {w}", r.epoch);
-        }
+    let mut on_epoch = |r: &EpochReport, grid: Option<&image::RgbImage>| {
         let path = evolution.join(format!("epoch_{:03}.png", r.epoch));
-        let written = grid
-            .save(&path)
-            .map_err(|e| format!("{}: {e}", path.display()));
+        let frame = match grid {
+            Some(grid) => {
+                eprintln!("{}", epoch_line(r));
+                for w in &r.warnings {
+                    eprintln!("warning: epoch {}: {w}", r.epoch);
+                }
+                grid.save(&path)
+                    .map(|_| grid.clone())
+                    .map_err(|e| format!("{}: {e}", path.display()))
+            }
+            // Restored by --resume: the earlier run wrote its grid.
+            None => image::open(&path)
+                .map(|i| i.to_rgb8())
+                .map_err(|e| format!("{}: {e} (a grid of the resumed run)", path.display())),
+        };
         let logged = serde_json::to_string(r)
             .map_err(|e| e.to_string())
             .and_then(|line| {
                 writeln!(log, "{line}").map_err(|e| format!("{}: {e}", log_path.display()))
             });
-        if let Err(e) = written.and(logged) {
-            failure.get_or_insert(e);
+        match frame.and_then(|f| logged.map(|_| f)) {
+            Ok(f) => frames.push(f),
+            Err(e) => {
+                failure.get_or_insert(e);
+            }
         }
-        frames.push(grid.clone());
-    });
+    };
+    let run = train(
+        &train_set,
+        &judge,
+        &cfg,
+        Some(&work),
+        a.resume,
+        &mut on_epoch,
+    )?;
     if let Some(e) = failure {
         bail!(e);
     }

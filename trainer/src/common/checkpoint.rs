@@ -3,9 +3,10 @@
 //! (two renames, so an interruption while saving leaves the previous
 //! checkpoint usable).
 
-use burn::module::Module;
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::record::OptimizerRecord;
 use burn::optim::ModuleOptimizer;
+use burn::prelude::*;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -19,13 +20,63 @@ pub(crate) fn err(path: &Path, reason: impl std::fmt::Display) -> TrainError {
     }
 }
 
+/// `f`, which hands a file's bytes to burn, with a panic turned into an
+/// error naming `path` (burn 0.22 panics on some malformed records, found
+/// by fuzzing, instead of returning an error).
+fn untrusted<T>(path: &Path, f: impl FnOnce() -> Result<T, TrainError>) -> Result<T, TrainError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let what = edgegan_runtime::error::panic_message(&*payload);
+        Err(err(
+            path,
+            format!("burn panicked reading this file ({what})"),
+        ))
+    })
+}
+
 pub(crate) fn save_module<M: Module>(m: M, p: &Path) -> Result<(), TrainError> {
     m.save_file(p).map_err(|e| err(p, e))
 }
 
+/// Shapes of a module's float tensors, in visiting order.
+struct Shapes(Vec<Vec<usize>>);
+
+impl ModuleVisitor for Shapes {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        self.0.push(param.val().dims().to_vec());
+    }
+}
+
+fn shapes<M: Module>(m: &M) -> Vec<Vec<usize>> {
+    let mut s = Shapes(Vec::new());
+    m.visit(&mut s);
+    s.0
+}
+
+/// `m` with the weights of `dir/name`, which must have `m`'s shapes (a
+/// burnpack file of another network is an error here, not a panic in the
+/// first step).
 pub(crate) fn load_module<M: Module>(m: M, dir: &Path, name: &str) -> Result<M, TrainError> {
     let p = dir.join(name);
-    m.try_load_file(&p).map_err(|e| err(&p, e))
+    let want = shapes(&m);
+    let (loaded, got) = untrusted(&p, || {
+        let loaded = m.try_load_file(&p).map_err(|e| err(&p, e))?;
+        let got = shapes(&loaded);
+        Ok((loaded, got))
+    })?;
+    match got.iter().zip(&want).position(|(g, w)| g != w) {
+        Some(i) => Err(err(
+            &p,
+            format!(
+                "tensor {i} has shape {:?}, this network's has {:?}",
+                got[i], want[i]
+            ),
+        )),
+        None if got.len() != want.len() => Err(err(
+            &p,
+            format!("{} tensors, this network has {}", got.len(), want.len()),
+        )),
+        None => Ok(loaded),
+    }
 }
 
 /// Save both optimizers' states as `optim_g.bpk` and `optim_d.bpk` in `dir`.
@@ -48,9 +99,11 @@ pub(crate) fn load_optim(
     name: &str,
 ) -> Result<ModuleOptimizer, TrainError> {
     let p = dir.join(name);
-    OptimizerRecord::load(&p)
-        .map(|r| o.load_record(r))
-        .map_err(|e| err(&p, e))
+    untrusted(&p, || {
+        OptimizerRecord::load(&p)
+            .map(|r| o.load_record(r))
+            .map_err(|e| err(&p, e))
+    })
 }
 
 /// Write `state` as `state.toml` in `dir`.
@@ -61,7 +114,7 @@ pub(crate) fn write_state<S: Serialize>(dir: &Path, state: &S) -> Result<(), Tra
 }
 
 /// Read `state.toml` in `dir`.
-pub(crate) fn read_state<S: DeserializeOwned>(dir: &Path) -> Result<S, TrainError> {
+pub fn read_state<S: DeserializeOwned>(dir: &Path) -> Result<S, TrainError> {
     let p = dir.join("state.toml");
     let text = std::fs::read_to_string(&p).map_err(|e| err(&p, e))?;
     toml::from_str(&text).map_err(|e| err(&p, e))

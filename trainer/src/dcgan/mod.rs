@@ -1,9 +1,11 @@
 //! The DCGAN demo: the classic generator and discriminator ([`model`]),
 //! image sets ([`imageset`]), training with the failure detectors
 //! ([`training`]) judged by a small digit classifier ([`classifier`]) and
-//! sample statistics ([`sample_stats`]), and ONNX export ([`export`]).
+//! sample statistics ([`sample_stats`]), per-epoch checkpoints that resume
+//! a run ([`checkpoint`]), and ONNX export ([`export`]).
 
 pub mod card;
+pub mod checkpoint;
 pub mod classifier;
 pub mod export;
 pub mod imageset;

@@ -13,6 +13,7 @@ use burn::nn::{
 };
 use burn::prelude::*;
 use burn::tensor::activation::{softplus, tanh};
+use burn::tensor::TensorData;
 
 use crate::common::disc::SnConv;
 use crate::common::uniform;
@@ -172,6 +173,8 @@ impl DcDiscriminator {
             rng,
             device,
         ));
+        // Zero, not burn's initializer: every draw comes from `rng`.
+        dense.bias = Some(Param::from_tensor(Tensor::zeros([1], device)));
         DcDiscriminator {
             convs,
             sn,
@@ -181,14 +184,29 @@ impl DcDiscriminator {
         }
     }
 
-    /// Logits (N) for images `x`.
+    /// Logits (N) for images `x`, without dropout (judging).
     pub fn forward(&self, x: Tensor<4>) -> Tensor<1> {
+        self.logits(x, None)
+    }
+
+    /// Logits (N) for images `x` in training: the dropout masks are drawn
+    /// from `rng` (the run's seeded generator, not burn's global one, so a
+    /// resumed run draws the same masks as an unbroken one).
+    pub fn forward_train(&self, x: Tensor<4>, rng: &mut Rng) -> Tensor<1> {
+        self.logits(x, Some(rng))
+    }
+
+    fn logits(&self, x: Tensor<4>, mut rng: Option<&mut Rng>) -> Tensor<1> {
         let mut x = x;
-        for c in &self.convs {
-            x = self.drop.forward(self.act.forward(c.forward(x)));
-        }
-        for c in &self.sn {
-            x = self.drop.forward(self.act.forward(c.forward(x)));
+        for i in 0..self.convs.len() + self.sn.len() {
+            x = match self.convs.get(i) {
+                Some(c) => c.forward(x),
+                None => self.sn[i - self.convs.len()].forward(x),
+            };
+            x = self.act.forward(x);
+            if let Some(r) = rng.as_deref_mut() {
+                x = dropout(x, self.drop.prob, r);
+            }
         }
         let n = x.dims()[0];
         let flat = x.reshape([n as i64, -1]);
@@ -201,6 +219,20 @@ impl DcDiscriminator {
         self.sn = self.sn.into_iter().map(SnConv::refreshed).collect();
         self
     }
+}
+
+/// Inverted dropout of `x` with drop probability `p`, the mask drawn from `rng`.
+fn dropout(x: Tensor<4>, p: f64, rng: &mut Rng) -> Tensor<4> {
+    if p <= 0.0 {
+        return x;
+    }
+    let dims = x.dims();
+    let keep = (1.0 / (1.0 - p)) as f32;
+    let mask: Vec<f32> = (0..dims.iter().product::<usize>())
+        .map(|_| if (rng.unit() as f64) < p { 0.0 } else { keep })
+        .collect();
+    let mask = Tensor::from_data(TensorData::new(mask, dims), &x.device());
+    x * mask
 }
 
 /// Binary cross-entropy of logits `z` against target `t` (mean):
@@ -222,7 +254,6 @@ pub fn g_loss(fake: Tensor<1>) -> Tensor<1> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::tensor::TensorData;
 
     #[test]
     fn shapes_and_losses() {

@@ -23,13 +23,16 @@ use burn::prelude::*;
 use burn::tensor::TensorData;
 use edgegan_runtime::noise::latents;
 use image::RgbImage;
+use std::path::Path;
 
 use crate::common::params::{grad_norm, values};
 use crate::common::Rng;
+use crate::dcgan::checkpoint::{self, fingerprint, DcganNets, DcganState};
 use crate::dcgan::classifier::{batch, shuffle, Classifier, CLASSES, FEATURES};
 use crate::dcgan::imageset::ImageSet;
 use crate::dcgan::model::{d_loss, g_loss, DcDiscriminator, DcGenerator, DcganShape};
 use crate::dcgan::sample_stats::{coverage, entropy, histogram, kid, mean_pairwise_distance};
+use crate::error::TrainError;
 
 /// Detector thresholds.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -165,7 +168,7 @@ impl std::fmt::Display for Warning {
 }
 
 /// One epoch's numbers.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EpochReport {
     /// Epoch, from 1.
     pub epoch: usize,
@@ -273,20 +276,67 @@ pub fn grid(x: Tensor<4>, cols: usize, zoom: usize) -> RgbImage {
 }
 
 /// Train on `data`; `judge` scores every epoch; `on_epoch` gets each report
-/// and the fixed-noise grid as they come.
+/// and the fixed-noise grid as they come (no grid for the epochs a resumed
+/// run restores: the earlier run had them). With `work`, a checkpoint is
+/// saved there after every epoch; one already there is resumed when
+/// `resume` is true and refused otherwise. A resumed run ends exactly where
+/// an unbroken one does, and may ask for more epochs than the first did.
 pub fn train(
     data: &ImageSet,
     judge: &Judge,
     cfg: &DcganConfig,
-    on_epoch: &mut dyn FnMut(&EpochReport, &RgbImage),
-) -> DcganRun {
+    work: Option<&Path>,
+    resume: bool,
+    on_epoch: &mut dyn FnMut(&EpochReport, Option<&RgbImage>),
+) -> Result<DcganRun, TrainError> {
     let device = Device::flex().autodiff();
     let plain = Device::flex();
     let mut rng = Rng(cfg.seed);
-    let mut g = DcGenerator::new(cfg.shape, &mut rng, &device);
-    let mut d = DcDiscriminator::new(cfg.shape, cfg.spectral, cfg.dropout, &mut rng, &device);
+    let g = DcGenerator::new(cfg.shape, &mut rng, &device);
+    let d = DcDiscriminator::new(cfg.shape, cfg.spectral, cfg.dropout, &mut rng, &device);
     let adam = AdamConfig::new().with_beta_1(0.5).with_beta_2(0.999);
-    let (mut opt_g, mut opt_d) = (adam.init(), adam.init());
+    let mut nets = DcganNets {
+        best: g.clone().valid(),
+        g,
+        d,
+        opt_g: adam.init(),
+        opt_d: adam.init(),
+    };
+    let mut state = DcganState {
+        fingerprint: fingerprint(cfg, data),
+        epoch: 0,
+        rng: String::new(),
+        first_grad: None,
+        best_epoch: 0,
+        best_kid: None,
+        plateau_warned: false,
+        reports: Vec::new(),
+    };
+    if let Some(dir) = work.and_then(crate::common::checkpoint::existing) {
+        let refuse = |reason: String| TrainError::Checkpoint {
+            path: dir.clone(),
+            reason,
+        };
+        if !resume {
+            return Err(refuse(
+                "a checkpoint of an earlier run is here; resume it or remove it".into(),
+            ));
+        }
+        let (n, s) = checkpoint::load(&dir, nets)?;
+        if s.fingerprint != state.fingerprint {
+            return Err(refuse(format!(
+                "was written by another configuration or data ({}), not ({})",
+                s.fingerprint, state.fingerprint
+            )));
+        }
+        rng = Rng(u64::from_str_radix(&s.rng, 16)
+            .map_err(|e| refuse(format!("state.toml: rng {:?}: {e}", s.rng)))?);
+        (nets, state) = (n, s);
+        tracing::info!("resumed {} after epoch {}", dir.display(), state.epoch);
+        for r in &state.reports {
+            on_epoch(r, None);
+        }
+    }
     let fixed = grid_noise(cfg, &plain);
     let judged = noise(
         cfg.seed ^ 0x6a75_6467,
@@ -294,13 +344,10 @@ pub fn train(
         cfg.shape.latent,
         &plain,
     );
-    let mut order: Vec<usize> = (0..data.len()).collect();
-    let mut reports: Vec<EpochReport> = Vec::new();
-    let (mut best, mut best_epoch, mut best_kid) = (g.clone().valid(), 0, f64::INFINITY);
-    let mut first_grad = None;
-    let mut plateau_warned = false;
     let t = cfg.thresholds;
-    for epoch in 1..=cfg.epochs {
+    for epoch in state.epoch + 1..=cfg.epochs {
+        // Each epoch's order depends on the RNG alone (what a resume restores).
+        let mut order: Vec<usize> = (0..data.len()).collect();
         shuffle(&mut order, &mut rng);
         let mut sums = [0.0f64; 5];
         let mut steps = 0usize;
@@ -310,8 +357,11 @@ pub fn train(
             for k in 0..cfg.d_steps {
                 let real = batch(data, &chunk[k * n..(k + 1) * n], &device);
                 let z = noise(rng.next_u64(), n, cfg.shape.latent, &device);
-                let fake = g.forward(z).detach();
-                let (lr_, lf) = (d.forward(real), d.forward(fake));
+                let fake = nets.g.forward(z).detach();
+                let (lr_, lf) = (
+                    nets.d.forward_train(real, &mut rng),
+                    nets.d.forward_train(fake, &mut rng),
+                );
                 let (vr, vf) = (values(lr_.clone().detach()), values(lf.clone().detach()));
                 sums[2] +=
                     vr.iter().filter(|&&v| v > 0.0).count() as f64 / n as f64 / cfg.d_steps as f64;
@@ -319,20 +369,20 @@ pub fn train(
                     vf.iter().filter(|&&v| v < 0.0).count() as f64 / n as f64 / cfg.d_steps as f64;
                 let loss = d_loss(lr_, lf, cfg.real_label);
                 sums[0] += loss.clone().into_scalar::<f32>() as f64 / cfg.d_steps as f64;
-                let grads = GradientsParams::from_grads(loss.backward(), &d);
-                d = opt_d.step(cfg.lr_d, d, grads).refreshed();
+                let grads = GradientsParams::from_grads(loss.backward(), &nets.d);
+                nets.d = nets.opt_d.step(cfg.lr_d, nets.d, grads).refreshed();
             }
             let z = noise(rng.next_u64(), n, cfg.shape.latent, &device);
-            let frozen = d.clone().no_grad();
-            let loss = g_loss(frozen.forward(g.forward(z)));
+            let frozen = nets.d.clone().no_grad();
+            let loss = g_loss(frozen.forward_train(nets.g.forward(z), &mut rng));
             sums[1] += loss.clone().into_scalar::<f32>() as f64;
-            let grads = GradientsParams::from_grads(loss.backward(), &g);
-            sums[4] += grad_norm(&g, &grads);
-            g = opt_g.step(cfg.lr_g, g, grads);
+            let grads = GradientsParams::from_grads(loss.backward(), &nets.g);
+            sums[4] += grad_norm(&nets.g, &grads);
+            nets.g = nets.opt_g.step(cfg.lr_g, nets.g, grads);
             steps += 1;
         }
         let s = steps.max(1) as f64;
-        let inference = g.clone().valid();
+        let inference = nets.g.clone().valid();
         let (diversity, hist, kid) = judge.judge(inference.forward(judged.clone()));
         let mut r = EpochReport {
             epoch,
@@ -349,7 +399,7 @@ pub fn train(
             warnings: Vec::new(),
         };
         // Detectors.
-        let first = *first_grad.get_or_insert(r.g_grad_norm);
+        let first = *state.first_grad.get_or_insert(r.g_grad_norm);
         let accuracy = (r.d_real_accuracy + r.d_fake_accuracy) / 2.0;
         let grad_ratio = r.g_grad_norm / first.max(1e-12);
         let judging = epoch > t.warmup;
@@ -372,30 +422,36 @@ pub fn train(
             };
             r.warnings.push(w.to_string());
         }
+        let best_kid = state.best_kid.unwrap_or(f64::INFINITY);
         match kid {
             // Less than 1 % better is noise (batch-norm statistics drift).
             Some(k) if k < best_kid * 0.99 => {
-                (best, best_epoch, best_kid) = (inference.clone(), epoch, k);
+                (nets.best, state.best_epoch, state.best_kid) = (inference.clone(), epoch, Some(k));
             }
-            Some(_) if epoch - best_epoch >= t.patience && !plateau_warned => {
-                plateau_warned = true;
+            Some(_) if epoch - state.best_epoch >= t.patience && !state.plateau_warned => {
+                state.plateau_warned = true;
                 r.warnings.push(
                     Warning::Plateau {
-                        best_epoch,
+                        best_epoch: state.best_epoch,
                         best_kid,
                     }
                     .to_string(),
                 );
             }
             Some(_) => {}
-            None => (best, best_epoch) = (inference.clone(), epoch),
+            None => (nets.best, state.best_epoch) = (inference.clone(), epoch),
         }
-        on_epoch(&r, &grid(inference.forward(fixed.clone()), 8, 4));
-        reports.push(r);
+        on_epoch(&r, Some(&grid(inference.forward(fixed.clone()), 8, 4)));
+        state.reports.push(r);
+        state.epoch = epoch;
+        state.rng = format!("{:016x}", rng.0);
+        if let Some(work) = work {
+            checkpoint::save(work, &nets, &state)?;
+        }
     }
-    DcganRun {
-        best,
-        best_epoch,
-        reports,
-    }
+    Ok(DcganRun {
+        best: nets.best,
+        best_epoch: state.best_epoch,
+        reports: state.reports,
+    })
 }

@@ -23,10 +23,12 @@ fn digits() -> PathBuf {
 
 fn run(cfg: &DcganConfig, set: &ImageSet, judge: &Judge) -> Vec<EpochReport> {
     let mut lines = Vec::new();
-    let run = train(set, judge, cfg, &mut |r, _| {
+    let run = train(set, judge, cfg, None, false, &mut |r, grid| {
+        assert!(grid.is_some(), "a fresh run has every epoch's grid");
         eprintln!("{r:?}");
         lines.push(r.clone());
-    });
+    })
+    .unwrap();
     assert_eq!(run.reports, lines);
     run.reports
 }
