@@ -153,7 +153,7 @@ fn a_resumed_dcgan_run_equals_an_unbroken_one() {
     let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/astronaut.png");
     let img = image::open(example).unwrap();
     for i in 0..8u32 {
-        img.crop_imm(i * 40, i * 20, 96, 96)
+        img.crop_imm(i * 20, i * 10, 96, 96)
             .save(photos.join(format!("{i}.png")))
             .unwrap();
     }
