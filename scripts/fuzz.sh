@@ -32,8 +32,11 @@ esac
 (cd fuzz/afl && cargo afl build --release)
 out="$cache/fuzz/$target"
 mkdir -p "$out"
-# No core dumps to wait for, no CPU governor to check on shared machines.
-export AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1
+# No core dumps to wait for, no CPU governor to check on shared machines,
+# no core pinning (campaigns of several targets share the cores:
+#   for t in image mask card model board cache checkpoint; do
+#     scripts/fuzz.sh $t 1260 & done; wait).
+export AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1
 resume=(-i fuzz/corpus/"$target")
 [ -d "$out/default/queue" ] && resume=(-i -)
 cargo afl fuzz "${resume[@]}" -o "$out" -m "$mem" -t 2000 -V "$seconds" \
