@@ -26,8 +26,8 @@ export CARGO_TARGET_DIR="${EDGEGAN_FUZZ_TARGET_DIR:-$cache/fuzz-target}"
 # built on. A harness built on a Zen box with `native` died with SIGILL in
 # the JPEG decoder on the Xeon campaign host (2026-12-02).
 case "$(uname -m)" in
-  x86_64) export RUSTFLAGS="${RUSTFLAGS:-} -C target-cpu=x86-64-v3" ;;
-  *) export RUSTFLAGS="${RUSTFLAGS:-} -C target-cpu=generic" ;;
+  x86_64) export RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }-C target-cpu=x86-64-v3" ;;
+  *) export RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }-C target-cpu=generic" ;;
 esac
 (cd fuzz/afl && cargo afl build --release)
 out="$cache/fuzz/$target"
