@@ -8,7 +8,14 @@ sha256 prefix against the manifest. GCompris photos live inside Qt resource
 bundles (.rcc): their WebP blobs are found by their RIFF headers and matched
 to manifest rows by checksum. Photos are never committed (data/ is ignored).
 
-Usage: scripts/fetch_train_data.py [--manifest PATH] [--out DIR] [--cache DIR]
+With --extra it also fetches the 373 photos listed in the project's own
+manifest, scripts/train_extra.csv (full sha256 per file): landscapes and
+cities (endless-sky-high-dpi), underwater scenes (krank), kphotoalbum's demo
+photos, avatar photos (plasma-workspace-data, gnome-control-center-data) and
+photo textures (lugaru-data), into data/train/extra/PACKAGE/. They are
+training photos only; the dev set is unchanged (none of them is in it).
+
+Usage: scripts/fetch_train_data.py [--extra] [--manifest PATH] [--out DIR] [--cache DIR]
 Standard library only; needs apt-get and dpkg-deb (any Debian/Raspberry Pi OS).
 """
 import argparse, csv, hashlib, os, shutil, struct, subprocess, sys
@@ -69,6 +76,7 @@ def main() -> int:
     ap.add_argument("--manifest", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=ROOT / "data")
     ap.add_argument("--cache", type=Path, default=ROOT / "data" / "cache")
+    ap.add_argument("--extra", action="store_true", help="also the photos of scripts/train_extra.csv")
     args = ap.parse_args()
     manifest = args.manifest or find_manifest()
     rows = [r for r in csv.DictReader(open(manifest)) if r["split"] == "train"]
@@ -100,7 +108,33 @@ def main() -> int:
         part.rename(dest)
         done += 1
     print(f"{done} of {len(rows)} training photos in {args.out / 'train'}" + (f"; {failed} failed" if failed else ""))
+    if args.extra:
+        failed += fetch_extra(args.out, args.cache)
     return 1 if failed else 0
+
+
+def fetch_extra(out: Path, cache: Path) -> int:
+    """The photos of scripts/train_extra.csv; returns how many failed."""
+    rows = list(csv.DictReader(open(ROOT / "scripts" / "train_extra.csv")))
+    done = failed = 0
+    for row in rows:
+        dest = out / row["file"]
+        if dest.exists() and sha(dest.read_bytes()) == row["sha256"]:
+            done += 1
+            continue
+        src = fetch_deb(row["package"], cache) / row["installed_path"].lstrip("/")
+        data = src.read_bytes() if src.exists() else None
+        if data is None or sha(data) != row["sha256"]:
+            print(f"error: {row['file']}: not found or checksum differs in {row['package']}", file=sys.stderr)
+            failed += 1
+            continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        part = dest.with_suffix(dest.suffix + ".part")
+        part.write_bytes(data)
+        part.rename(dest)
+        done += 1
+    print(f"{done} of {len(rows)} extra training photos in {out / 'train' / 'extra'}" + (f"; {failed} failed" if failed else ""))
+    return failed
 
 
 if __name__ == "__main__":
