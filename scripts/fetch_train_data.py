@@ -71,6 +71,19 @@ def riff_blobs(data: bytes):
         i = data.find(b"RIFF", i + 4)
 
 
+def place(dest: Path, data, matches, name: str, source: str) -> bool:
+    """Write `data` as `dest` (through a .part file and a rename) when its
+    sha256 `matches`; else print one error line and write nothing."""
+    if data is None or not matches(sha(data)):
+        print(f"error: {name}: not found or checksum differs in {source}", file=sys.stderr)
+        return False
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_suffix(dest.suffix + ".part")
+    part.write_bytes(data)
+    part.rename(dest)
+    return True
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--manifest", type=Path, default=None)
@@ -98,15 +111,10 @@ def main() -> int:
         else:
             src = root / path.lstrip("/")
             data = src.read_bytes() if src.exists() else None
-        if data is None or not sha(data).startswith(want):
-            print(f"error: {row['file']}: not found or checksum differs in {row['source']}", file=sys.stderr)
+        if place(dest, data, lambda h: h.startswith(want), row["file"], row["source"]):
+            done += 1
+        else:
             failed += 1
-            continue
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        part = dest.with_suffix(dest.suffix + ".part")
-        part.write_bytes(data)
-        part.rename(dest)
-        done += 1
     print(f"{done} of {len(rows)} training photos in {args.out / 'train'}" + (f"; {failed} failed" if failed else ""))
     if args.extra:
         failed += fetch_extra(args.out, args.cache)
@@ -124,15 +132,10 @@ def fetch_extra(out: Path, cache: Path) -> int:
             continue
         src = fetch_deb(row["package"], cache) / row["installed_path"].lstrip("/")
         data = src.read_bytes() if src.exists() else None
-        if data is None or sha(data) != row["sha256"]:
-            print(f"error: {row['file']}: not found or checksum differs in {row['package']}", file=sys.stderr)
+        if place(dest, data, lambda h: h == row["sha256"], row["file"], row["package"]):
+            done += 1
+        else:
             failed += 1
-            continue
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        part = dest.with_suffix(dest.suffix + ".part")
-        part.write_bytes(data)
-        part.rename(dest)
-        done += 1
     print(f"{done} of {len(rows)} extra training photos in {out / 'train' / 'extra'}" + (f"; {failed} failed" if failed else ""))
     return failed
 
