@@ -10,11 +10,13 @@ the TF.js model works in [0, 255], so the graph scales in and out), with a
 `edgegan eval` and `edgegan bench` run it through the same protocol and the
 same tract as edgegan's own models. Weights are never committed (data/ is
 ignored). The conversion is checked by running the ONNX graph and a plain
-numpy NHWC evaluation of the Keras graph on one input (max |diff| printed).
+numpy NHWC evaluation of the Keras graph on one input (max |diff| printed);
+with --tfjs, that numpy evaluation is checked in turn against TF.js itself
+(npm `@tensorflow/tfjs@4.22.0`, CPU backend, run by node).
 
-    $(benches/setup_peers.sh) benches/esrgan_slim.py [--scales 2 4] [--out data/peers]
+    $(benches/setup_peers.sh) benches/esrgan_slim.py [--scales 2 4] [--out data/peers] [--tfjs]
 """
-import argparse, hashlib, json, subprocess, sys, tarfile, tempfile
+import argparse, hashlib, json, os, subprocess, sys, tarfile, tempfile
 from pathlib import Path
 
 import numpy as np
@@ -134,6 +136,41 @@ def keras_numpy(layers, weights, output: str, x: np.ndarray) -> np.ndarray:
     return vals[output]
 
 
+TFJS_RUN = r"""
+const tf = require('@tensorflow/tfjs');
+const fs = require('fs');
+const [dir, input, output, h, w] = process.argv.slice(2);
+const handler = { load: async () => {
+  const m = JSON.parse(fs.readFileSync(dir + '/model.json'));
+  const all = Buffer.concat(m.weightsManifest.flatMap(g => g.paths.map(p => fs.readFileSync(dir + '/' + p))));
+  return { modelTopology: m.modelTopology, weightSpecs: m.weightsManifest.flatMap(g => g.weights),
+           weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.length), format: m.format };
+}};
+(async () => {
+  await tf.setBackend('cpu');
+  const model = await tf.loadLayersModel(handler);
+  const x = new Float32Array(fs.readFileSync(input).buffer.slice(0));
+  const y = model.predict(tf.tensor4d(x, [1, +h, +w, 3]));
+  fs.writeFileSync(output, Buffer.from((await y.data()).buffer));
+})();
+"""
+
+
+def tfjs_output(model_dir: Path, x: np.ndarray, cache: Path) -> np.ndarray:
+    """TF.js's own output for NHWC `x` (installs tfjs into `cache` once)."""
+    js = cache / "tfjs"
+    if not (js / "node_modules" / "@tensorflow" / "tfjs").is_dir():
+        js.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["npm", "install", "--silent", "--prefix", str(js), "@tensorflow/tfjs@4.22.0"], check=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "run.js").write_text(TFJS_RUN)
+        (Path(tmp) / "in.bin").write_bytes(x.astype("<f4").tobytes())
+        env = dict(os.environ, NODE_PATH=str(js / "node_modules"))
+        subprocess.run(["node", "run.js", str(model_dir), "in.bin", "out.bin", str(x.shape[1]), str(x.shape[2])],
+                       cwd=tmp, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return np.frombuffer((Path(tmp) / "out.bin").read_bytes(), "<f4")
+
+
 def params_and_flops(weights, scale: int) -> tuple[int, float]:
     """Parameters, and conv multiply-adds per output pixel (LR convs count
     1/scale² per output pixel; the layer after the upsampling counts 1)."""
@@ -180,6 +217,7 @@ def main() -> int:
     ap.add_argument("--scales", type=int, nargs="+", default=[2, 4])
     ap.add_argument("--out", type=Path, default=ROOT / "data" / "peers")
     ap.add_argument("--cache", type=Path, default=ROOT / "data" / "cache")
+    ap.add_argument("--tfjs", action="store_true", help="also check against TF.js itself (npm, node)")
     args = ap.parse_args()
     pkg = fetch(args.cache)
     import onnxruntime as ort
@@ -195,6 +233,12 @@ def main() -> int:
         diff = float(np.abs(got - want).max())
         if got.shape != want.shape or diff > 1e-4:
             sys.exit(f"error: x{s}: ONNX and Keras graphs differ (shape {got.shape} vs {want.shape}, max {diff})")
+        if args.tfjs:
+            tf_out = tfjs_output(pkg / "models" / f"x{s}", x * 255.0, args.cache) / 255.0
+            tf_diff = float(np.abs(tf_out - want.ravel()).max())
+            print(f"x{s}: numpy Keras graph vs TF.js max |diff| {tf_diff:.2e} (of 1)")
+            if tf_diff > 1e-4:
+                sys.exit(f"error: x{s}: the numpy evaluation differs from TF.js by {tf_diff}")
         name = f"esrgan-slim-x{s}"
         d = args.out / name
         d.mkdir(parents=True, exist_ok=True)
