@@ -1,7 +1,9 @@
 //! Super-resolution evaluation with the protocol of DESIGN.md: HR cropped to a
 //! multiple of the scale, LR by antialiased bicubic (MATLAB `imresize`), SR by
 //! the model, PSNR/SSIM on Y with `scale` border pixels cropped, and bicubic
-//! upscaling of the same LR reported beside it.
+//! upscaling of the same LR reported beside it. With an [`EvalDegrade`], the
+//! LR input is degraded (blur before the downscale, noise and JPEG after)
+//! while the reference stays the clean HR photo.
 
 use image::RgbImage;
 use serde::Serialize;
@@ -11,6 +13,7 @@ use crate::error::{Result, RuntimeError};
 use crate::io::{read_image, ImageLimits};
 use crate::metrics::{crop, laplacian_energy, luma, psnr, ssim};
 use crate::resample::{downscale_u8, upscale_u8};
+use crate::sr::degrade::EvalDegrade;
 use crate::sr::Upscaler;
 
 /// Scores of one image.
@@ -61,6 +64,9 @@ pub struct SrReport {
     pub images: Vec<ImageScore>,
     /// Means over `images`.
     pub mean: MeanScore,
+    /// The degradations of the inputs, when they were degraded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub degraded: Option<EvalDegrade>,
 }
 
 impl SrReport {
@@ -81,6 +87,7 @@ impl SrReport {
             scale,
             images,
             mean,
+            degraded: None,
         }
     }
 }
@@ -99,8 +106,14 @@ pub fn score_y(reference: &RgbImage, test: &RgbImage, border: usize) -> (f64, f6
     )
 }
 
-/// Evaluate `up` on one HR photo; `file` is the name recorded in the score.
-pub fn evaluate_image(up: &Upscaler, path: &Path, file: &str) -> Result<ImageScore> {
+/// Evaluate `up` on one HR photo; `file` is the name recorded in the score
+/// (and, with `degrade`, the seed of its degradations).
+pub fn evaluate_image(
+    up: &Upscaler,
+    path: &Path,
+    file: &str,
+    degrade: &EvalDegrade,
+) -> Result<ImageScore> {
     let s = up.model().scale();
     let hr = read_image(path, &ImageLimits::input())?.to_rgb8();
     let (w, h) = (
@@ -118,8 +131,16 @@ pub fn evaluate_image(up: &Upscaler, path: &Path, file: &str) -> Result<ImageSco
         });
     }
     let hr = image::imageops::crop_imm(&hr, 0, 0, w as u32, h as u32).to_image();
-    let lr_data = downscale_u8(hr.as_raw(), w, h, 3, s);
     let (lw, lh) = ((w / s) as u32, (h / s) as u32);
+    let lr_data = match degrade.kinds.any() {
+        false => downscale_u8(hr.as_raw(), w, h, 3, s),
+        true => {
+            let (d, mut rng) = (degrade.kinds, degrade.rng(file));
+            let blurred = d.before_with(&mut rng, hr.clone(), 1.0);
+            let lr = downscale_u8(blurred.as_raw(), w, h, 3, s);
+            d.after_with(&mut rng, lr, (lw, lh), 1.0)
+        }
+    };
     let lr = RgbImage::from_raw(lw, lh, lr_data).expect("downscale returns lw*lh*3 samples");
     let sr = up.run(&lr)?;
     let bicubic = RgbImage::from_raw(
@@ -147,6 +168,7 @@ pub fn evaluate_files(
     up: &Upscaler,
     data: &Path,
     files: &[std::path::PathBuf],
+    degrade: &EvalDegrade,
     mut each: impl FnMut(&str),
 ) -> (SrReport, Vec<(String, RuntimeError)>) {
     let (mut scores, mut failed) = (Vec::new(), Vec::new());
@@ -157,11 +179,12 @@ pub fn evaluate_files(
             .display()
             .to_string();
         each(&name);
-        match evaluate_image(up, path, &name) {
+        match evaluate_image(up, path, &name, degrade) {
             Ok(s) => scores.push(s),
             Err(e) => failed.push((name, e)),
         }
     }
-    let report = SrReport::new(&up.model().card().name, up.model().scale(), scores);
+    let mut report = SrReport::new(&up.model().card().name, up.model().scale(), scores);
+    report.degraded = degrade.kinds.any().then_some(*degrade);
     (report, failed)
 }

@@ -269,7 +269,7 @@ pub fn validate(
 fn validate_with(up: &Upscaler, val: &[PathBuf]) -> Result<SrReport, RuntimeError> {
     let scores = val
         .iter()
-        .map(|p| evaluate_image(up, p, &p.display().to_string()))
+        .map(|p| evaluate_image(up, p, &p.display().to_string(), &Default::default()))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(SrReport::new("validation", up.model().scale(), scores))
 }
