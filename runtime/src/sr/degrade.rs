@@ -3,8 +3,9 @@
 //! Gaussian noise and a JPEG round trip of the LR image after. The trainer
 //! draws them per patch ([`Degradations::before`], [`Degradations::after`]:
 //! each with probability ½); `edgegan eval --degrade` applies every one
-//! listed to each photo with strengths drawn from a fixed seed
-//! ([`EvalDegrade`]), so a run is reproducible and the JSON records it.
+//! listed to each photo with strengths drawn from a fixed seed and the
+//! photo's pixels ([`EvalDegrade`]), so a run is reproducible and the JSON
+//! records it.
 //!
 //! ```
 //! use edgegan_runtime::sr::degrade::Degradations;
@@ -119,8 +120,8 @@ impl Degradations {
 }
 
 /// Degraded evaluation inputs: every degradation in `kinds` applied to each
-/// photo, strengths drawn from `seed` and the photo's name (so a photo gets
-/// the same input whatever else is in the folder).
+/// photo, strengths drawn from `seed` and the photo's own pixels (so a photo
+/// gets the same input whatever its path and whatever else is evaluated).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct EvalDegrade {
     /// The degradations (none: the clean protocol).
@@ -140,10 +141,11 @@ impl Serialize for EvalDegrade {
 }
 
 impl EvalDegrade {
-    /// The generator of `file`'s degradations.
-    pub fn rng(&self, file: &str) -> Rng {
+    /// The generator of the degradations of the photo whose (cropped) HR
+    /// samples are `hr`: the seed mixed with their FNV-1a hash.
+    pub fn rng(&self, hr: &[u8]) -> Rng {
         let mut h = 0xcbf2_9ce4_8422_2325u64;
-        for b in file.bytes() {
+        for &b in hr {
             h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
         }
         Rng(self.seed ^ h)

@@ -107,7 +107,7 @@ pub fn score_y(reference: &RgbImage, test: &RgbImage, border: usize) -> (f64, f6
 }
 
 /// Evaluate `up` on one HR photo; `file` is the name recorded in the score
-/// (and, with `degrade`, the seed of its degradations).
+/// (`degrade`: the degradations of its LR input, if any).
 pub fn evaluate_image(
     up: &Upscaler,
     path: &Path,
@@ -135,7 +135,7 @@ pub fn evaluate_image(
     let lr_data = match degrade.kinds.any() {
         false => downscale_u8(hr.as_raw(), w, h, 3, s),
         true => {
-            let (d, mut rng) = (degrade.kinds, degrade.rng(file));
+            let (d, mut rng) = (degrade.kinds, degrade.rng(hr.as_raw()));
             let blurred = d.before_with(&mut rng, hr.clone(), 1.0);
             let lr = downscale_u8(blurred.as_raw(), w, h, 3, s);
             d.after_with(&mut rng, lr, (lw, lh), 1.0)

@@ -49,8 +49,8 @@ pub struct EvalArgs {
     /// Super-resolution only: degrade every LR input with these (comma
     /// list of blur, noise, jpeg: blur σ 0.2–1.5 HR px before the
     /// downscale, noise σ 1–8 and JPEG quality 50–95 after), strengths
-    /// drawn from --degrade-seed and the photo's name; the reference stays
-    /// the clean photo, and the JSON records the degradations.
+    /// drawn from --degrade-seed and the photo's pixels; the reference
+    /// stays the clean photo, and the JSON records the degradations.
     #[arg(long, value_name = "LIST")]
     pub degrade: Option<Degradations>,
     /// Seed of the --degrade strengths.

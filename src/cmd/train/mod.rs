@@ -242,6 +242,7 @@ fn run_sr(a: TrainSrArgs) -> Result<ExitCode> {
         &outcome.onnx,
         shape,
         &edgegan_runtime::io::image_files(&a.val)?,
+        cfg.degrade,
     )?;
     let name = a.out.file_name().map(|n| n.to_string_lossy().into_owned());
     let run = RunInfo {

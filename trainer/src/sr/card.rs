@@ -132,6 +132,11 @@ pub fn metrics_table(report: &SrReport, data: &str) -> toml::Table {
         "gain_psnr_y".into(),
         (((m.psnr_y - m.bicubic_psnr_y) * 1e4).round() / 1e4).into(),
     );
+    if let Some(d) = &report.degraded {
+        // `edgegan eval --degrade KINDS --degrade-seed SEED` reproduces these.
+        t.insert("degraded".into(), d.kinds.to_string().into());
+        t.insert("degrade_seed".into(), (d.seed as i64).into());
+    }
     t
 }
 

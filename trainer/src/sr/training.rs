@@ -17,6 +17,7 @@
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use burn::tensor::TensorData;
+use edgegan_runtime::sr::degrade::EvalDegrade;
 use edgegan_runtime::sr::{evaluate_image, SrReport};
 use edgegan_runtime::{Model, Precision, RuntimeError, UpscaleOptions, Upscaler};
 use serde::{Deserialize, Serialize};
@@ -257,21 +258,35 @@ pub fn upscaler(onnx: &[u8], shape: GeneratorShape) -> Result<Upscaler, RuntimeE
     Ok(Upscaler::new(Arc::new(model), options))
 }
 
-/// Validate ONNX bytes on `val` photos through the runtime.
+/// Validate ONNX bytes on `val` photos through the runtime, their inputs
+/// degraded by `degrade` (a run trained on degraded inputs is validated,
+/// and its checkpoint chosen, on degraded inputs: seed 1, as
+/// `edgegan eval --degrade`).
 pub fn validate(
     onnx: &[u8],
     shape: GeneratorShape,
     val: &[PathBuf],
+    degrade: Degradations,
 ) -> Result<SrReport, RuntimeError> {
-    validate_with(&upscaler(onnx, shape)?, val)
+    validate_with(&upscaler(onnx, shape)?, val, degrade)
 }
 
-fn validate_with(up: &Upscaler, val: &[PathBuf]) -> Result<SrReport, RuntimeError> {
+fn validate_with(
+    up: &Upscaler,
+    val: &[PathBuf],
+    degrade: Degradations,
+) -> Result<SrReport, RuntimeError> {
+    let degrade = EvalDegrade {
+        kinds: degrade,
+        seed: 1,
+    };
     let scores = val
         .iter()
-        .map(|p| evaluate_image(up, p, &p.display().to_string(), &Default::default()))
+        .map(|p| evaluate_image(up, p, &p.display().to_string(), &degrade))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(SrReport::new("validation", up.model().scale(), scores))
+    let mut report = SrReport::new("validation", up.model().scale(), scores);
+    report.degraded = degrade.kinds.any().then_some(degrade);
+    Ok(report)
 }
 
 /// Running sums of step statistics.
@@ -432,7 +447,7 @@ impl Validation<'_> {
         let g = nets.ema.as_ref().unwrap_or(&nets.generator);
         let onnx = generator_onnx(g, "sr").encode();
         let up = upscaler(&onnx, self.cfg.shape)?;
-        let report = validate_with(&up, self.val)?;
+        let report = validate_with(&up, self.val, self.cfg.degrade)?;
         let point = sums.point(state.step, &report);
         if let (Some(crops), Some(work)) = (self.crops, &self.cfg.work) {
             let dir = work.join("evolution");
