@@ -149,7 +149,7 @@ fn round(v: f64, digits: i32) -> f64 {
 fn record_stage(t: &mut toml::Table, cfg: &TrainConfig, outcome: &TrainOutcome) {
     t.insert("ema".into(), cfg.ema.into());
     if cfg.degrade.any() {
-        t.insert("degrade".into(), format!("{:?}", cfg.degrade).into());
+        t.insert("degrade".into(), cfg.degrade.to_string().into());
     }
     let Stage::Gan(g) = cfg.stage else {
         t.insert("stage".into(), "1 (L1)".into());
