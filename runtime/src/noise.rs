@@ -40,6 +40,19 @@ impl Rng {
     }
 }
 
+/// FNV-1a (64-bit) of `bytes`: a stable fingerprint for seeding from
+/// content (not a cryptographic hash).
+///
+/// ```
+/// // The reference value of "a".
+/// assert_eq!(edgegan_runtime::noise::fnv1a(*b"a"), 0xaf63_dc4c_8601_ec8c);
+/// ```
+pub fn fnv1a(bytes: impl IntoIterator<Item = u8>) -> u64 {
+    bytes.into_iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 /// `n` latent vectors of `dim` standard normals from seed `seed`, row-major.
 pub fn latents(seed: u64, n: usize, dim: usize) -> Vec<f32> {
     let mut rng = Rng(seed);

@@ -14,7 +14,7 @@
 //! assert_eq!(d.to_string(), "blur,jpeg");
 //! ```
 
-use crate::noise::Rng;
+use crate::noise::{fnv1a, Rng};
 use image::RgbImage;
 use serde::Serialize;
 use std::str::FromStr;
@@ -144,11 +144,7 @@ impl EvalDegrade {
     /// The generator of the degradations of the photo whose (cropped) HR
     /// samples are `hr`: the seed mixed with their FNV-1a hash.
     pub fn rng(&self, hr: &[u8]) -> Rng {
-        let mut h = 0xcbf2_9ce4_8422_2325u64;
-        for &b in hr {
-            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
-        }
-        Rng(self.seed ^ h)
+        Rng(self.seed ^ fnv1a(hr.iter().copied()))
     }
 }
 

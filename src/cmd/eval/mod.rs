@@ -59,15 +59,14 @@ pub struct EvalArgs {
 }
 
 pub fn run(args: EvalArgs) -> Result<ExitCode> {
-    if args.degrade.is_some()
-        && crate::models::source(&args.model)?.task()? != Task::SuperResolution
-    {
+    let task = crate::models::source(&args.model)?.task()?;
+    if args.degrade.is_some() && task != Task::SuperResolution {
         anyhow::bail!(
             "{}: --degrade applies to super-resolution models only",
             args.model
         );
     }
-    if crate::models::source(&args.model)?.task()? == Task::Generation {
+    if task == Task::Generation {
         #[cfg(feature = "train")]
         return gen::run(&args);
         #[cfg(not(feature = "train"))]
@@ -76,7 +75,7 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
             args.model
         );
     }
-    if crate::models::source(&args.model)?.task()? == Task::Inpainting {
+    if task == Task::Inpainting {
         let model = crate::models::source(&args.model)?.inpainter(args.precision.fixed())?;
         return inpaint::run(&args, &model);
     }

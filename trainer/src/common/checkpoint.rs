@@ -150,3 +150,16 @@ pub fn existing(work: &Path) -> Option<PathBuf> {
         .map(|n| work.join(n))
         .find(|d| d.join("state.toml").is_file())
 }
+
+/// The checkpoint under `work` a run should resume: `None` without `work`
+/// or without a checkpoint there; an error when one is there and `resume`
+/// is false (an earlier run is never overwritten by accident).
+pub(crate) fn to_resume(work: Option<&Path>, resume: bool) -> Result<Option<PathBuf>, TrainError> {
+    match work.and_then(existing) {
+        Some(dir) if !resume => Err(err(
+            &dir,
+            "a checkpoint of an earlier run is here; resume it or remove it",
+        )),
+        found => Ok(found),
+    }
+}

@@ -7,6 +7,7 @@
 //! (`crate::common::checkpoint`).
 
 use burn::optim::ModuleOptimizer;
+use edgegan_runtime::noise::fnv1a;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -44,12 +45,7 @@ pub struct DcganState {
 /// number of epochs (a finished run can be extended), and the training
 /// images (count and an FNV-1a hash of their pixels).
 pub fn fingerprint(cfg: &DcganConfig, data: &ImageSet) -> String {
-    let mut h = 0xcbf2_9ce4_8422_2325u64;
-    for p in &data.pixels {
-        for b in p.to_le_bytes() {
-            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
+    let h = fnv1a(data.pixels.iter().flat_map(|p| p.to_le_bytes()));
     let settings = DcganConfig {
         epochs: 0,
         ..cfg.clone()

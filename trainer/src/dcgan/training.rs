@@ -312,16 +312,11 @@ pub fn train(
         plateau_warned: false,
         reports: Vec::new(),
     };
-    if let Some(dir) = work.and_then(crate::common::checkpoint::existing) {
+    if let Some(dir) = crate::common::checkpoint::to_resume(work, resume)? {
         let refuse = |reason: String| TrainError::Checkpoint {
             path: dir.clone(),
             reason,
         };
-        if !resume {
-            return Err(refuse(
-                "a checkpoint of an earlier run is here; resume it or remove it".into(),
-            ));
-        }
         let (n, s) = checkpoint::load(&dir, nets)?;
         if s.fingerprint != state.fingerprint {
             return Err(refuse(format!(

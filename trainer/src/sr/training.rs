@@ -513,13 +513,7 @@ pub fn train_sr(
     };
     let mut best_onnx = Vec::new();
     let work = cfg.work.as_deref();
-    if let Some(dir) = work.and_then(crate::common::checkpoint::existing) {
-        if !resume {
-            return Err(TrainError::Checkpoint {
-                path: dir,
-                reason: "a checkpoint of an earlier run is here; resume it or remove it".into(),
-            });
-        }
+    if let Some(dir) = crate::common::checkpoint::to_resume(work, resume)? {
         let (n, s, b) = checkpoint::load(&dir, nets)?;
         if s.fingerprint != state.fingerprint {
             return Err(TrainError::Checkpoint {
