@@ -4,4 +4,5 @@
 
 mod formats;
 mod tiling;
+mod tract_f32;
 mod tract_patches;

@@ -1,6 +1,5 @@
 use crate::internal::*;
 use crate::ops::cnn::Patch;
-use crate::ops::cnn::patches::{Zone, ZoneScanner};
 use crate::ops::nn::DataShape;
 
 /// A group-1 NCHW f32 convolution computed as a filter along W, four output channels at a time,
@@ -12,6 +11,10 @@ pub struct DirectSpatialConv {
     patch: Patch,
     input_shape: DataShape,
     output_shape: DataShape,
+    /// edgegan patch: the slope of a LeakyRelu fused into the convolution (its f32 bits, so the
+    /// op stays `Hash` and `Eq`), applied to each output row while it is still in cache.
+    #[new(default)]
+    leaky_alpha: Option<u32>,
 }
 
 impl Op for DirectSpatialConv {
@@ -20,7 +23,11 @@ impl Op for DirectSpatialConv {
     }
 
     fn info(&self) -> TractResult<Vec<String>> {
-        Ok(vec![format!("{:?}", self.patch)])
+        let mut info = vec![format!("{:?}", self.patch)];
+        if let Some(alpha) = self.leaky_alpha {
+            info.push(format!("fused leaky_relu({})", f32::from_bits(alpha)));
+        }
+        Ok(info)
     }
 
     fn validation(&self) -> Validation {
@@ -86,33 +93,13 @@ unsafe fn one_run(
 }
 
 impl DirectSpatialConv {
-    /// Every run of output points along W in `zone`: the offsets of its first input center and
-    /// first output point, its length, and the input and output steps between two points.
-    unsafe fn runs(&self, zone: &Zone, mut f: impl FnMut(isize, isize, usize, isize, isize)) {
-        if zone.valid && zone.output_ranges.len() == 2 && *self.output_shape.w_stride() == 1 {
-            let in_h = (*self.input_shape.h_stride() * self.patch.spec.strides[0]) as isize;
-            let in_w = (*self.input_shape.w_stride() * self.patch.spec.strides[1]) as isize;
-            let out_h = *self.output_shape.h_stride() as isize;
-            let x0 = zone.output_ranges[1].start as isize;
-            let len = zone.output_ranges[1].len();
-            for y in zone.output_ranges[0].clone() {
-                f(y as isize * in_h + x0 * in_w, y as isize * out_h + x0, len, in_w, 1);
-            }
-        } else {
-            let mut visitor = ZoneScanner::new(zone, &self.patch);
-            while !visitor.done {
-                f(
-                    visitor.input_center_offset,
-                    visitor.output_offset,
-                    visitor.inner_loop_len,
-                    visitor.inner_loop_input_full_stride,
-                    visitor.inner_loop_output_stride,
-                );
-                unsafe { visitor.next_non_inner_axis() };
-            }
-        }
-    }
-
+    /// edgegan patch: the convolution one output row at a time. A row's input rows (every input
+    /// channel, every kernel row) are copied into a zero-padded buffer first, so every output
+    /// point of the row takes every tap and the row is one run for the kernel: no border zones,
+    /// no point-by-point runs down the left and right columns, and the buffer (input channels ×
+    /// kernel rows × padded width) stays in cache while each group of four output channels
+    /// reads it. A zero tap changes no sum, so a point has the value the zone-by-zone loop gave
+    /// it. Rows split across the executor.
     unsafe fn eval_f32(&self, img: &Tensor, kernel: &Tensor, bias: &Tensor) -> TractResult<Tensor> {
         let conv_w4 = tract_linalg::routines::conv_w4_f32()
             .context("DirectSpatialConv needs a conv_w4 kernel")?;
@@ -123,141 +110,126 @@ impl DirectSpatialConv {
             oc.is_multiple_of(4) || conv_w1.is_some(),
             "DirectSpatialConv needs a depthwise_w kernel for its last channels"
         );
-        let kvol = self.patch.spec.kernel_shape.iter().product::<usize>();
+        let spec = &self.patch.spec;
+        ensure!(spec.kernel_shape.len() == 2, "DirectSpatialConv is 2D only");
+        let (ih, iw) = (spec.input_shape[0], spec.input_shape[1]);
+        let (oh, ow) = (self.patch.output_shape[0], self.patch.output_shape[1]);
+        let (kh, kw) = (spec.kernel_shape[0], spec.kernel_shape[1]);
+        let (sh, sw) = (spec.strides[0], spec.strides[1]);
+        let (dh, dw) = (spec.dilations[0], spec.dilations[1]);
+        let (pad_t, pad_l) = (self.patch.pad_before[0] as isize, self.patch.pad_before[1] as isize);
+        let kvol = kh * kw;
+        // The padded row holds every input column an output row reads.
+        let wp = if ow == 0 { 0 } else { (ow - 1) * sw + (kw - 1) * dw + 1 };
         let n = *self.input_shape.n().unwrap_or(&1);
         let n_stride_i = *self.input_shape.n_stride().unwrap_or(&0) as isize;
         let n_stride_o = *self.output_shape.n_stride().unwrap_or(&0) as isize;
         let c_stride_i = *self.input_shape.c_stride() as isize;
         let c_stride_o = *self.output_shape.c_stride() as isize;
+        let h_stride_i = *self.input_shape.h_stride() as isize;
+        let w_stride_i = *self.input_shape.w_stride() as isize;
+        let h_stride_o = *self.output_shape.h_stride() as isize;
+        ensure!(*self.output_shape.w_stride() == 1, "DirectSpatialConv writes rows");
         let mut output = unsafe { Tensor::uninitialized::<f32>(&self.output_shape.shape)? };
-        // The offsets a zone's taps read through depend on the zone and the input channels only,
-        // so they are built once per zone and shared by every output-channel group.
-        let zone_offsets: Vec<Vec<isize>> = self
-            .patch
-            .zones
-            .iter()
-            .map(|zone| {
-                let mut offsets = Vec::with_capacity(ic * kvol);
-                for c in 0..ic as isize {
-                    offsets.extend(zone.values_offsets.iter().map(|(_, off)| c * c_stride_i + off));
-                }
-                offsets
-            })
-            .collect();
-        unsafe {
-            let iptr = img.as_ptr::<f32>()?;
-            let kptr = kernel.as_ptr::<f32>()?;
-            let bptr = bias.as_ptr::<f32>()?;
-            let total = output.len();
-            let planes = n * oc;
-            let plane = total.checked_div(planes).unwrap_or(0);
-            let groups = oc / 4;
-            // A group of four output channels is four whole planes, contiguous in the output
-            // when the layout is NCHW, so a (batch, group) unit owns a block of the output that
-            // no other unit touches: the units split across the executor with no other change.
-            // Every output point keeps the arithmetic, and the value, it has serially.
-            if oc.is_multiple_of(4)
-                && groups > 0
-                && plane > 0
-                && plane * planes == total
-                && *self.output_shape.w_stride() == 1
-                && c_stride_o == plane as isize
-                && n_stride_o == (oc * plane) as isize
-            {
-                let (i_base, k_base, b_base) = (iptr as usize, kptr as usize, bptr as usize);
-                let zones = &self.patch.zones;
-                let offsets_per_zone = &zone_offsets;
-                tract_linalg::multithread::par_chunks_mut(
-                    output.as_slice_mut_unchecked::<f32>(),
-                    4 * plane,
-                    total,
-                    |first, chunk| {
-                        let mut taps = Vec::with_capacity(4 * ic * kvol);
-                        for (ix, unit_out) in chunk.chunks_mut(4 * plane).enumerate() {
-                            let unit = first + ix;
-                            let ni = (unit / groups) as isize;
-                            let o = (unit % groups) * 4;
-                            let iptr = (i_base as *const f32).offset(n_stride_i * ni);
-                            let optr = unit_out.as_mut_ptr();
-                            let b4 = [
-                                *(b_base as *const f32).add(o),
-                                *(b_base as *const f32).add(o + 1),
-                                *(b_base as *const f32).add(o + 2),
-                                *(b_base as *const f32).add(o + 3),
-                            ];
-                            for (zone_ix, zone) in zones.iter().enumerate() {
-                                let offsets = &offsets_per_zone[zone_ix];
-                                taps.clear();
-                                for g in o..o + 4 {
-                                    for c in 0..ic {
-                                        let k = (k_base as *const f32).add((g * ic + c) * kvol);
-                                        taps.extend(
-                                            zone.values_offsets.iter().map(|(ix, _)| *k.add(*ix)),
-                                        );
-                                    }
-                                }
-                                self.runs(zone, |center, out, len, in_stride, out_stride| {
-                                    one_run(
-                                        conv_w4,
-                                        conv_w1,
-                                        iptr.offset(center),
-                                        optr.offset(out),
-                                        &taps,
-                                        offsets,
-                                        &b4,
-                                        4,
-                                        len,
-                                        in_stride,
-                                        out_stride,
-                                        c_stride_o,
-                                    )
-                                });
-                            }
-                        }
-                        Ok(())
-                    },
-                )?;
-                return Ok(output);
-            }
-            let optr = output.as_ptr_mut::<f32>()?;
-            let mut taps = Vec::with_capacity(4 * ic * kvol);
-            for (zone_ix, zone) in self.patch.zones.iter().enumerate() {
-                let offsets = &zone_offsets[zone_ix];
-                let mut o = 0;
-                while o < oc {
-                    let group = if o + 4 <= oc { 4 } else { 1 };
-                    taps.clear();
-                    for g in o..o + group {
-                        for c in 0..ic {
-                            let k = kptr.add((g * ic + c) * kvol);
-                            taps.extend(zone.values_offsets.iter().map(|(ix, _)| *k.add(*ix)));
-                        }
-                    }
-                    let b = std::slice::from_raw_parts(bptr.add(o), group);
-                    for ni in 0..n as isize {
-                        let iptr = iptr.offset(n_stride_i * ni);
-                        let optr = optr.offset(n_stride_o * ni + c_stride_o * o as isize);
-                        self.runs(zone, |center, out, len, in_stride, out_stride| {
-                            one_run(
-                                conv_w4,
-                                conv_w1,
-                                iptr.offset(center),
-                                optr.offset(out),
-                                &taps,
-                                offsets,
-                                b,
-                                group,
-                                len,
-                                in_stride,
-                                out_stride,
-                                c_stride_o,
-                            )
-                        });
-                    }
-                    o += group;
-                }
+        let mut groups: Vec<(usize, usize)> = Vec::with_capacity(oc.div_ceil(4));
+        let mut o = 0;
+        while o < oc {
+            let group = if o + 4 <= oc { 4 } else { 1 };
+            groups.push((o, group));
+            o += group;
+        }
+        // Tap t = (c, ky, kx) reads the buffer at `offsets[t]` plus the point's column.
+        let mut offsets = Vec::with_capacity(ic * kvol);
+        for c in 0..ic {
+            for ky in 0..kh {
+                offsets.extend((0..kw).map(|kx| ((c * kh + ky) * wp + kx * dw) as isize));
             }
         }
+        let kernel_ram = kernel.try_as_plain_ram()?;
+        let kernel = kernel_ram.as_slice::<f32>()?;
+        let bias_ram = bias.try_as_plain_ram()?;
+        let bias = bias_ram.as_slice::<f32>()?;
+        ensure!(kernel.len() == oc * ic * kvol && bias.len() >= oc);
+        // Each group's taps, channel after channel, in the order of `offsets`.
+        let taps: Vec<&[f32]> =
+            groups.iter().map(|&(o, group)| &kernel[o * ic * kvol..][..group * ic * kvol]).collect();
+        let i_base = img.as_ptr::<f32>()? as usize;
+        let o_base = output.as_ptr_mut::<f32>()? as usize;
+        let total = output.len();
+        // The rows carry no data of their own: the executor only splits their indices.
+        let mut rows = vec![(); n * oh];
+        tract_linalg::multithread::par_chunks_mut(&mut rows, 1, total, |first, chunk| {
+            let mut buffer = vec![0f32; ic * kh * wp];
+            for row in first..first + chunk.len() {
+                let (ni, y) = ((row / oh) as isize, row % oh);
+                unsafe {
+                    let iptr = (i_base as *const f32).offset(n_stride_i * ni);
+                    for c in 0..ic {
+                        for ky in 0..kh {
+                            let line = &mut buffer[(c * kh + ky) * wp..][..wp];
+                            let iy = (y * sh + ky * dh) as isize - pad_t;
+                            if iy < 0 || iy >= ih as isize {
+                                line.fill(0.0);
+                                continue;
+                            }
+                            let src = iptr.offset(c as isize * c_stride_i + iy * h_stride_i);
+                            // Columns bx in `inside` read input column bx - pad_l.
+                            let inside = (pad_l.max(0) as usize).min(wp)
+                                ..((iw as isize + pad_l).clamp(0, wp as isize) as usize);
+                            line[..inside.start].fill(0.0);
+                            if inside.end > inside.start {
+                                line[inside.end..].fill(0.0);
+                                let src = src.offset((inside.start as isize - pad_l) * w_stride_i);
+                                if w_stride_i == 1 {
+                                    line[inside.clone()].copy_from_slice(std::slice::from_raw_parts(
+                                        src,
+                                        inside.len(),
+                                    ));
+                                } else {
+                                    for (j, v) in line[inside].iter_mut().enumerate() {
+                                        *v = *src.offset(j as isize * w_stride_i);
+                                    }
+                                }
+                            } else {
+                                line.fill(0.0);
+                            }
+                        }
+                    }
+                    let optr = (o_base as *mut f32).offset(n_stride_o * ni + h_stride_o * y as isize);
+                    for (&(o, group), taps) in groups.iter().zip(&taps) {
+                        one_run(
+                            conv_w4,
+                            conv_w1,
+                            buffer.as_ptr(),
+                            optr.offset(c_stride_o * o as isize),
+                            taps,
+                            &offsets,
+                            &bias[o..o + group],
+                            group,
+                            ow,
+                            sw as isize,
+                            1,
+                            c_stride_o,
+                        );
+                    }
+                    if let Some(alpha) = self.leaky_alpha.map(f32::from_bits) {
+                        // As the LeakyRelu op computes it: x > 0 ? x : alpha * x.
+                        for o in 0..oc {
+                            let row = std::slice::from_raw_parts_mut(
+                                optr.offset(c_stride_o * o as isize),
+                                ow,
+                            );
+                            for v in row {
+                                if !(*v > 0.0) {
+                                    *v *= alpha;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Ok(())
+        })?;
         Ok(output)
     }
 }
@@ -277,6 +249,20 @@ impl TypedOp for DirectSpatialConv {
             Cost::FMA(inputs[0].datum_type),
             kernel.shape.volume() * self.input_shape.n().unwrap_or(&1) * n_output_points
         )))
+    }
+
+    /// edgegan patch: absorbs a following LeakyRelu, which would otherwise read and write the
+    /// whole output once more.
+    fn fuse(&self, model: &TypedModel, node: &TypedNode) -> TractResult<Option<TypedModelPatch>> {
+        rule_if!(self.leaky_alpha.is_none());
+        rule_if!(node.outputs.len() == 1);
+        rule_if!(node.outputs[0].successors.len() == 1);
+        rule_if!(!model.output_outlets()?.contains(&node.id.into()));
+        let succ = model.node(node.outputs[0].successors[0].node);
+        rule_if_some!(ew = succ.op_as::<crate::ops::element_wise::ElementWiseOp>());
+        rule_if_some!(leaky = ew.0.as_ref().downcast_ref::<crate::ops::nn::LeakyRelu>());
+        let op = Self { leaky_alpha: Some(leaky.alpha.to_bits()), ..self.clone() };
+        Ok(Some(TypedModelPatch::fuse_with_next(model, node, op)?))
     }
 
     as_op!();

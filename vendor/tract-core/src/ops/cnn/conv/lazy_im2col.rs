@@ -417,7 +417,71 @@ impl MMMInputValue for LazyIm2colInput {
     }
 }
 
+/// Copies `k` blocks of `B` bytes, block `i` from `src + offsets[i]`, to
+/// consecutive `B`-byte blocks of `dst` (a fixed size, so each block is a
+/// few vector loads and stores, not a `memcpy` call).
+///
+/// Safety: every source block and `dst[..k * B]` must be valid.
+#[inline(always)]
+unsafe fn copy_blocks<const B: usize>(src: *const u8, offsets: &[isize], dst: *mut u8) {
+    unsafe {
+        for (i, &off) in offsets.iter().enumerate() {
+            // The next panels of a row read the `2B` bytes after this block:
+            // ask for them now (one input row per k: too many streams for
+            // the hardware prefetcher alone).
+            #[cfg(target_arch = "x86_64")]
+            {
+                use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+                _mm_prefetch::<_MM_HINT_T0>(src.offset(off + 2 * B as isize) as *const i8);
+            }
+            let block = std::ptr::read_unaligned(src.offset(off) as *const [u8; B]);
+            std::ptr::write_unaligned(dst.add(i * B) as *mut [u8; B], block);
+        }
+    }
+}
+
 impl LazyIm2colInput {
+    /// edgegan patch: whether the `r` pixels of the panel starting at
+    /// `mn_start` are consecutive items of the input tensor.
+    fn panel_is_contiguous<T: Datum>(&self, mn_start: usize, r: usize) -> bool {
+        let n = &self.im2col.n_byte_offsets[mn_start..mn_start + r];
+        let size = std::mem::size_of::<T>() as isize;
+        n.windows(2).all(|w| w[1] - w[0] == size)
+    }
+
+    /// edgegan patch: packs a full panel whose pixels are contiguous, one
+    /// `r`-item block per k; the same bytes as the per-item writer.
+    ///
+    /// Safety: `packed` holds a single panel; `panel_is_contiguous` holds.
+    unsafe fn copy_contiguous_panel<T: Datum + Copy>(
+        &self,
+        packed: *mut T,
+        mn_start: usize,
+        r: usize,
+        k: usize,
+    ) {
+        unsafe {
+            let src = self
+                .tensor
+                .as_ptr_unchecked::<u8>()
+                .offset(self.group_offset_bytes + self.im2col.n_byte_offsets[mn_start]);
+            let offsets = &self.im2col.k_byte_offsets[..k];
+            let dst = packed as *mut u8;
+            match r * std::mem::size_of::<T>() {
+                16 => copy_blocks::<16>(src, offsets, dst),
+                24 => copy_blocks::<24>(src, offsets, dst),
+                32 => copy_blocks::<32>(src, offsets, dst),
+                48 => copy_blocks::<48>(src, offsets, dst),
+                64 => copy_blocks::<64>(src, offsets, dst),
+                bytes => {
+                    for (i, &off) in offsets.iter().enumerate() {
+                        std::ptr::copy_nonoverlapping(src.offset(off), dst.add(i * bytes), bytes);
+                    }
+                }
+            }
+        }
+    }
+
     fn do_panel<T: Datum + Copy>(&self, i: usize, buffer: Option<*mut u8>) -> *const u8 {
         let r = self.im2col.packer.r;
         let mn_start = i * r;
@@ -427,6 +491,13 @@ impl LazyIm2colInput {
         let k_range = 0..k as isize;
         let packed = buffer.unwrap();
         if mn_range.len() == r && mn_start.is_multiple_of(r) {
+            // edgegan patch: a full panel whose r pixels are r consecutive
+            // items of the input (a stride-1 conv, the panel inside one row)
+            // is r consecutive items per k; copy them as one block per k.
+            if self.panel_is_contiguous::<T>(mn_start, r) {
+                unsafe { self.copy_contiguous_panel::<T>(packed as *mut T, mn_start, r, k) };
+                return packed;
+            }
             let mut writer = self.im2col.packer.write_single_panel_with_k_outer(packed as *mut T);
             self.write(&mut writer, k_range, mn_range);
         } else {
