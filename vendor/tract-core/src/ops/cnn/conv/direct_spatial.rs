@@ -121,6 +121,9 @@ impl DirectSpatialConv {
         let kvol = kh * kw;
         // The padded row holds every input column an output row reads.
         let wp = if ow == 0 { 0 } else { (ow - 1) * sw + (kw - 1) * dw + 1 };
+        // Rows start on a cache line, so a vector kernel's loads of the first tap column are
+        // aligned.
+        let stride = wp.next_multiple_of(16);
         let n = *self.input_shape.n().unwrap_or(&1);
         let n_stride_i = *self.input_shape.n_stride().unwrap_or(&0) as isize;
         let n_stride_o = *self.output_shape.n_stride().unwrap_or(&0) as isize;
@@ -138,13 +141,24 @@ impl DirectSpatialConv {
             groups.push((o, group));
             o += group;
         }
-        // Tap t = (c, ky, kx) reads the buffer at `offsets[t]` plus the point's column.
-        let mut offsets = Vec::with_capacity(ic * kvol);
-        for c in 0..ic {
-            for ky in 0..kh {
-                offsets.extend((0..kw).map(|kx| ((c * kh + ky) * wp + kx * dw) as isize));
-            }
-        }
+        // The buffer holds `kh` input rows per channel, in slots. Without dilation the rows an
+        // output row reads are consecutive, so they sit in the slots as a ring (input row iy in
+        // slot iy mod kh): the next output row keeps the rows it shares with this one and copies
+        // only the new ones. Tap t = (c, ky, kx) of an output row whose first input row is in
+        // slot r reads the buffer at `offsets[r][t]` plus the point's column.
+        let ring = dh == 1;
+        let offsets: Vec<Vec<isize>> = (0..if ring { kh } else { 1 })
+            .map(|r| {
+                let mut offsets = Vec::with_capacity(ic * kvol);
+                for c in 0..ic {
+                    for ky in 0..kh {
+                        let slot = if ring { (r + ky) % kh } else { ky };
+                        offsets.extend((0..kw).map(|kx| ((c * kh + slot) * stride + kx * dw) as isize));
+                    }
+                }
+                offsets
+            })
+            .collect();
         let kernel_ram = kernel.try_as_plain_ram()?;
         let kernel = kernel_ram.as_slice::<f32>()?;
         let bias_ram = bias.try_as_plain_ram()?;
@@ -159,15 +173,25 @@ impl DirectSpatialConv {
         // The rows carry no data of their own: the executor only splits their indices.
         let mut rows = vec![(); n * oh];
         tract_linalg::multithread::par_chunks_mut(&mut rows, 1, total, |first, chunk| {
-            let mut buffer = vec![0f32; ic * kh * wp];
+            let mut storage = vec![0f32; ic * kh * stride + 16];
+            let align = storage.as_ptr().align_offset(64).min(16);
+            let buffer = &mut storage[align..];
+            // The (image, input row) each slot holds, with the ring.
+            let mut held = vec![(-1isize, 0isize); kh];
             for row in first..first + chunk.len() {
                 let (ni, y) = ((row / oh) as isize, row % oh);
+                let top = (y * sh) as isize - pad_t;
                 unsafe {
                     let iptr = (i_base as *const f32).offset(n_stride_i * ni);
-                    for c in 0..ic {
-                        for ky in 0..kh {
-                            let line = &mut buffer[(c * kh + ky) * wp..][..wp];
-                            let iy = (y * sh + ky * dh) as isize - pad_t;
+                    for ky in 0..kh {
+                        let iy = top + (ky * dh) as isize;
+                        let slot = if ring { iy.rem_euclid(kh as isize) as usize } else { ky };
+                        if ring && held[slot] == (ni, iy) {
+                            continue;
+                        }
+                        held[slot] = (ni, iy);
+                        for c in 0..ic {
+                            let line = &mut buffer[(c * kh + slot) * stride..][..wp];
                             if iy < 0 || iy >= ih as isize {
                                 line.fill(0.0);
                                 continue;
@@ -195,6 +219,8 @@ impl DirectSpatialConv {
                             }
                         }
                     }
+                    let offsets =
+                        &offsets[if ring { top.rem_euclid(kh as isize) as usize } else { 0 }];
                     let optr = (o_base as *mut f32).offset(n_stride_o * ni + h_stride_o * y as isize);
                     for (&(o, group), taps) in groups.iter().zip(&taps) {
                         one_run(
@@ -203,7 +229,7 @@ impl DirectSpatialConv {
                             buffer.as_ptr(),
                             optr.offset(c_stride_o * o as isize),
                             taps,
-                            &offsets,
+                            offsets,
                             &bias[o..o + group],
                             group,
                             ow,
@@ -220,9 +246,8 @@ impl DirectSpatialConv {
                                 ow,
                             );
                             for v in row {
-                                if !(*v > 0.0) {
-                                    *v *= alpha;
-                                }
+                                // a select, not a branch: it vectorizes
+                                *v = if *v > 0.0 { *v } else { alpha * *v };
                             }
                         }
                     }
