@@ -2,6 +2,7 @@
 //! and dispatches to the commands; the work happens in the library crates.
 
 #[cfg(feature = "train")]
+mod alloc;
 mod apng;
 mod args;
 mod batch;
@@ -51,16 +52,8 @@ enum Command {
     Train(train::TrainCommand),
 }
 
-/// mimalloc instead of glibc malloc: glibc raises its mmap threshold each
-/// time a large block is freed, after which tract's per-tile buffers come from
-/// per-thread heaps that are never given back (a 24 MP upscale, 2 threads,
-/// 256 px tiles peaked at 219 MB for 90 MB of image buffers); pinning glibc's
-/// threshold bounds memory but made a batch 1.6x slower in page faults.
-/// Measurements: README, "Memory".
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
+    alloc::keep_freed_memory();
     // A file-size limit (RLIMIT_FSIZE) must fail the write that crosses it
     // (EFBIG: one error line, the temporary file removed), not kill the
     // process with SIGXFSZ halfway through a batch.

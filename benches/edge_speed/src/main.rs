@@ -8,12 +8,15 @@
 //! set: `-avx512vnni,-avxvnni,-amx-int8` times the AVX2 int8 kernels), THREADS workers through
 //! tract's rayon executor; prints the median wall time of RUNS after one
 //! warm-up (`p50_ms`) and an output checksum. `prof` also prints the 25
-//! slowest nodes (mean ms per run); `dump` the optimized plan's nodes.
+//! slowest nodes (mean ms per run) and the time by op; `dump` the optimized plan's nodes.
 //! tract's own knobs apply from the environment
 //! (`TRACT_DISABLE_DIRECT_SPATIAL=true` for the im2col lowering).
 
+// The product's allocator and its setting (src/alloc.rs): freed memory is
+// kept, not purged, unless MIMALLOC_PURGE_DELAY says otherwise.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -21,6 +24,10 @@ use tract_linalg::multithread::{multithread_tract_scope, Executor};
 use tract_onnx::prelude::*;
 
 fn main() -> TractResult<()> {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: stores a value in mimalloc's option table (src/alloc.rs).
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+    }
     let a: Vec<String> = std::env::args().skip(1).collect();
     let path = &a[0];
     let side: usize = a.get(1).map_or(256, |s| s.parse().unwrap());
@@ -93,6 +100,16 @@ fn main() -> TractResult<()> {
     v.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap());
     for ((id, n), t) in v.iter().take(25) {
         println!("{t:9.3} ms {:5.1}%  #{id} {n}", 100.0 * t / total);
+    }
+    // The same time by op, so passes tract runs on one thread stand out.
+    let mut by_op: BTreeMap<String, f64> = BTreeMap::new();
+    for ((_, n), t) in &v {
+        *by_op.entry(n.split(' ').next().unwrap_or("").to_string()).or_default() += t;
+    }
+    let mut by_op: Vec<_> = by_op.into_iter().collect();
+    by_op.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap());
+    for (op, t) in by_op.iter().filter(|(_, t)| *t > 0.0) {
+        println!("{t:9.3} ms {:5.1}%  all {op}", 100.0 * t / total);
     }
     let o = out.unwrap();
     let o = o[0].cast_to::<f32>()?;

@@ -5,4 +5,5 @@
 mod formats;
 mod tiling;
 mod tract_f32;
+mod tract_moves;
 mod tract_patches;

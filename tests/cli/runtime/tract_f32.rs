@@ -1,4 +1,4 @@
-//! The patched tract's f32 convolutions (vendor/README.md, patches 7–9)
+//! The patched tract's f32 convolutions (vendor/README.md, patches 7–10)
 //! against the definition: one ONNX `Conv` of each shape below, lowered both
 //! ways tract can (the direct spatial convolution, rewritten to run row by
 //! row through a zero-padded buffer with an AVX-512 kernel where the CPU has
@@ -65,10 +65,25 @@ fn cases() -> Vec<Case> {
         case(32, 12, (6, 131), 3, 1, 1, 1),
         // channels not a multiple of four, dilation, stride 2, no padding,
         // asymmetric padding and kernel, a batch of two (tract lowers a conv
-        // directly only where the output row has at least 128 points)
+        // directly only where the output row has at least 64 points)
         case(5, 7, (9, 140), 3, 1, 2, 2),
         case(8, 8, (9, 270), 3, 2, 1, 1),
         case(4, 4, (6, 140), 3, 1, 1, 0),
+        // stride 3 with dilation 2: every tap column in another phase of
+        // the strided row buffer; then a stride along W only, a dilation
+        // along H only and a 3×5 kernel
+        case(5, 8, (7, 400), 3, 3, 2, 2),
+        Case {
+            cin: 3,
+            cout: 4,
+            hw: (9, 281),
+            kernel: (3, 5),
+            strides: (1, 2),
+            dilations: (2, 1),
+            pads: [1, 2, 3, 1],
+            batch: 1,
+            leaky: true,
+        },
         Case {
             cin: 6,
             cout: 8,

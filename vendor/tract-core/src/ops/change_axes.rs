@@ -963,6 +963,14 @@ impl TypedOp for AxisOp {
         node: &TypedNode,
     ) -> TractResult<Option<TypedModelPatch>> {
         rule_if!(node.outputs[0].fact.exotic_fact.is_none());
+        // edgegan patch: a Move feeding another Move becomes one Permute (one pass, not two).
+        if let AxisOp::Move(from, to) = self {
+            let rank = node.outputs[0].fact.rank();
+            let permute = crate::ops::array::Permute::new(
+                crate::ops::array::permute::move_as_perm(rank, *from, *to),
+            );
+            return permute.fuse_next_move(model, node);
+        }
         if let Some(shape) = node.outputs[0].fact.shape.as_concrete()
             && !matches!(self, AxisOp::Move(_, _))
         {

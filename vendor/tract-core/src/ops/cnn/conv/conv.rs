@@ -1481,7 +1481,10 @@ const DEFAULT_LAZY_IM2COL_MIN_KERNEL: usize = 6;
 
 /// The shortest output row a direct spatial convolution takes: its taps are repacked per zone and
 /// per four output channels, which a shorter row does not pay back against im2col.
-const MIN_DIRECT_SPATIAL_W: usize = 128;
+/// edgegan patch: 128 → 64. Row by row there are no zones, and a 64-point row is one full tile
+/// of the AVX-512 kernel: the inpainting network's 64-wide gated convs at 256², one thread,
+/// 48–52 ms → 42–49 ms for the whole model (vendor/README.md, patch 10).
+const MIN_DIRECT_SPATIAL_W: usize = 64;
 
 /// Whether AMX runs im2col's matrix products here: it wins the wide convolutions, so the direct
 /// spatial one only takes thin ones.

@@ -48,50 +48,6 @@ impl EvalOp for DirectSpatialConv {
     }
 }
 
-/// One run of output points: the kernel for the group, or a point at a time when the run is
-/// strided. Shared by the serial and the split loop structures.
-///
-/// # Safety
-/// `taps` holds `group * offsets.len()` taps in the order of `offsets`, and `ip`/`op` are
-/// valid for `len` points of the run at the strides given.
-#[allow(clippy::too_many_arguments)]
-unsafe fn one_run(
-    conv_w4: tract_linalg::routines::ConvW4F32,
-    conv_w1: Option<tract_linalg::routines::DepthwiseWF32>,
-    ip: *const f32,
-    op: *mut f32,
-    taps: &[f32],
-    offsets: &[isize],
-    b: &[f32],
-    group: usize,
-    len: usize,
-    in_stride: isize,
-    out_stride: isize,
-    oc_stride: isize,
-) {
-    unsafe {
-        if out_stride == 1 && in_stride >= 1 {
-            if group == 4 {
-                let b4 = [b[0], b[1], b[2], b[3]];
-                conv_w4(ip, op, taps, offsets, &b4, len, in_stride, oc_stride);
-            } else if let Some(conv_w1) = conv_w1 {
-                conv_w1(ip, op, taps, offsets, b[0], len, in_stride);
-            }
-            return;
-        }
-        let n_taps = offsets.len();
-        for g in 0..group {
-            let taps = &taps[g * n_taps..][..n_taps];
-            for i in 0..len as isize {
-                let ip = ip.offset(i * in_stride);
-                let sum =
-                    taps.iter().zip(offsets).fold(b[g], |sum, (t, off)| sum + t * *ip.offset(*off));
-                *op.offset(g as isize * oc_stride + i * out_stride) = sum;
-            }
-        }
-    }
-}
-
 impl DirectSpatialConv {
     /// edgegan patch: the convolution one output row at a time. A row's input rows (every input
     /// channel, every kernel row) are copied into a zero-padded buffer first, so every output
@@ -99,7 +55,9 @@ impl DirectSpatialConv {
     /// no point-by-point runs down the left and right columns, and the buffer (input channels ×
     /// kernel rows × padded width) stays in cache while each group of four output channels
     /// reads it. A zero tap changes no sum, so a point has the value the zone-by-zone loop gave
-    /// it. Rows split across the executor.
+    /// it. With a horizontal stride `sw` each padded row is stored as `sw` phases (columns
+    /// `p, p + sw, p + 2 sw, ...`), so every tap reads consecutive floats and the kernel runs
+    /// at unit stride. Rows split across the executor.
     unsafe fn eval_f32(&self, img: &Tensor, kernel: &Tensor, bias: &Tensor) -> TractResult<Tensor> {
         let conv_w4 = tract_linalg::routines::conv_w4_f32()
             .context("DirectSpatialConv needs a conv_w4 kernel")?;
@@ -119,11 +77,19 @@ impl DirectSpatialConv {
         let (dh, dw) = (spec.dilations[0], spec.dilations[1]);
         let (pad_t, pad_l) = (self.patch.pad_before[0] as isize, self.patch.pad_before[1] as isize);
         let kvol = kh * kw;
-        // The padded row holds every input column an output row reads.
+        // The padded row holds every input column an output row reads: column bx of the padded
+        // row is input column bx - pad_l, and phase p holds columns p, p + sw, ...
         let wp = if ow == 0 { 0 } else { (ow - 1) * sw + (kw - 1) * dw + 1 };
-        // Rows start on a cache line, so a vector kernel's loads of the first tap column are
+        // Columns bx in `inside` come from the input; the others are padding.
+        let inside =
+            (pad_l.max(0) as usize).min(wp)..((iw as isize + pad_l).clamp(0, wp as isize) as usize);
+        let inside = inside.start..inside.end.max(inside.start);
+        // Phases start on a cache line, so a vector kernel's loads of the first tap column are
         // aligned.
-        let stride = wp.next_multiple_of(16);
+        let phase_len = wp.div_ceil(sw);
+        let stride = phase_len.next_multiple_of(16);
+        // One padded input row: `sw` phases.
+        let line_len = sw * stride;
         let n = *self.input_shape.n().unwrap_or(&1);
         let n_stride_i = *self.input_shape.n_stride().unwrap_or(&0) as isize;
         let n_stride_o = *self.output_shape.n_stride().unwrap_or(&0) as isize;
@@ -141,11 +107,11 @@ impl DirectSpatialConv {
             groups.push((o, group));
             o += group;
         }
-        // The buffer holds `kh` input rows per channel, in slots. Without dilation the rows an
-        // output row reads are consecutive, so they sit in the slots as a ring (input row iy in
-        // slot iy mod kh): the next output row keeps the rows it shares with this one and copies
-        // only the new ones. Tap t = (c, ky, kx) of an output row whose first input row is in
-        // slot r reads the buffer at `offsets[r][t]` plus the point's column.
+        // The buffer holds `kh` padded input rows per channel, in slots. Without dilation the
+        // rows an output row reads are consecutive, so they sit in the slots as a ring (input
+        // row iy in slot iy mod kh): the next output row keeps the rows it shares with this one
+        // and copies only the new ones. Tap t = (c, ky, kx) of an output row whose first input
+        // row is in slot r reads the buffer at `offsets[r][t]` plus the point's index.
         let ring = dh == 1;
         let offsets: Vec<Vec<isize>> = (0..if ring { kh } else { 1 })
             .map(|r| {
@@ -153,7 +119,10 @@ impl DirectSpatialConv {
                 for c in 0..ic {
                     for ky in 0..kh {
                         let slot = if ring { (r + ky) % kh } else { ky };
-                        offsets.extend((0..kw).map(|kx| ((c * kh + slot) * stride + kx * dw) as isize));
+                        offsets.extend((0..kw).map(|kx| {
+                            let (phase, at) = ((kx * dw) % sw, (kx * dw) / sw);
+                            ((c * kh + slot) * line_len + phase * stride + at) as isize
+                        }));
                     }
                 }
                 offsets
@@ -165,17 +134,21 @@ impl DirectSpatialConv {
         let bias = bias_ram.as_slice::<f32>()?;
         ensure!(kernel.len() == oc * ic * kvol && bias.len() >= oc);
         // Each group's taps, channel after channel, in the order of `offsets`.
-        let taps: Vec<&[f32]> =
-            groups.iter().map(|&(o, group)| &kernel[o * ic * kvol..][..group * ic * kvol]).collect();
+        let taps: Vec<&[f32]> = groups
+            .iter()
+            .map(|&(o, group)| &kernel[o * ic * kvol..][..group * ic * kvol])
+            .collect();
         let i_base = img.as_ptr::<f32>()? as usize;
         let o_base = output.as_ptr_mut::<f32>()? as usize;
         let total = output.len();
         // The rows carry no data of their own: the executor only splits their indices.
         let mut rows = vec![(); n * oh];
         tract_linalg::multithread::par_chunks_mut(&mut rows, 1, total, |first, chunk| {
-            let mut storage = vec![0f32; ic * kh * stride + 16];
+            let mut storage = vec![0f32; ic * kh * line_len + 16];
             let align = storage.as_ptr().align_offset(64).min(16);
             let buffer = &mut storage[align..];
+            // A strided row is padded here, then dealt into its phases.
+            let mut padded = vec![0f32; if sw > 1 { wp } else { 0 }];
             // The (image, input row) each slot holds, with the ring.
             let mut held = vec![(-1isize, 0isize); kh];
             for row in first..first + chunk.len() {
@@ -191,52 +164,50 @@ impl DirectSpatialConv {
                         }
                         held[slot] = (ni, iy);
                         for c in 0..ic {
-                            let line = &mut buffer[(c * kh + slot) * stride..][..wp];
-                            if iy < 0 || iy >= ih as isize {
+                            let line = &mut buffer[(c * kh + slot) * line_len..][..line_len];
+                            if iy < 0 || iy >= ih as isize || inside.is_empty() {
                                 line.fill(0.0);
                                 continue;
                             }
-                            let src = iptr.offset(c as isize * c_stride_i + iy * h_stride_i);
-                            // Columns bx in `inside` read input column bx - pad_l.
-                            let inside = (pad_l.max(0) as usize).min(wp)
-                                ..((iw as isize + pad_l).clamp(0, wp as isize) as usize);
-                            line[..inside.start].fill(0.0);
-                            if inside.end > inside.start {
-                                line[inside.end..].fill(0.0);
-                                let src = src.offset((inside.start as isize - pad_l) * w_stride_i);
-                                if w_stride_i == 1 {
-                                    line[inside.clone()].copy_from_slice(std::slice::from_raw_parts(
-                                        src,
-                                        inside.len(),
-                                    ));
-                                } else {
-                                    for (j, v) in line[inside].iter_mut().enumerate() {
-                                        *v = *src.offset(j as isize * w_stride_i);
+                            let row = if sw > 1 { &mut padded[..] } else { &mut line[..wp] };
+                            row[..inside.start].fill(0.0);
+                            row[inside.end..].fill(0.0);
+                            let src = iptr.offset(
+                                c as isize * c_stride_i
+                                    + iy * h_stride_i
+                                    + (inside.start as isize - pad_l) * w_stride_i,
+                            );
+                            if w_stride_i == 1 {
+                                row[inside.clone()]
+                                    .copy_from_slice(std::slice::from_raw_parts(src, inside.len()));
+                            } else {
+                                for (j, v) in row[inside.clone()].iter_mut().enumerate() {
+                                    *v = *src.offset(j as isize * w_stride_i);
+                                }
+                            }
+                            if sw > 1 {
+                                for (p, phase) in line.chunks_exact_mut(stride).enumerate() {
+                                    for (v, x) in
+                                        phase.iter_mut().zip(padded[p..].iter().step_by(sw))
+                                    {
+                                        *v = *x;
                                     }
                                 }
-                            } else {
-                                line.fill(0.0);
                             }
                         }
                     }
                     let offsets =
                         &offsets[if ring { top.rem_euclid(kh as isize) as usize } else { 0 }];
-                    let optr = (o_base as *mut f32).offset(n_stride_o * ni + h_stride_o * y as isize);
+                    let optr =
+                        (o_base as *mut f32).offset(n_stride_o * ni + h_stride_o * y as isize);
                     for (&(o, group), taps) in groups.iter().zip(&taps) {
-                        one_run(
-                            conv_w4,
-                            conv_w1,
-                            buffer.as_ptr(),
-                            optr.offset(c_stride_o * o as isize),
-                            taps,
-                            offsets,
-                            &bias[o..o + group],
-                            group,
-                            ow,
-                            sw as isize,
-                            1,
-                            c_stride_o,
-                        );
+                        let op = optr.offset(c_stride_o * o as isize);
+                        if group == 4 {
+                            let b4 = [bias[o], bias[o + 1], bias[o + 2], bias[o + 3]];
+                            conv_w4(buffer.as_ptr(), op, taps, offsets, &b4, ow, 1, c_stride_o);
+                        } else if let Some(conv_w1) = conv_w1 {
+                            conv_w1(buffer.as_ptr(), op, taps, offsets, bias[o], ow, 1);
+                        }
                     }
                     if let Some(alpha) = self.leaky_alpha.map(f32::from_bits) {
                         // As the LeakyRelu op computes it: x > 0 ? x : alpha * x.
