@@ -49,16 +49,22 @@ mod tests {
             assert_eq!(kept.to_string(), v, "the environment still decides");
             return;
         }
-        let status = std::process::Command::new(std::env::current_exe().unwrap())
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
             .args([
                 "--exact",
                 "alloc::tests::the_purge_delay_index_is_the_one_mimalloc_reads_from_its_variable",
             ])
             .env("EDGEGAN_ALLOC_CHILD", "4321")
             .env("MIMALLOC_PURGE_DELAY", "4321")
-            .status()
+            .output()
             .unwrap();
-        assert!(status.success());
+        // The child's own test report stays in `out`, shown only on failure.
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     #[test]

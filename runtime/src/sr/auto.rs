@@ -15,7 +15,7 @@ use std::time::Instant;
 /// The inference engine a cached choice was measured with; bump the tag
 /// when vendor/'s tract patches change what int8 or f32 cost (patch-2:
 /// the f32 direct convolution of vendor/README.md patches 7–9; patch-3:
-/// strided and 64-point rows direct, one-pass moves, patches 10–11).
+/// strided rows direct, one-pass moves, patches 10–11).
 const ENGINE: &str = "tract-0.23.9-edgegan-patch-3";
 
 fn cache_path() -> Option<PathBuf> {

@@ -65,7 +65,7 @@ fn cases() -> Vec<Case> {
         case(32, 12, (6, 131), 3, 1, 1, 1),
         // channels not a multiple of four, dilation, stride 2, no padding,
         // asymmetric padding and kernel, a batch of two (tract lowers a conv
-        // directly only where the output row has at least 64 points)
+        // directly only where the output row has at least 128 points)
         case(5, 7, (9, 140), 3, 1, 2, 2),
         case(8, 8, (9, 270), 3, 2, 1, 1),
         case(4, 4, (6, 140), 3, 1, 1, 0),

@@ -1481,10 +1481,10 @@ const DEFAULT_LAZY_IM2COL_MIN_KERNEL: usize = 6;
 
 /// The shortest output row a direct spatial convolution takes: its taps are repacked per zone and
 /// per four output channels, which a shorter row does not pay back against im2col.
-/// edgegan patch: 128 → 64. Row by row there are no zones, and a 64-point row is one full tile
-/// of the AVX-512 kernel: the inpainting network's 64-wide gated convs at 256², one thread,
-/// 48–52 ms → 42–49 ms for the whole model (vendor/README.md, patch 10).
-const MIN_DIRECT_SPATIAL_W: usize = 64;
+/// edgegan: kept at 128 although rows have no zones now (vendor/README.md, patch 10): the
+/// lowering, and so the rounding, must not change between a whole image and its tiles, and 64
+/// put a 96-point image and its 48-point tiles on different sides.
+const MIN_DIRECT_SPATIAL_W: usize = 128;
 
 /// Whether AMX runs im2col's matrix products here: it wins the wide convolutions, so the direct
 /// spatial one only takes thin ones.
