@@ -1,8 +1,8 @@
 //! `edgegan`: the command-line front end. Parses arguments, sets up logging
 //! and dispatches to the commands; the work happens in the library crates.
 
-#[cfg(feature = "train")]
 mod alloc;
+#[cfg(feature = "train")]
 mod apng;
 mod args;
 mod batch;
