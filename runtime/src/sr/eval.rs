@@ -114,6 +114,30 @@ pub fn evaluate_image(
     file: &str,
     degrade: &EvalDegrade,
 ) -> Result<ImageScore> {
+    evaluate_image_keep(up, path, file, degrade).map(|e| e.score)
+}
+
+/// One photo's evaluation and the images it compared.
+#[derive(Debug, Clone)]
+pub struct Evaluated {
+    /// The scores.
+    pub score: ImageScore,
+    /// The LR input the model was given (degraded, when asked).
+    pub lr: RgbImage,
+    /// The model's output.
+    pub sr: RgbImage,
+    /// The reference: the photo as decoded, cropped to a multiple of the scale.
+    pub hr: RgbImage,
+}
+
+/// [`evaluate_image`], keeping the LR input and the model's output (to look
+/// at them, or to put other upscalers' outputs beside them).
+pub fn evaluate_image_keep(
+    up: &Upscaler,
+    path: &Path,
+    file: &str,
+    degrade: &EvalDegrade,
+) -> Result<Evaluated> {
     let s = up.model().scale();
     let hr = read_image(path, &ImageLimits::input())?.to_rgb8();
     let (w, h) = (
@@ -151,7 +175,7 @@ pub fn evaluate_image(
     .expect("upscale returns w*h*3 samples");
     let (psnr_y, ssim_y, sharpness_y) = score_y(&hr, &sr, s);
     let (bicubic_psnr_y, bicubic_ssim_y, bicubic_sharpness_y) = score_y(&hr, &bicubic, s);
-    Ok(ImageScore {
+    let score = ImageScore {
         file: file.into(),
         psnr_y,
         ssim_y,
@@ -159,17 +183,21 @@ pub fn evaluate_image(
         bicubic_ssim_y,
         sharpness_y,
         bicubic_sharpness_y,
-    })
+    };
+    Ok(Evaluated { score, lr, sr, hr })
 }
 /// The protocol on every photo in `files` (named relative to `data`): the
 /// report of those that could be scored, and the failures (name, error).
-/// `each` sees every photo's name as it starts (for progress).
+/// `each` sees every photo's name as it starts (for progress); `keep` sees
+/// every scored photo's [`Evaluated`] and may refuse it with an error (a
+/// failure to save it, say), which then counts as that photo's failure.
 pub fn evaluate_files(
     up: &Upscaler,
     data: &Path,
     files: &[std::path::PathBuf],
     degrade: &EvalDegrade,
     mut each: impl FnMut(&str),
+    mut keep: impl FnMut(&Evaluated) -> Result<()>,
 ) -> (SrReport, Vec<(String, RuntimeError)>) {
     let (mut scores, mut failed) = (Vec::new(), Vec::new());
     for path in files {
@@ -179,8 +207,8 @@ pub fn evaluate_files(
             .display()
             .to_string();
         each(&name);
-        match evaluate_image(up, path, &name, degrade) {
-            Ok(s) => scores.push(s),
+        match evaluate_image_keep(up, path, &name, degrade).and_then(|e| keep(&e).map(|()| e)) {
+            Ok(e) => scores.push(e.score),
             Err(e) => failed.push((name, e)),
         }
     }

@@ -9,7 +9,7 @@ mod inpaint;
 use anyhow::Result;
 use clap::Args;
 use edgegan_runtime::sr::degrade::{Degradations, EvalDegrade};
-use edgegan_runtime::sr::evaluate_files;
+use edgegan_runtime::sr::{evaluate_files, Evaluated};
 use edgegan_runtime::{Task, UpscaleOptions, Upscaler};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
@@ -56,6 +56,28 @@ pub struct EvalArgs {
     /// Seed of the --degrade strengths.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub degrade_seed: u64,
+    /// Super-resolution only: also write each photo's LR input (as the
+    /// model got it, degraded or not) as `NAME.lr.png`, the model's output
+    /// as `NAME.png` and the reference it was scored against (the photo as
+    /// decoded, cropped to the scale) as `NAME.hr.png` into DIR (NAME: the
+    /// photo's path under --data, `/` written `__`, extension dropped);
+    /// never over an existing file.
+    #[arg(long, value_name = "DIR")]
+    pub save: Option<PathBuf>,
+}
+
+/// `--save`: the LR input, the output and the reference of one photo, as PNG.
+fn save_pair(dir: &std::path::Path, e: &Evaluated) -> edgegan_runtime::Result<()> {
+    let stem = std::path::Path::new(&e.score.file).with_extension("");
+    let name = stem.to_string_lossy().replace(['/', '\\'], "__");
+    for (suffix, img) in [(".lr.png", &e.lr), (".png", &e.sr), (".hr.png", &e.hr)] {
+        let path = dir.join(format!("{name}{suffix}"));
+        let image = image::DynamicImage::ImageRgb8(img.clone());
+        edgegan_runtime::io::write_atomic(&path, false, |w| {
+            edgegan_runtime::io::encode(&image, image::ImageFormat::Png, w, &path)
+        })?;
+    }
+    Ok(())
 }
 
 pub fn run(args: EvalArgs) -> Result<ExitCode> {
@@ -63,6 +85,12 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
     if args.degrade.is_some() && task != Task::SuperResolution {
         anyhow::bail!(
             "{}: --degrade applies to super-resolution models only",
+            args.model
+        );
+    }
+    if args.save.is_some() && task != Task::SuperResolution {
+        anyhow::bail!(
+            "{}: --save applies to super-resolution models only",
             args.model
         );
     }
@@ -82,6 +110,7 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
     if args.crop.is_some() {
         anyhow::bail!("{}: --crop applies to inpainting models only", args.model);
     }
+
     let degrade = EvalDegrade {
         kinds: args.degrade.unwrap_or_default(),
         seed: args.degrade_seed,
@@ -101,10 +130,15 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
         ProgressStyle::with_template("{bar:30} {pos}/{len} eta {eta} {wide_msg}")
             .expect("static template"),
     );
-    let (report, failures) = evaluate_files(&up, &args.data, &files, &degrade, |name| {
+    let each = |name: &str| {
         bar.set_message(name.to_string());
         bar.inc(1);
-    });
+    };
+    let keep = |e: &Evaluated| match &args.save {
+        Some(dir) => save_pair(dir, e),
+        None => Ok(()),
+    };
+    let (report, failures) = evaluate_files(&up, &args.data, &files, &degrade, each, keep);
     bar.finish_and_clear();
     for (_, e) in &failures {
         eprintln!("error: {e}");

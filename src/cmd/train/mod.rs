@@ -91,8 +91,9 @@ pub struct TrainSrArgs {
     /// Stop after this many minutes of training even if steps remain.
     #[arg(long, value_name = "MIN")]
     pub minutes: Option<f64>,
-    /// Where the steps run (`--backend` is the old name); SR trains on `cpu`
-    /// (burn flex) so far.
+    /// Where the steps run (`--backend` is the old name): `cpu` (burn flex)
+    /// or `cuda` (the first NVIDIA GPU, through LibTorch; needs a
+    /// `--features cuda-train` build, scripts/build_cuda_train.sh).
     #[arg(long, alias = "backend", default_value_t = TrainDevice::Cpu)]
     pub device: TrainDevice,
     /// Training stage.
@@ -163,9 +164,6 @@ pub fn run(cmd: TrainCommand) -> Result<ExitCode> {
 }
 
 fn run_sr(a: TrainSrArgs) -> Result<ExitCode> {
-    if a.device != TrainDevice::Cpu {
-        bail!("--device {}: SR training runs on the CPU so far", a.device);
-    }
     if a.out.exists() {
         bail!(
             "{}: already exists; choose a new model directory",
@@ -205,6 +203,7 @@ fn run_sr(a: TrainSrArgs) -> Result<ExitCode> {
             w.push(".work");
             PathBuf::from(w)
         })),
+        device: a.device,
     };
     if a.stage == StageArg::Gan && a.init.is_none() {
         bail!(

@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::common::device::TrainDevice;
 use crate::common::disc::Discriminator;
 use crate::common::gan::{self, DStats, TooGoodDetector};
 use crate::common::params::{ema_update, grad_norm, values};
@@ -144,6 +145,8 @@ pub struct TrainConfig {
     pub time_limit: Option<f64>,
     /// Folder for checkpoints, evolution grids and the log (`None`: keep nothing).
     pub work: Option<PathBuf>,
+    /// Where the steps run (validation always runs the exported ONNX in tract).
+    pub device: TrainDevice,
 }
 
 impl TrainConfig {
@@ -492,7 +495,7 @@ pub fn train_sr(
     resume: bool,
     observer: &mut dyn Observer,
 ) -> Result<TrainOutcome, TrainError> {
-    let device = Device::flex().autodiff();
+    let device = cfg.device.device()?.autodiff();
     let mut nets = fresh_nets(cfg, &device)?;
     let parameters = nets.generator.parameters();
     let disc_parameters = nets.disc.as_ref().map(Discriminator::parameters);

@@ -2,6 +2,7 @@
 //! and a run interrupted at a checkpoint and resumed ends exactly where the
 //! uninterrupted run ends (weights, history, selection).
 
+use edgegan_trainer::common::device::TrainDevice;
 use edgegan_trainer::sr::data::PhotoSet;
 use edgegan_trainer::sr::model::GeneratorShape;
 use edgegan_trainer::sr::training::{
@@ -38,6 +39,7 @@ fn config(stage: Stage, work: Option<PathBuf>) -> TrainConfig {
         init: None,
         time_limit: None,
         work,
+        device: TrainDevice::Cpu,
     }
 }
 

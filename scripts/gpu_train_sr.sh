@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Train the SR family side by side on one NVIDIA GPU: each variant is its
+# own `edgegan train sr --device cuda` process (the nets are small, so one
+# process leaves the GPU mostly idle; the host's cores share patch making
+# and the tract validations).
+#
+#   scripts/gpu_train_sr.sh BIN DATA VAL OUT MINUTES [VARIANT...]
+#
+# BIN: an edgegan built by scripts/build_cuda_train.sh. DATA: training
+# photos already shrunk (the shipped runs: the photos of
+# `scripts/fetch_train_data.py --extra` shrunk 3x with PIL bicubic, JPEG
+# q93, by scripts/pack_gpu_data.py, to travel under the GPU machine's
+# 64 MiB cap). VAL:
+# validation photos (every 4th dev photo). OUT: holds one model directory
+# and one work folder per variant. MINUTES: each run's wall budget; the
+# learning rate follows it. A work folder already in OUT is resumed, so a
+# run cut short by the machine's per-command limit goes on where its last
+# checkpoint left it (same MINUTES: the schedule counts the earlier time).
+set -euo pipefail
+[ $# -ge 5 ] || { sed -n 2,17p "$0"; exit 2; }
+bin=$1 data=$2 val=$3 out=$4 minutes=$5
+shift 5
+variants=("$@")
+[ ${#variants[@]} -gt 0 ] || variants=(x2-init x4-init x4-real)
+threads=$(( $(nproc) / ${#variants[@]} ))
+[ "$threads" -ge 1 ] || threads=1
+mkdir -p "$out"
+pids=()
+# Stopped (a command limit's timeout): stop the runs too, so that what
+# they left can be packed; each keeps its last checkpoint.
+trap 'kill "${pids[@]}" 2>/dev/null; wait; exit 143' TERM INT
+for v in "${variants[@]}"; do
+    # xS-cC: xS with C channels from scratch; xS-init: on from models/sr-xS;
+    # x4-real: the degraded-input model, on from models/sr-x4; NAME@DIR:
+    # NAME on from the model directory DIR instead, at half the rate and
+    # with another seed (other patches than the run that made DIR).
+    from=${v#*@} lr=5e-4 seed=1
+    [ "$from" != "$v" ] && v=${v%%@*} lr=2.5e-4 seed=2
+    case $v in
+        x4-real) [ "$from" != "$v" ] || from=models/sr-x4
+                 args=(--scale 4 --degrade blur,noise,jpeg --init "$from" --lr $lr) ;;
+        x[24]-init) [ "$from" != "$v" ] || from=models/sr-x${v:1:1}
+                    args=(--scale "${v:1:1}" --init "$from" --lr $lr) ;;
+        x[24]-c[0-9]*) s=${v:1:1}; c=${v##*-c}; args=(--scale "$s" --channels "$c" --lr 1e-3) ;;
+        *) echo "unknown variant $v" >&2; exit 2 ;;
+    esac
+    resume=()
+    [ -d "$out/$v.work/checkpoint" ] && resume=(--resume)
+    RAYON_NUM_THREADS=$threads "$bin" train sr --device cuda "${args[@]}" \
+        --data "$data" --prescale 1 --val "$val" --val-stride 1 --val-every 500 \
+        --batch 64 --patch 48 --ema 0.999 --steps 1000000 --minutes "$minutes" --seed $seed \
+        --work "$out/$v.work" --out "$out/$v" "${resume[@]}" > "$out/$v.log" 2>&1 &
+    pids+=($!)
+done
+rc=0
+for p in "${pids[@]}"; do wait "$p" || rc=$?; done
+exit $rc
