@@ -2,14 +2,16 @@
 """Side-by-side crops of SR outputs saved by `edgegan eval --save DIR`.
 
 One row per photo, one column per labelled folder (the first column is the
-LR input the models got, nearest-upscaled; the last the original photo).
+LR input the models got, nearest-upscaled; the last the reference
+`--save` wrote beside the first folder's outputs, NAME.hr.png: the photo
+as the runtime decoded it, so no second JPEG decoder is involved).
 Each crop is the SIZE×SIZE window of the original (on a grid of SIZE/2
 steps) with the most detail (sum of squared Laplacian of its luma), or the
 one given with --box; crops are shown at --zoom× with nearest sampling and
 labelled in PIL's built-in font.
 
     edgegan eval --model sr-x4 --data DEV --degrade blur,noise,jpeg --save /tmp/s/sr-x4   # per model
-    benches/sr_crops.py out.png --data DEV --photo NAME [--photo NAME ...] \\
+    benches/sr_crops.py out.png --photo NAME [--photo NAME ...] \\
         --col bicubic=/tmp/s/bicubic-x4 --col sr-x4=/tmp/s/sr-x4 ... [--size 96] [--zoom 2]
 
 NAME is a photo's path under DEV as `--save` writes it (`/` as `__`, no
@@ -20,16 +22,6 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
-
-IMAGE = (".png", ".jpg", ".jpeg", ".webp")
-
-
-def photo(data: Path, name: str) -> Path:
-    for p in sorted(data.rglob("*")):
-        if p.suffix.lower() in IMAGE and str(p.relative_to(data).with_suffix("")).replace("/", "__") == name:
-            return p
-    sys.exit(f"error: {data}: no photo named {name}")
-
 
 def busiest(truth: np.ndarray, size: int) -> tuple:
     y = truth[..., :3].astype(np.float64) @ np.array([65.481, 128.553, 24.966]) / 255.0
@@ -48,7 +40,6 @@ def busiest(truth: np.ndarray, size: int) -> tuple:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out", type=Path)
-    ap.add_argument("--data", type=Path, required=True, help="the HR photos eval ran on")
     ap.add_argument("--photo", action="append", required=True)
     ap.add_argument("--box", action="append", default=[], help="X,Y of one --photo's window (HR pixels), in order")
     ap.add_argument("--col", action="append", required=True, help="LABEL=DIR of `edgegan eval --save`")
@@ -67,11 +58,9 @@ def main() -> int:
     for j, label in enumerate(labels):
         draw.text((pad + j * (tile + pad), 2), label, fill="black", font=font)
     for i, name in enumerate(a.photo):
-        first = np.asarray(Image.open(Path(cols[0][1]) / f"{name}.png").convert("RGB"))
-        h, w = first.shape[:2]
-        truth = np.asarray(Image.open(photo(a.data, name)).convert("RGB"))[:h, :w]
+        truth = np.asarray(Image.open(lr_dir / f"{name}.hr.png").convert("RGB"))
         lr = Image.open(lr_dir / f"{name}.lr.png").convert("RGB")
-        scale = w // lr.width
+        scale = truth.shape[1] // lr.width
         x, y = map(int, a.box[i].split(",")) if i < len(a.box) else busiest(truth, a.size)
         x, y = x // scale * scale, y // scale * scale
         crops = [lr.crop((x // scale, y // scale, (x + a.size) // scale, (y + a.size) // scale))]
