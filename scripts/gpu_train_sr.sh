@@ -16,13 +16,15 @@
 # learning rate follows it. A work folder already in OUT is resumed, so a
 # run cut short by the machine's per-command limit goes on where its last
 # checkpoint left it (same MINUTES: the schedule counts the earlier time).
+# VAL_EVERY (default 500) sets the steps between validations; THREADS the
+# patch-making threads per run (default: the cores shared evenly).
 set -euo pipefail
 [ $# -ge 5 ] || { sed -n 2,17p "$0"; exit 2; }
 bin=$1 data=$2 val=$3 out=$4 minutes=$5
 shift 5
 variants=("$@")
 [ ${#variants[@]} -gt 0 ] || variants=(x2-init x4-init x4-real)
-threads=$(( $(nproc) / ${#variants[@]} ))
+threads=${THREADS:-$(( $(nproc) / ${#variants[@]} ))}
 [ "$threads" -ge 1 ] || threads=1
 mkdir -p "$out"
 pids=()
@@ -33,8 +35,10 @@ for v in "${variants[@]}"; do
     # xS-cC: xS with C channels from scratch; xS-init: on from models/sr-xS;
     # x4-real: the degraded-input model, on from models/sr-x4; NAME@DIR:
     # NAME on from the model directory DIR instead, at half the rate and
-    # with another seed (other patches than the run that made DIR).
-    from=${v#*@} lr=5e-4 seed=1
+    # with another seed (other patches than the run that made DIR);
+    # xS-gan: the GAN stage re-tuned from models/sr-xS with the settings
+    # of models/sr-xS-gan's card (batch 16, EMA 0.99).
+    from=${v#*@} lr=5e-4 seed=1 batch=64 ema=0.999
     [ "$from" != "$v" ] && v=${v%%@*} lr=2.5e-4 seed=2
     case $v in
         x4-real) [ "$from" != "$v" ] || from=models/sr-x4
@@ -42,13 +46,16 @@ for v in "${variants[@]}"; do
         x[24]-init) [ "$from" != "$v" ] || from=models/sr-x${v:1:1}
                     args=(--scale "${v:1:1}" --init "$from" --lr $lr) ;;
         x[24]-c[0-9]*) s=${v:1:1}; c=${v##*-c}; args=(--scale "$s" --channels "$c" --lr 1e-3) ;;
+        x[24]-gan) [ "$from" != "$v" ] || from=models/sr-x${v:1:1}
+                   batch=16 ema=0.99
+                   args=(--scale "${v:1:1}" --stage gan --init "$from" --lr 1e-4 --d-lr 4e-4) ;;
         *) echo "unknown variant $v" >&2; exit 2 ;;
     esac
     resume=()
     [ -d "$out/$v.work/checkpoint" ] && resume=(--resume)
     RAYON_NUM_THREADS=$threads "$bin" train sr --device cuda "${args[@]}" \
-        --data "$data" --prescale 1 --val "$val" --val-stride 1 --val-every 500 \
-        --batch 64 --patch 48 --ema 0.999 --steps 1000000 --minutes "$minutes" --seed $seed \
+        --data "$data" --prescale 1 --val "$val" --val-stride 1 --val-every "${VAL_EVERY:-500}" \
+        --batch $batch --patch 48 --ema $ema --steps 1000000 --minutes "$minutes" --seed $seed \
         --work "$out/$v.work" --out "$out/$v" "${resume[@]}" > "$out/$v.log" 2>&1 &
     pids+=($!)
 done

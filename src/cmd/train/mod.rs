@@ -216,7 +216,10 @@ fn run_sr(a: TrainSrArgs) -> Result<ExitCode> {
         let (onnx, steps) = read_init(dir)?;
         (cfg.init, prior_steps) = (Some(onnx), steps);
     }
-    let photos = PhotoSet::load_nonempty(&a.data, a.prescale, (cfg.lr_patch * scale) as u32)?;
+    let mut photos = PhotoSet::load_nonempty(&a.data, a.prescale, (cfg.lr_patch * scale) as u32)?;
+    if !cfg.degrade.any() {
+        photos.precompute_lr(scale);
+    }
     let (val, val_all) = validation_photos(&a.val, a.val_stride)?;
     eprintln!(
         "training x{scale} on {} photos, validating on {} of {}",

@@ -2,6 +2,10 @@
 //! downscaled first (clean HR targets from large, compressed wallpapers), and
 //! random patches with dihedral augmentation. LR patches are made exactly as
 //! the evaluation makes them (MATLAB-style antialiased bicubic, 8-bit).
+//!
+//! For clean training the LR photos can be made once
+//! ([`PhotoSet::precompute_lr`]): a patch is then a crop of the photo's LR,
+//! as evaluation downscales whole photos, instead of a downscale per patch.
 
 use crate::common::{planar, Rng};
 use crate::sr::degrade::Degradations;
@@ -16,6 +20,19 @@ use std::path::Path;
 pub struct PhotoSet {
     /// The photos (RGB8).
     pub images: Vec<RgbImage>,
+    /// Each photo's LR at a scale, when precomputed.
+    lowres: Option<(usize, Vec<RgbImage>)>,
+}
+
+/// Where one patch comes from: photo, top-left corner in HR pixels, dihedral
+/// transform and the seed of its degradations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Draw {
+    photo: usize,
+    x: u32,
+    y: u32,
+    transform: usize,
+    seed: u64,
 }
 
 impl PhotoSet {
@@ -59,7 +76,40 @@ impl PhotoSet {
                 images.push(img);
             }
         }
-        Ok(PhotoSet { images })
+        Ok(PhotoSet {
+            images,
+            lowres: None,
+        })
+    }
+
+    /// Downscale every photo ×`scale` once (its top-left part whose sides
+    /// are multiples of `scale`), so that clean batches at that scale crop
+    /// LR patches instead of downscaling each. Batches with degradations,
+    /// or at another scale, still make their LR per patch.
+    pub fn precompute_lr(&mut self, scale: usize) {
+        use rayon::prelude::*;
+        let lr = self
+            .images
+            .par_iter()
+            .map(|img| {
+                let (w, h) = (img.width() as usize / scale, img.height() as usize / scale);
+                let crop =
+                    image::imageops::crop_imm(img, 0, 0, (w * scale) as u32, (h * scale) as u32)
+                        .to_image();
+                let data = downscale_u8(crop.as_raw(), w * scale, h * scale, 3, scale);
+                RgbImage::from_raw(w as u32, h as u32, data).expect("sizes agree")
+            })
+            .collect();
+        self.lowres = Some((scale, lr));
+    }
+
+    /// The precomputed LR photos, if they serve batches at `scale` degraded
+    /// by `degrade`.
+    fn lowres_for(&self, scale: usize, degrade: &Degradations) -> Option<&[RgbImage]> {
+        match &self.lowres {
+            Some((s, lr)) if *s == scale && !degrade.any() => Some(lr),
+            _ => None,
+        }
     }
 }
 
@@ -97,13 +147,8 @@ fn dihedral(p: &RgbImage, t: usize) -> RgbImage {
 
 impl PhotoSet {
     /// `n` random patches of `lr_side` LR pixels at ×`scale`, the inputs
-    /// degraded by `degrade` (targets stay clean).
-    ///
-    /// Where each patch comes from (photo, position, transform, and the seed
-    /// of its degradations) is drawn from `rng` first, in order; the patches
-    /// are then made in parallel on rayon's pool, so the batch is the same
-    /// whatever the thread count. (Making them one by one left a GPU waiting:
-    /// 0.56 s a step at ×4, batch 64, almost all of it resampling.)
+    /// degraded by `degrade` (targets stay clean): [`PhotoSet::draw`] then
+    /// [`PhotoSet::make`].
     pub fn batch(
         &self,
         rng: &mut Rng,
@@ -112,27 +157,78 @@ impl PhotoSet {
         scale: usize,
         degrade: &Degradations,
     ) -> Batch {
+        let draws = self.draw(rng, n, lr_side, scale, degrade);
+        self.make(&draws, lr_side, scale, degrade)
+    }
+
+    /// Where each of `n` patches comes from (photo, position, transform, and
+    /// the seed of its degradations), drawn from `rng` in order. With LR
+    /// photos precomputed for `scale` the corners fall on multiples of
+    /// `scale`.
+    pub fn draw(
+        &self,
+        rng: &mut Rng,
+        n: usize,
+        lr_side: usize,
+        scale: usize,
+        degrade: &Degradations,
+    ) -> Vec<Draw> {
+        let grid = self.lowres_for(scale, degrade).is_some();
+        let hr_side = lr_side * scale;
+        (0..n)
+            .map(|_| {
+                let photo = rng.below(self.images.len());
+                let img = &self.images[photo];
+                let (x, y) = match grid {
+                    true => (
+                        rng.below(img.width() as usize / scale - lr_side + 1) * scale,
+                        rng.below(img.height() as usize / scale - lr_side + 1) * scale,
+                    ),
+                    false => (
+                        rng.below((img.width() as usize - hr_side) + 1),
+                        rng.below((img.height() as usize - hr_side) + 1),
+                    ),
+                };
+                Draw {
+                    photo,
+                    x: x as u32,
+                    y: y as u32,
+                    transform: rng.below(8),
+                    seed: rng.next_u64(),
+                }
+            })
+            .collect()
+    }
+
+    /// The batch of `draws`, made in parallel on rayon's pool (the same
+    /// batch whatever the thread count). Making patches one by one left a
+    /// GPU waiting: 0.56 s a step at ×4, batch 64, almost all of it
+    /// resampling.
+    pub fn make(
+        &self,
+        draws: &[Draw],
+        lr_side: usize,
+        scale: usize,
+        degrade: &Degradations,
+    ) -> Batch {
         use rayon::prelude::*;
         let hr_side = lr_side * scale;
-        let draws: Vec<(usize, u32, u32, usize, u64)> = (0..n)
-            .map(|_| {
-                let i = rng.below(self.images.len());
-                let img = &self.images[i];
-                let x = rng.below((img.width() as usize - hr_side) + 1) as u32;
-                let y = rng.below((img.height() as usize - hr_side) + 1) as u32;
-                (i, x, y, rng.below(8), rng.next_u64())
-            })
-            .collect();
+        let lowres = self.lowres_for(scale, degrade);
         let patches: Vec<(Vec<u8>, Vec<u8>, RgbImage)> = draws
-            .into_par_iter()
-            .map(|(i, x, y, t, seed)| {
+            .par_iter()
+            .map(|d| {
                 let side = hr_side as u32;
-                let crop = image::imageops::crop_imm(&self.images[i], x, y, side, side).to_image();
-                let hr = dihedral(&crop, t);
-                let lr = match degrade.any() {
-                    false => downscale_u8(hr.as_raw(), hr_side, hr_side, 3, scale),
-                    true => {
-                        let mut rng = Rng(seed);
+                let crop = image::imageops::crop_imm(&self.images[d.photo], d.x, d.y, side, side);
+                let hr = dihedral(&crop.to_image(), d.transform);
+                let lr = match (lowres, degrade.any()) {
+                    (Some(lr), _) => {
+                        let (x, y, s) = (d.x / scale as u32, d.y / scale as u32, lr_side as u32);
+                        let crop = image::imageops::crop_imm(&lr[d.photo], x, y, s, s).to_image();
+                        dihedral(&crop, d.transform).into_raw()
+                    }
+                    (None, false) => downscale_u8(hr.as_raw(), hr_side, hr_side, 3, scale),
+                    (None, true) => {
+                        let mut rng = Rng(d.seed);
                         let blurred = degrade.before(&mut rng, hr.clone());
                         let lr = downscale_u8(blurred.as_raw(), hr_side, hr_side, 3, scale);
                         degrade.after(&mut rng, lr, lr_side as u32)
@@ -142,6 +238,7 @@ impl PhotoSet {
                 (lr, bic, hr)
             })
             .collect();
+        let n = draws.len();
         let mut b = Batch {
             n,
             lr_side,
@@ -156,5 +253,76 @@ impl PhotoSet {
             planar(hr.as_raw(), hr_side * hr_side, &mut b.hr);
         }
         b
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set() -> PhotoSet {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/astronaut.png");
+        let img = read_image(&src, &ImageLimits::input()).unwrap().to_rgb8();
+        // An odd size, so the LR photo drops a partial block.
+        let img = image::imageops::crop_imm(&img, 0, 0, 203, 190).to_image();
+        PhotoSet {
+            images: vec![img],
+            lowres: None,
+        }
+    }
+
+    /// A patch cropped from the precomputed LR equals the downscale of its
+    /// HR patch wherever the bicubic window stays inside the patch (the
+    /// taps are the same numbers), for every transform; at the border the
+    /// photo's LR sees the real neighbours where a patch replicates its edge.
+    #[test]
+    fn precomputed_patches_match_per_patch_downscales_inside() {
+        let none = Degradations::default();
+        for scale in [2, 4] {
+            let side = 12;
+            let plain = set();
+            let mut pre = set();
+            pre.precompute_lr(scale);
+            let draws = pre.draw(&mut Rng(9), 16, side, scale, &none);
+            assert!(draws
+                .iter()
+                .all(|d| d.x % scale as u32 == 0 && d.y % scale as u32 == 0));
+            assert_eq!(
+                draws
+                    .iter()
+                    .map(|d| d.transform)
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .len(),
+                8
+            );
+            let (a, b) = (
+                pre.make(&draws, side, scale, &none),
+                plain.make(&draws, side, scale, &none),
+            );
+            assert_eq!(a.hr, b.hr);
+            let mut border_differs = false;
+            for (i, (p, q)) in a.lr.iter().zip(&b.lr).enumerate() {
+                let (y, x) = ((i / side) % side, i % side);
+                if (2..side - 2).contains(&y) && (2..side - 2).contains(&x) {
+                    assert_eq!(p, q, "x{scale} value {i}");
+                } else {
+                    border_differs |= p != q;
+                }
+            }
+            assert!(border_differs, "x{scale}: the border sees the photo");
+        }
+    }
+
+    /// Degraded batches ignore the precomputed LR: the same draws give the
+    /// same batch with and without it.
+    #[test]
+    fn degraded_batches_do_not_use_the_precomputed_lr() {
+        let degrade: Degradations = "blur,noise,jpeg".parse().unwrap();
+        let plain = set();
+        let mut pre = set();
+        pre.precompute_lr(2);
+        let a = pre.batch(&mut Rng(3), 4, 16, 2, &degrade);
+        let b = plain.batch(&mut Rng(3), 4, 16, 2, &degrade);
+        assert_eq!((a.lr, a.hr), (b.lr, b.hr));
     }
 }

@@ -552,6 +552,11 @@ pub fn train_sr(
     if state.history.is_empty() {
         v.run(&nets, &mut state, &mut sums, &mut best_onnx, observer)?;
     }
+    // The next step's batch is made on other threads while this step runs
+    // on the device; `rng_now` is the generator as if it had not been drawn
+    // yet (what a checkpoint keeps, so a resumed run draws it again).
+    let mut prefetched = None;
+    let (p, s) = (cfg.lr_patch, cfg.shape.scale);
     while state.step < cfg.steps {
         state.wall_seconds = wall_before + started.elapsed().as_secs_f64();
         let by_time = cfg.time_limit.map_or(0.0, |l| state.wall_seconds / l);
@@ -561,14 +566,22 @@ pub fn train_sr(
         state.step += 1;
         let f = (state.step as f64 / cfg.steps as f64).max(by_time);
         let t = Instant::now();
-        let batch = photos.batch(
-            &mut rng,
-            cfg.batch,
-            cfg.lr_patch,
-            cfg.shape.scale,
-            &cfg.degrade,
-        );
-        let (mut n, mut stats) = step(cfg, nets, batch, f, &device);
+        let batch = match prefetched.take() {
+            Some(b) => b,
+            None => photos.batch(&mut rng, cfg.batch, p, s, &cfg.degrade),
+        };
+        let rng_now = rng.0;
+        let next =
+            (state.step < cfg.steps).then(|| photos.draw(&mut rng, cfg.batch, p, s, &cfg.degrade));
+        let ((mut n, mut stats), next) = std::thread::scope(|scope| {
+            let making = next.map(|d| scope.spawn(move || photos.make(&d, p, s, &cfg.degrade)));
+            let stepped = step(cfg, nets, batch, f, &device);
+            (
+                stepped,
+                making.map(|h| h.join().expect("patch making does not panic")),
+            )
+        });
+        prefetched = next;
         if let Some(ema) = n.ema.take() {
             n.ema = Some(ema_update(ema, &n.generator, cfg.ema));
         }
@@ -579,7 +592,7 @@ pub fn train_sr(
         observer.step(state.step, &stats);
         if state.step.is_multiple_of(cfg.val_every) || state.step == cfg.steps {
             v.run(&nets, &mut state, &mut sums, &mut best_onnx, observer)?;
-            state.rng = format!("{:016x}", rng.0);
+            state.rng = format!("{:016x}", rng_now);
             state.too_good = detector.fired.clone();
             if let Some(w) = work {
                 checkpoint::save(w, &nets, &state, &best_onnx)?;

@@ -10,12 +10,17 @@ use edgegan_trainer::sr::training::{
 };
 use std::path::{Path, PathBuf};
 
-fn photos() -> (tempfile::TempDir, PhotoSet, Vec<PathBuf>) {
+/// The bundled photo as a training set; its LR precomputed (as the CLI does
+/// for clean training) when `cfg` has no degradations.
+fn photos(cfg: &TrainConfig) -> (tempfile::TempDir, PhotoSet, Vec<PathBuf>) {
     let dir = tempfile::tempdir().unwrap();
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/astronaut.png");
     let dst = dir.path().join("astronaut.png");
     std::fs::copy(src, &dst).unwrap();
-    let set = PhotoSet::load(dir.path(), 1, 64).unwrap();
+    let mut set = PhotoSet::load(dir.path(), 1, 64).unwrap();
+    if !cfg.degrade.any() {
+        set.precompute_lr(cfg.shape.scale);
+    }
     (dir, set, vec![dst])
 }
 
@@ -62,7 +67,7 @@ impl Observer for StopAt {
 }
 
 fn run(cfg: &TrainConfig, resume: bool, observer: &mut dyn Observer) -> TrainOutcome {
-    let (_dir, set, val) = photos();
+    let (_dir, set, val) = photos(cfg);
     train_sr(cfg, &set, &val, resume, observer).unwrap()
 }
 
@@ -83,29 +88,40 @@ fn a_fixed_seed_reproduces_the_run() {
         .all(|p| p.d_loss > 0.0 && p.g_grad_norm > 0.0 && p.d_grad_norm > 0.0));
 }
 
+/// GAN with degraded inputs (patches downscaled one by one), and L1 on clean
+/// inputs (patches cropped from precomputed LR photos); in both the next
+/// batch is made while a step runs.
 #[test]
 fn an_interrupted_run_resumes_exactly() {
-    let whole_dir = tempfile::tempdir().unwrap();
-    let whole = run(&config(GAN, Some(whole_dir.path().into())), false, &mut ());
-    let work = tempfile::tempdir().unwrap();
-    let cfg = config(GAN, Some(work.path().into()));
-    let first = run(&cfg, false, &mut StopAt(2, 0));
-    assert_eq!(first.steps, 2);
-    // A second start without --resume refuses to overwrite the checkpoint.
-    let (_d, set, val) = photos();
-    let err = train_sr(&cfg, &set, &val, false, &mut ()).unwrap_err();
-    assert!(err.to_string().contains("checkpoint"), "{err}");
-    // Another configuration cannot resume it.
-    let mut other = cfg.clone();
-    other.seed = 8;
-    let err = train_sr(&other, &set, &val, true, &mut ()).unwrap_err();
-    assert!(err.to_string().contains("another configuration"), "{err}");
-    let resumed = run(&cfg, true, &mut ());
-    assert_eq!(resumed.steps, 4);
-    assert_eq!(resumed.history, whole.history);
-    assert!(resumed.onnx == whole.onnx, "exports differ");
-    for step in [0, 2, 4] {
-        let name = format!("evolution/step_{step:06}.png");
-        assert!(work.path().join(&name).is_file(), "{name}");
+    let mut clean = config(Stage::L1, None);
+    clean.degrade = Default::default();
+    for (stage, degrade) in [(GAN, config(GAN, None).degrade), (Stage::L1, clean.degrade)] {
+        let with = |work: &Path| TrainConfig {
+            degrade,
+            ..config(stage, Some(work.into()))
+        };
+        let whole_dir = tempfile::tempdir().unwrap();
+        let whole = run(&with(whole_dir.path()), false, &mut ());
+        let work = tempfile::tempdir().unwrap();
+        let cfg = with(work.path());
+        let first = run(&cfg, false, &mut StopAt(2, 0));
+        assert_eq!(first.steps, 2);
+        // A second start without --resume refuses to overwrite the checkpoint.
+        let (_d, set, val) = photos(&cfg);
+        let err = train_sr(&cfg, &set, &val, false, &mut ()).unwrap_err();
+        assert!(err.to_string().contains("checkpoint"), "{err}");
+        // Another configuration cannot resume it.
+        let mut other = cfg.clone();
+        other.seed = 8;
+        let err = train_sr(&other, &set, &val, true, &mut ()).unwrap_err();
+        assert!(err.to_string().contains("another configuration"), "{err}");
+        let resumed = run(&cfg, true, &mut ());
+        assert_eq!(resumed.steps, 4);
+        assert_eq!(resumed.history, whole.history, "{stage:?}");
+        assert!(resumed.onnx == whole.onnx, "{stage:?}: exports differ");
+        for step in [0, 2, 4] {
+            let name = format!("evolution/step_{step:06}.png");
+            assert!(work.path().join(&name).is_file(), "{name}");
+        }
     }
 }
