@@ -17,7 +17,8 @@
 # run cut short by the machine's per-command limit goes on where its last
 # checkpoint left it (same MINUTES: the schedule counts the earlier time).
 # VAL_EVERY (default 500) sets the steps between validations; THREADS the
-# patch-making threads per run (default: the cores shared evenly).
+# patch-making threads per run (default: the cores shared evenly); BATCH
+# the L1 variants' batch (default 64).
 set -euo pipefail
 [ $# -ge 5 ] || { sed -n 2,17p "$0"; exit 2; }
 bin=$1 data=$2 val=$3 out=$4 minutes=$5
@@ -37,8 +38,9 @@ for v in "${variants[@]}"; do
     # NAME on from the model directory DIR instead, at half the rate and
     # with another seed (other patches than the run that made DIR);
     # xS-gan: the GAN stage re-tuned from models/sr-xS with the settings
-    # of models/sr-xS-gan's card (batch 16, EMA 0.99).
-    from=${v#*@} lr=5e-4 seed=1 batch=64 ema=0.999
+    # of models/sr-xS-gan's card (batch 16, EMA 0.99), validated every 200
+    # steps (its selection picks among the points).
+    from=${v#*@} lr=5e-4 seed=1 batch=${BATCH:-64} ema=0.999 every=${VAL_EVERY:-500}
     [ "$from" != "$v" ] && v=${v%%@*} lr=2.5e-4 seed=2
     case $v in
         x4-real) [ "$from" != "$v" ] || from=models/sr-x4
@@ -47,14 +49,14 @@ for v in "${variants[@]}"; do
                     args=(--scale "${v:1:1}" --init "$from" --lr $lr) ;;
         x[24]-c[0-9]*) s=${v:1:1}; c=${v##*-c}; args=(--scale "$s" --channels "$c" --lr 1e-3) ;;
         x[24]-gan) [ "$from" != "$v" ] || from=models/sr-x${v:1:1}
-                   batch=16 ema=0.99
+                   batch=16 ema=0.99 every=200
                    args=(--scale "${v:1:1}" --stage gan --init "$from" --lr 1e-4 --d-lr 4e-4) ;;
         *) echo "unknown variant $v" >&2; exit 2 ;;
     esac
     resume=()
     [ -d "$out/$v.work/checkpoint" ] && resume=(--resume)
     RAYON_NUM_THREADS=$threads "$bin" train sr --device cuda "${args[@]}" \
-        --data "$data" --prescale 1 --val "$val" --val-stride 1 --val-every "${VAL_EVERY:-500}" \
+        --data "$data" --prescale 1 --val "$val" --val-stride 1 --val-every $every \
         --batch $batch --patch 48 --ema $ema --steps 1000000 --minutes "$minutes" --seed $seed \
         --work "$out/$v.work" --out "$out/$v" "${resume[@]}" > "$out/$v.log" 2>&1 &
     pids+=($!)
