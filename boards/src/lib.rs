@@ -180,6 +180,7 @@ mod tests {
     #[test]
     fn bad_profiles_are_refused_with_the_file_named() {
         let good = PROFILES[2].1;
+        assert!(good.contains("tile = 128") && good.contains("precision = \"f32\""));
         let e = parse("x.toml", &good.replace("threads = 4", "threads = 9")).unwrap_err();
         assert_eq!(
             e.to_string(),
@@ -190,7 +191,7 @@ mod tests {
             e.to_string(),
             "boards/profiles/x.toml: tile 4 is under 8 pixels"
         );
-        let e = parse("x.toml", &good.replace("\"auto\"", "\"fp8\"")).unwrap_err();
+        let e = parse("x.toml", &good.replace("\"f32\"", "\"fp8\"")).unwrap_err();
         assert!(e
             .to_string()
             .starts_with("boards/profiles/x.toml: unknown variant `fp8`"));
