@@ -20,7 +20,7 @@
 # patch-making threads per run (default: the cores shared evenly); BATCH
 # the L1 variants' batch (default 64).
 set -euo pipefail
-[ $# -ge 5 ] || { sed -n 2,17p "$0"; exit 2; }
+[ $# -ge 5 ] || { sed -n 2,21p "$0"; exit 2; }
 bin=$1 data=$2 val=$3 out=$4 minutes=$5
 shift 5
 variants=("$@")
