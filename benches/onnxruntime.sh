@@ -2,7 +2,11 @@
 # tract vs onnxruntime on the same ONNX files (f32 and int8 of sr-x2, sr-x4),
 # same input (1x3xSIDExSIDE, default 140: one 128-px tile with its halos),
 # one thread each, run back to back in one invocation. Installs onnxruntime
-# from PyPI into a venv under the build directory on first use.
+# from PyPI into a venv under the build directory on first use. The int8
+# rows compare tract's int8 graph with two onnxruntime peers: the same
+# file (onnxruntime's ConvInteger path, its slow one) and its fair peer, the
+# f32 model quantized by onnxruntime's own quantize_static (QDQ, fused into
+# QLinearConv; benches/ort_qdq.py in the peers venv of benches/setup_peers.sh).
 #
 #   benches/onnxruntime.sh [SIDE]
 set -euo pipefail
@@ -16,6 +20,9 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 cargo build -q --release -p edgegan-runtime --example profile
 PROFILE="$CARGO_TARGET_DIR/release/examples/profile"
+PEERS=$(benches/setup_peers.sh)
+grep -m1 'model name' /proc/cpuinfo
+grep -o -w -E 'avx2|avx512f|avx512_vnni|amx_int8|asimddp' /proc/cpuinfo | sort -u | tr '\n' ' '; echo
 printf '%-8s %-16s %10s %14s %8s\n' model file tract_ms onnxruntime_ms ratio
 for m in sr-x2 sr-x4; do
   for f in model.onnx model.int8.onnx; do
@@ -39,5 +46,8 @@ PY
 )
     printf '%-8s %-16s %10s %14s %8.2f\n' "$m" "$f" "$tract" "$ort" "$(echo "$tract / $ort" | bc -l)"
   done
+  # The fair int8 peer: onnxruntime's QDQ model of the same f32 graph (median of 10).
+  read -r _ qdq < <("$PEERS" benches/ort_qdq.py "models/$m" "$SIDE" 1 10 2>/dev/null)
+  printf '%-8s %-16s %10s %14s %8.2f\n' "$m" "int8 vs ort QDQ" "$tract" "$qdq" "$(echo "$tract / $qdq" | bc -l)"
 done
-echo "(ms per ${SIDE}x${SIDE} input, 1 thread; ratio = tract / onnxruntime; tract: mean of 5 runs, onnxruntime: best of 10)"
+echo "(ms per ${SIDE}x${SIDE} input, 1 thread; ratio = tract / onnxruntime; tract: mean of 5 runs, onnxruntime: best of 10, its QDQ int8 the median of 10; the QDQ row's tract column is the int8 row above it)"
