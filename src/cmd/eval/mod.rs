@@ -110,7 +110,6 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
     if args.crop.is_some() {
         anyhow::bail!("{}: --crop applies to inpainting models only", args.model);
     }
-
     let degrade = EvalDegrade {
         kinds: args.degrade.unwrap_or_default(),
         seed: args.degrade_seed,

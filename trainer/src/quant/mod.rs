@@ -270,10 +270,14 @@ pub fn quantize_generator(
     let scale = generator.shape().scale;
     let (side, per) = (64, 8);
     let mut rng = crate::common::Rng(seed);
-    let none = crate::sr::degrade::Degradations::default();
+    let spec = crate::sr::data::PatchSpec {
+        lr_side: side,
+        scale,
+        degrade: crate::sr::degrade::Degradations::default(),
+    };
     let batches: Vec<Tensor<4>> = (0..patches.max(1).div_ceil(per))
         .map(|_| {
-            let b = photos.batch(&mut rng, per, side, scale, &none);
+            let b = photos.batch(&mut rng, per, &spec);
             Tensor::from_data(
                 burn::tensor::TensorData::new(b.lr, [per, 3, side, side]),
                 &device,

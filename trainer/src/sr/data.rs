@@ -24,15 +24,35 @@ pub struct PhotoSet {
     lowres: Option<(usize, Vec<RgbImage>)>,
 }
 
+/// What the patches of a batch are: `lr_side` LR pixels square at
+/// ×`scale`, the inputs degraded by `degrade` (targets stay clean).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PatchSpec {
+    /// LR side of a patch.
+    pub lr_side: usize,
+    /// Upscaling factor.
+    pub scale: usize,
+    /// Degradations of the LR inputs.
+    pub degrade: Degradations,
+}
+
 /// Where one patch comes from: photo, top-left corner in HR pixels, dihedral
 /// transform and the seed of its degradations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Draw {
+struct Draw {
     photo: usize,
     x: u32,
     y: u32,
     transform: usize,
     seed: u64,
+}
+
+/// The places of a batch's patches, with the spec they were drawn for
+/// ([`PhotoSet::draw`]), so that [`PhotoSet::make`] makes them to the same.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Draws {
+    spec: PatchSpec,
+    list: Vec<Draw>,
 }
 
 impl PhotoSet {
@@ -103,11 +123,10 @@ impl PhotoSet {
         self.lowres = Some((scale, lr));
     }
 
-    /// The precomputed LR photos, if they serve batches at `scale` degraded
-    /// by `degrade`.
-    fn lowres_for(&self, scale: usize, degrade: &Degradations) -> Option<&[RgbImage]> {
+    /// The precomputed LR photos, if they serve patches of `spec`.
+    fn lowres_for(&self, spec: &PatchSpec) -> Option<&[RgbImage]> {
         match &self.lowres {
-            Some((s, lr)) if *s == scale && !degrade.any() => Some(lr),
+            Some((s, lr)) if *s == spec.scale && !spec.degrade.any() => Some(lr),
             _ => None,
         }
     }
@@ -146,36 +165,21 @@ fn dihedral(p: &RgbImage, t: usize) -> RgbImage {
 }
 
 impl PhotoSet {
-    /// `n` random patches of `lr_side` LR pixels at ×`scale`, the inputs
-    /// degraded by `degrade` (targets stay clean): [`PhotoSet::draw`] then
+    /// `n` random patches of `spec`: [`PhotoSet::draw`] then
     /// [`PhotoSet::make`].
-    pub fn batch(
-        &self,
-        rng: &mut Rng,
-        n: usize,
-        lr_side: usize,
-        scale: usize,
-        degrade: &Degradations,
-    ) -> Batch {
-        let draws = self.draw(rng, n, lr_side, scale, degrade);
-        self.make(&draws, lr_side, scale, degrade)
+    pub fn batch(&self, rng: &mut Rng, n: usize, spec: &PatchSpec) -> Batch {
+        self.make(&self.draw(rng, n, spec))
     }
 
-    /// Where each of `n` patches comes from (photo, position, transform, and
-    /// the seed of its degradations), drawn from `rng` in order. With LR
-    /// photos precomputed for `scale` the corners fall on multiples of
-    /// `scale`.
-    pub fn draw(
-        &self,
-        rng: &mut Rng,
-        n: usize,
-        lr_side: usize,
-        scale: usize,
-        degrade: &Degradations,
-    ) -> Vec<Draw> {
-        let grid = self.lowres_for(scale, degrade).is_some();
+    /// Where each of `n` patches of `spec` comes from (photo, position,
+    /// transform, and the seed of its degradations), drawn from `rng` in
+    /// order. With LR photos precomputed for the spec the corners fall on
+    /// multiples of its scale.
+    pub fn draw(&self, rng: &mut Rng, n: usize, spec: &PatchSpec) -> Draws {
+        let &PatchSpec { lr_side, scale, .. } = spec;
+        let grid = self.lowres_for(spec).is_some();
         let hr_side = lr_side * scale;
-        (0..n)
+        let list = (0..n)
             .map(|_| {
                 let photo = rng.below(self.images.len());
                 let img = &self.images[photo];
@@ -197,24 +201,25 @@ impl PhotoSet {
                     seed: rng.next_u64(),
                 }
             })
-            .collect()
+            .collect();
+        Draws { spec: *spec, list }
     }
 
     /// The batch of `draws`, made in parallel on rayon's pool (the same
     /// batch whatever the thread count). Making patches one by one left a
     /// GPU waiting: 0.56 s a step at ×4, batch 64, almost all of it
     /// resampling.
-    pub fn make(
-        &self,
-        draws: &[Draw],
-        lr_side: usize,
-        scale: usize,
-        degrade: &Degradations,
-    ) -> Batch {
+    pub fn make(&self, draws: &Draws) -> Batch {
         use rayon::prelude::*;
+        let PatchSpec {
+            lr_side,
+            scale,
+            ref degrade,
+        } = draws.spec;
         let hr_side = lr_side * scale;
-        let lowres = self.lowres_for(scale, degrade);
+        let lowres = self.lowres_for(&draws.spec);
         let patches: Vec<(Vec<u8>, Vec<u8>, RgbImage)> = draws
+            .list
             .par_iter()
             .map(|d| {
                 let side = hr_side as u32;
@@ -238,7 +243,7 @@ impl PhotoSet {
                 (lr, bic, hr)
             })
             .collect();
-        let n = draws.len();
+        let n = draws.list.len();
         let mut b = Batch {
             n,
             lr_side,
@@ -277,28 +282,31 @@ mod tests {
     /// photo's LR sees the real neighbours where a patch replicates its edge.
     #[test]
     fn precomputed_patches_match_per_patch_downscales_inside() {
-        let none = Degradations::default();
         for scale in [2, 4] {
             let side = 12;
+            let spec = PatchSpec {
+                lr_side: side,
+                scale,
+                degrade: Degradations::default(),
+            };
             let plain = set();
             let mut pre = set();
             pre.precompute_lr(scale);
-            let draws = pre.draw(&mut Rng(9), 16, side, scale, &none);
+            let draws = pre.draw(&mut Rng(9), 16, &spec);
             assert!(draws
+                .list
                 .iter()
                 .all(|d| d.x % scale as u32 == 0 && d.y % scale as u32 == 0));
             assert_eq!(
                 draws
+                    .list
                     .iter()
                     .map(|d| d.transform)
                     .collect::<std::collections::BTreeSet<_>>()
                     .len(),
                 8
             );
-            let (a, b) = (
-                pre.make(&draws, side, scale, &none),
-                plain.make(&draws, side, scale, &none),
-            );
+            let (a, b) = (pre.make(&draws), plain.make(&draws));
             assert_eq!(a.hr, b.hr);
             let mut border_differs = false;
             for (i, (p, q)) in a.lr.iter().zip(&b.lr).enumerate() {
@@ -317,12 +325,16 @@ mod tests {
     /// same batch with and without it.
     #[test]
     fn degraded_batches_do_not_use_the_precomputed_lr() {
-        let degrade: Degradations = "blur,noise,jpeg".parse().unwrap();
+        let spec = PatchSpec {
+            lr_side: 16,
+            scale: 2,
+            degrade: "blur,noise,jpeg".parse().unwrap(),
+        };
         let plain = set();
         let mut pre = set();
         pre.precompute_lr(2);
-        let a = pre.batch(&mut Rng(3), 4, 16, 2, &degrade);
-        let b = plain.batch(&mut Rng(3), 4, 16, 2, &degrade);
+        let a = pre.batch(&mut Rng(3), 4, &spec);
+        let b = plain.batch(&mut Rng(3), 4, &spec);
         assert_eq!((a.lr, a.hr), (b.lr, b.hr));
     }
 }

@@ -33,7 +33,7 @@ use crate::common::Rng;
 use crate::error::TrainError;
 use crate::onnx::export::sr_card;
 use crate::sr::checkpoint::{self, LoopState, Nets};
-use crate::sr::data::PhotoSet;
+use crate::sr::data::{PatchSpec, PhotoSet};
 use crate::sr::degrade::Degradations;
 use crate::sr::evolution::EvolutionCrops;
 use crate::sr::export::generator_onnx;
@@ -556,7 +556,11 @@ pub fn train_sr(
     // on the device; `rng_now` is the generator as if it had not been drawn
     // yet (what a checkpoint keeps, so a resumed run draws it again).
     let mut prefetched = None;
-    let (p, s) = (cfg.lr_patch, cfg.shape.scale);
+    let spec = PatchSpec {
+        lr_side: cfg.lr_patch,
+        scale: cfg.shape.scale,
+        degrade: cfg.degrade,
+    };
     while state.step < cfg.steps {
         state.wall_seconds = wall_before + started.elapsed().as_secs_f64();
         let by_time = cfg.time_limit.map_or(0.0, |l| state.wall_seconds / l);
@@ -568,13 +572,12 @@ pub fn train_sr(
         let t = Instant::now();
         let batch = match prefetched.take() {
             Some(b) => b,
-            None => photos.batch(&mut rng, cfg.batch, p, s, &cfg.degrade),
+            None => photos.batch(&mut rng, cfg.batch, &spec),
         };
         let rng_now = rng.0;
-        let next =
-            (state.step < cfg.steps).then(|| photos.draw(&mut rng, cfg.batch, p, s, &cfg.degrade));
+        let next = (state.step < cfg.steps).then(|| photos.draw(&mut rng, cfg.batch, &spec));
         let ((mut n, mut stats), next) = std::thread::scope(|scope| {
-            let making = next.map(|d| scope.spawn(move || photos.make(&d, p, s, &cfg.degrade)));
+            let making = next.map(|d| scope.spawn(move || photos.make(&d)));
             let stepped = step(cfg, nets, batch, f, &device);
             (
                 stepped,
