@@ -34,6 +34,9 @@ pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; wait; exit 143' TERM INT
 for v in "${variants[@]}"; do
     # xS-cC: xS with C channels from scratch; xS-init: on from models/sr-xS;
+    # xS-bB: on from models/sr-xS deepened to B body convs (the new ones
+    # start as identities); xS-l2: an L2 (MSE) fine-tune of models/sr-xS
+    # at lr 1e-4;
     # x4-real: the degraded-input model, on from models/sr-x4; NAME@DIR:
     # NAME on from the model directory DIR instead, at half the rate and
     # with another seed (other patches than the run that made DIR);
@@ -48,6 +51,10 @@ for v in "${variants[@]}"; do
         x[24]-init) [ "$from" != "$v" ] || from=models/sr-x${v:1:1}
                     args=(--scale "${v:1:1}" --init "$from" --lr $lr) ;;
         x[24]-c[0-9]*) s=${v:1:1}; c=${v##*-c}; args=(--scale "$s" --channels "$c" --lr 1e-3) ;;
+        x[24]-l2) [ "$from" != "$v" ] || from=models/sr-x${v:1:1}
+                  args=(--scale "${v:1:1}" --stage l2 --init "$from" --lr 1e-4) ;;
+        x[24]-b[0-9]*) [ "$from" != "$v" ] || from=models/sr-x${v:1:1}
+                       args=(--scale "${v:1:1}" --body "${v##*-b}" --init "$from" --lr $lr) ;;
         x[24]-gan) [ "$from" != "$v" ] || from=models/sr-x${v:1:1}
                    batch=16 ema=0.99 every=200
                    args=(--scale "${v:1:1}" --stage gan --init "$from" --lr 1e-4 --d-lr 4e-4) ;;

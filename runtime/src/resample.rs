@@ -177,17 +177,31 @@ pub fn upscale_u8(
     channels: usize,
     scale: usize,
 ) -> Vec<u8> {
+    upscale_f32(data, width, height, channels, scale)
+        .into_iter()
+        .map(|v| v.round().clamp(0.0, 255.0) as u8)
+        .collect()
+}
+
+/// [`upscale_u8`] before its rounding: the values on the 0–255 scale, over-
+/// and undershoots kept, as the SR graphs' bicubic branch computes them in
+/// f32 (so a generator trained on these adds its residual to what it will
+/// be added to).
+pub fn upscale_f32(
+    data: &[u8],
+    width: usize,
+    height: usize,
+    channels: usize,
+    scale: usize,
+) -> Vec<f32> {
     let taps = UpscaleTaps::new(scale);
     let (ow, oh) = (width * scale, height * scale);
-    let mut out = vec![0u8; ow * oh * channels];
+    let mut out = vec![0f32; ow * oh * channels];
     for oy in 0..oh {
         for ox in 0..ow {
             for c in 0..channels {
                 let get = |x: usize, y: usize| data[(y * width + x) * channels + c] as f32;
-                out[(oy * ow + ox) * channels + c] = taps
-                    .sample2(get, width, height, ox, oy)
-                    .round()
-                    .clamp(0.0, 255.0) as u8;
+                out[(oy * ow + ox) * channels + c] = taps.sample2(get, width, height, ox, oy);
             }
         }
     }

@@ -5,12 +5,13 @@
 mod dcgan;
 mod inpaint;
 
-use anyhow::{bail, Result};
+use anyhow::{anyhow, bail, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use edgegan_trainer::common::device::TrainDevice;
 use edgegan_trainer::sr::card::{export_model, RunInfo};
 use edgegan_trainer::sr::data::PhotoSet;
 use edgegan_trainer::sr::degrade::Degradations;
+use edgegan_trainer::sr::export::generator_shape;
 use edgegan_trainer::sr::model::GeneratorShape;
 use edgegan_trainer::sr::training::{
     read_init, train_sr, validate, validation_photos, GanConfig, Observer, Stage, StepStats,
@@ -36,6 +37,8 @@ pub enum TrainCommand {
 pub enum StageArg {
     /// L1 loss, selection by validation PSNR-Y.
     L1,
+    /// Mean squared error (PSNR's own loss), to fine-tune an L1 model (--init); selection by PSNR-Y.
+    L2,
     /// L1 + RaGAN against an SN-PatchGAN discriminator (start from a stage-1 model with --init).
     Gan,
 }
@@ -79,13 +82,14 @@ pub struct TrainSrArgs {
     /// Downscale training photos by this factor first (clean HR targets).
     #[arg(long, default_value_t = 2)]
     pub prescale: usize,
-    /// Feature channels of the generator.
-    #[arg(long, default_value_t = 32)]
-    pub channels: usize,
-    /// 3x3 body convolutions.
-    #[arg(long, default_value_t = 3)]
-    pub body: usize,
-    /// Start from this model directory's generator (same shape) instead of random weights.
+    /// Feature channels of the generator [default: the --init model's, else 32].
+    #[arg(long)]
+    pub channels: Option<usize>,
+    /// 3x3 body convolutions [default: the --init model's, else 3].
+    #[arg(long)]
+    pub body: Option<usize>,
+    /// Start from this model directory's generator instead of random weights
+    /// (same shape, or fewer --body convs: the new ones start as identities).
     #[arg(long, value_name = "DIR")]
     pub init: Option<PathBuf>,
     /// Stop after this many minutes of training even if steps remain.
@@ -171,11 +175,19 @@ fn run_sr(a: TrainSrArgs) -> Result<ExitCode> {
         );
     }
     let scale = a.scale as usize;
+    let init = match &a.init {
+        Some(dir) => Some(read_init(dir)?),
+        None => None,
+    };
+    let from = match &init {
+        Some((onnx, _)) => Some(generator_shape(onnx).map_err(|e| anyhow!("--init: {e}"))?),
+        None => None,
+    };
     let shape = GeneratorShape {
         scale,
-        channels: a.channels,
+        channels: a.channels.or(from.map(|s| s.channels)).unwrap_or(32),
         head_kernel: 5,
-        body: a.body,
+        body: a.body.or(from.map(|s| s.body)).unwrap_or(3),
     };
     let cfg = TrainConfig {
         shape,
@@ -189,6 +201,7 @@ fn run_sr(a: TrainSrArgs) -> Result<ExitCode> {
         init: None,
         stage: match a.stage {
             StageArg::L1 => Stage::L1,
+            StageArg::L2 => Stage::L2,
             StageArg::Gan => Stage::Gan(GanConfig {
                 adv_weight: a.adv_weight,
                 d_learning_rate: a.d_lr.unwrap_or(a.lr),
@@ -212,8 +225,7 @@ fn run_sr(a: TrainSrArgs) -> Result<ExitCode> {
     }
     let mut cfg = cfg;
     let mut prior_steps = 0;
-    if let Some(dir) = &a.init {
-        let (onnx, steps) = read_init(dir)?;
+    if let Some((onnx, steps)) = init {
         (cfg.init, prior_steps) = (Some(onnx), steps);
     }
     let mut photos = PhotoSet::load_nonempty(&a.data, a.prescale, (cfg.lr_patch * scale) as u32)?;

@@ -35,9 +35,11 @@ pub fn uniform<const N: usize>(
     Tensor::from_data(TensorData::new(v, dims), device)
 }
 
-/// Append interleaved 8-bit RGB of `pixels` pixels to `out` as three planes in [0, 1].
-pub(crate) fn planar(rgb: &[u8], pixels: usize, out: &mut Vec<f32>) {
+/// Append interleaved RGB on the 0–255 scale (8-bit, or f32 from
+/// [`edgegan_runtime::resample::upscale_f32`]) of `pixels` pixels to `out`
+/// as three planes, divided by 255.
+pub(crate) fn planar<T: Copy + Into<f32>>(rgb: &[T], pixels: usize, out: &mut Vec<f32>) {
     for c in 0..3 {
-        out.extend((0..pixels).map(|i| rgb[i * 3 + c] as f32 / 255.0));
+        out.extend((0..pixels).map(|i| rgb[i * 3 + c].into() / 255.0));
     }
 }

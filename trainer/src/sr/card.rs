@@ -42,7 +42,7 @@ pub fn export_model(
     let final_report = report;
     let (name, shape, scale) = (&run.name, cfg.shape, cfg.shape.scale);
     let kind = match cfg.stage {
-        Stage::L1 => "PSNR-oriented",
+        Stage::L1 | Stage::L2 => "PSNR-oriented",
         Stage::Gan(_) => "GAN-tuned (L1 + RaGAN)",
     };
     let mut card = sr_card(
@@ -151,15 +151,16 @@ fn record_stage(t: &mut toml::Table, cfg: &TrainConfig, outcome: &TrainOutcome) 
     if cfg.degrade.any() {
         t.insert("degrade".into(), cfg.degrade.to_string().into());
     }
+    let stage = match cfg.stage {
+        Stage::L1 => "1 (L1)",
+        Stage::L2 => "1 (L2: mean squared error)",
+        Stage::Gan(_) => "2 (L1 + RaGAN, SN-PatchGAN discriminator)",
+    };
+    t.insert("stage".into(), stage.into());
     let Stage::Gan(g) = cfg.stage else {
-        t.insert("stage".into(), "1 (L1)".into());
         return;
     };
     let last = outcome.history.last().copied().unwrap_or_default();
-    t.insert(
-        "stage".into(),
-        "2 (L1 + RaGAN, SN-PatchGAN discriminator)".into(),
-    );
     t.insert("adv_weight".into(), g.adv_weight.into());
     t.insert("d_learning_rate".into(), g.d_learning_rate.into());
     t.insert(

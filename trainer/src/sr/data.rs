@@ -10,7 +10,7 @@
 use crate::common::{planar, Rng};
 use crate::sr::degrade::Degradations;
 use edgegan_runtime::io::{read_image, ImageLimits};
-use edgegan_runtime::resample::{downscale_u8, upscale_u8};
+use edgegan_runtime::resample::{downscale_u8, upscale_f32};
 use edgegan_runtime::RuntimeError;
 use image::RgbImage;
 use std::path::Path;
@@ -143,7 +143,8 @@ pub struct Batch {
     pub scale: usize,
     /// LR inputs, n×3×p×p.
     pub lr: Vec<f32>,
-    /// Bicubic upscale of the LR inputs, n×3×sp×sp.
+    /// Bicubic upscale of the LR inputs, n×3×sp×sp, unrounded (as the
+    /// exported graph computes it).
     pub bicubic: Vec<f32>,
     /// HR targets, n×3×sp×sp.
     pub hr: Vec<f32>,
@@ -218,7 +219,7 @@ impl PhotoSet {
         } = draws.spec;
         let hr_side = lr_side * scale;
         let lowres = self.lowres_for(&draws.spec);
-        let patches: Vec<(Vec<u8>, Vec<u8>, RgbImage)> = draws
+        let patches: Vec<(Vec<u8>, Vec<f32>, RgbImage)> = draws
             .list
             .par_iter()
             .map(|d| {
@@ -239,7 +240,7 @@ impl PhotoSet {
                         degrade.after(&mut rng, lr, lr_side as u32)
                     }
                 };
-                let bic = upscale_u8(&lr, lr_side, lr_side, 3, scale);
+                let bic = upscale_f32(&lr, lr_side, lr_side, 3, scale);
                 (lr, bic, hr)
             })
             .collect();
@@ -336,5 +337,32 @@ mod tests {
         let a = pre.batch(&mut Rng(3), 4, &spec);
         let b = plain.batch(&mut Rng(3), 4, &spec);
         assert_eq!((a.lr, a.hr), (b.lr, b.hr));
+    }
+
+    /// A batch's bicubic planes are the unrounded upscale of its own LR
+    /// patches (what the exported graph adds the residual to), not the
+    /// 8-bit image `upscale_u8` makes.
+    #[test]
+    fn batch_bicubic_is_the_unrounded_upscale_of_its_lr() {
+        use edgegan_runtime::resample::upscale_u8;
+        let (side, scale) = (10, 4);
+        let spec = PatchSpec {
+            lr_side: side,
+            scale,
+            degrade: Degradations::default(),
+        };
+        let b = set().batch(&mut Rng(5), 3, &spec);
+        let (lr_px, hr_px) = (side * side, side * side * scale * scale);
+        let (mut want, mut rounded) = (Vec::new(), Vec::new());
+        for i in 0..b.n {
+            let planes = &b.lr[i * 3 * lr_px..(i + 1) * 3 * lr_px];
+            let lr: Vec<u8> = (0..lr_px * 3)
+                .map(|k| (planes[(k % 3) * lr_px + k / 3] * 255.0).round() as u8)
+                .collect();
+            planar(&upscale_f32(&lr, side, side, 3, scale), hr_px, &mut want);
+            planar(&upscale_u8(&lr, side, side, 3, scale), hr_px, &mut rounded);
+        }
+        assert_eq!(b.bicubic, want);
+        assert_ne!(b.bicubic, rounded);
     }
 }

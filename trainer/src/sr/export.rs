@@ -7,7 +7,7 @@ use burn::nn::conv::Conv2d;
 use crate::onnx::classic::add_bicubic;
 use crate::onnx::layers::{add_conv, add_leaky};
 use crate::onnx::{attr_int, attr_str, GraphBuilder, OnnxModel};
-use crate::sr::model::Generator;
+use crate::sr::model::{Generator, GeneratorShape};
 
 /// The ONNX graph of `generator`.
 pub fn generator_onnx(generator: &Generator, name: &str) -> OnnxModel {
@@ -40,6 +40,33 @@ pub(crate) fn finish_sr(mut g: GraphBuilder, scale: usize) -> OnnxModel {
     g.finish("input", "output", 3)
 }
 
+/// The shape of the generator in ONNX bytes written by [`generator_onnx`].
+pub fn generator_shape(bytes: &[u8]) -> Result<GeneratorShape, String> {
+    use prost::Message;
+    let model = tract_onnx::pb::ModelProto::decode(bytes).map_err(|e| e.to_string())?;
+    shape_of(&model.graph.ok_or("no graph")?)
+}
+
+fn shape_of(graph: &tract_onnx::pb::GraphProto) -> Result<GeneratorShape, String> {
+    let get = |name: &str| graph.initializer.iter().find(|t| t.name == name);
+    let dims = |name: &str| -> Result<Vec<usize>, String> {
+        let t = get(name).ok_or_else(|| format!("initializer {name} missing"))?;
+        Ok(t.dims.iter().map(|&d| d as usize).collect())
+    };
+    let (hd, td) = (dims("head_w")?, dims("tail_w")?);
+    if hd.len() != 4 || td.len() != 4 {
+        return Err("head_w and tail_w must be 4-d conv weights".into());
+    }
+    Ok(GeneratorShape {
+        scale: ((td[0] / 3) as f64).sqrt().round() as usize,
+        channels: hd[0],
+        head_kernel: hd[2],
+        body: (0..)
+            .take_while(|i| get(&format!("body{i}_w")).is_some())
+            .count(),
+    })
+}
+
 /// Rebuild a [`Generator`] from ONNX bytes written by [`generator_onnx`]
 /// (to resume training or fine-tune a shipped model).
 pub fn generator_from_onnx(
@@ -60,18 +87,7 @@ pub fn generator_from_onnx(
             t.float_data.clone(),
         ))
     };
-    let (hd, _) = weight("head_w")?;
-    let (td, _) = weight("tail_w")?;
-    let body = (0..)
-        .take_while(|i| get(&format!("body{i}_w")).is_some())
-        .count();
-    let scale = ((td[0] / 3) as f64).sqrt().round() as usize;
-    let shape = crate::sr::model::GeneratorShape {
-        scale,
-        channels: hd[0],
-        head_kernel: hd[2],
-        body,
-    };
+    let shape = shape_of(&graph)?;
     let mut g = Generator::new(shape, &mut crate::common::Rng(0), device);
     let load = |conv: &mut Conv2d, name: &str| -> Result<(), String> {
         let (d, w) = weight(&format!("{name}_w"))?;

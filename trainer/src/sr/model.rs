@@ -96,6 +96,31 @@ impl Generator {
         }
     }
 
+    /// This generator with `body` 3×3 body convs (at least as many as it
+    /// has): the new convs come after the existing ones and start as the
+    /// identity (centre tap 1 from each channel to itself, zero bias). The
+    /// deeper generator then computes what this one did except that a
+    /// negative feature passes LeakyReLU once more (slope² instead of
+    /// slope), so training a deeper net can start from a trained shallower
+    /// one instead of from random weights.
+    pub fn deepened(mut self, body: usize, device: &Device) -> Self {
+        let c = self.head.weight.dims()[0];
+        while self.body.len() < body {
+            let mut eye = vec![0f32; c * c * 9];
+            for o in 0..c {
+                eye[(o * c + o) * 9 + 4] = 1.0;
+            }
+            let mut conv = Conv2dConfig::new([c, c], [3, 3])
+                .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+                .init(device);
+            let w = burn::tensor::TensorData::new(eye, [c, c, 3, 3]);
+            conv.weight = Param::from_tensor(Tensor::from_data(w, device));
+            conv.bias = Some(Param::from_tensor(Tensor::zeros([c], device)));
+            self.body.push(conv);
+        }
+        self
+    }
+
     /// The shape this generator was built with.
     pub fn shape(&self) -> GeneratorShape {
         let [c, _, k, _] = self.head.weight.dims();

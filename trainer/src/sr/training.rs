@@ -1,6 +1,7 @@
 //! Training loops of the SR generator.
 //!
-//! * Stage 1 (`Stage::L1`, PSNR-oriented): L1 loss, Adam.
+//! * Stage 1 (`Stage::L1`, PSNR-oriented): L1 loss, Adam; `Stage::L2`
+//!   fine-tunes it with the mean squared error, the loss PSNR measures.
 //! * Stage 2 (`Stage::Gan`): fine-tune from a stage-1 generator with
 //!   L1 + relativistic-average adversarial loss against a spectrally
 //!   normalized PatchGAN discriminator (ESRGAN's recipe without its VGG
@@ -111,6 +112,9 @@ pub struct GanConfig {
 pub enum Stage {
     /// PSNR-oriented L1.
     L1,
+    /// Mean squared error, PSNR's own loss: to fine-tune an L1-trained
+    /// generator (the logged `l1` stays the L1 of the batch).
+    L2,
     /// L1 + RaGAN fine-tuning.
     Gan(GanConfig),
 }
@@ -138,7 +142,9 @@ pub struct TrainConfig {
     pub ema: f64,
     /// Degradations of the training inputs.
     pub degrade: Degradations,
-    /// ONNX bytes of a generator to start from (same shape), instead of a fresh one.
+    /// ONNX bytes of a generator to start from instead of a fresh one: the
+    /// same shape, or the same but for fewer body convs (then deepened by
+    /// [`Generator::deepened`]).
     pub init: Option<Vec<u8>>,
     /// Wall-clock budget in seconds (`None`: none). The learning-rate
     /// schedule then follows whichever of steps and time runs out first.
@@ -343,7 +349,7 @@ pub fn select(stage: &Stage, history: &[ValPoint]) -> Option<usize> {
             .max_by(|&a, &b| key(&history[a]).total_cmp(&key(&history[b])))
     };
     match stage {
-        Stage::L1 => by(&|p| p.psnr_y, &|_| true),
+        Stage::L1 | Stage::L2 => by(&|p| p.psnr_y, &|_| true),
         Stage::Gan(g) => {
             let floor = history.first()?.psnr_y - g.max_psnr_drop;
             by(&|p| -p.sharpness_y.ln().abs(), &|p| p.psnr_y >= floor)
@@ -354,8 +360,19 @@ pub fn select(stage: &Stage, history: &[ValPoint]) -> Option<usize> {
 fn fresh_nets(cfg: &TrainConfig, device: &Device) -> Result<Nets, TrainError> {
     let mut rng = Rng(cfg.seed);
     let generator = match &cfg.init {
-        Some(bytes) => crate::sr::export::generator_from_onnx(bytes, device)
-            .map_err(|e| TrainError::Config(format!("initial generator: {e}")))?,
+        Some(bytes) => {
+            let g = crate::sr::export::generator_from_onnx(bytes, device)
+                .map_err(|e| TrainError::Config(format!("initial generator: {e}")))?;
+            // A shallower generator of the same width grows by identity convs.
+            let deeper = GeneratorShape {
+                body: cfg.shape.body,
+                ..g.shape()
+            };
+            match deeper == cfg.shape && g.shape().body < cfg.shape.body {
+                true => g.deepened(cfg.shape.body, device),
+                false => g,
+            }
+        }
         None => Generator::new(cfg.shape, &mut rng, device),
     };
     if generator.shape() != cfg.shape {
@@ -379,29 +396,79 @@ fn fresh_nets(cfg: &TrainConfig, device: &Device) -> Result<Nets, TrainError> {
     })
 }
 
+/// A batch on the device, in the form its stage's step reads.
+struct DeviceBatch {
+    /// The LR input.
+    lr: Tensor<4>,
+    /// L1 and L2: the residual the generator should add to the bicubic
+    /// upscale (HR − bicubic, made on the host: one HR-sized tensor to
+    /// copy instead of two). GAN: the HR image.
+    target: Tensor<4>,
+    /// GAN only: the bicubic upscale (the discriminator sees whole images).
+    bicubic: Option<Tensor<4>>,
+}
+
+impl DeviceBatch {
+    /// Copy `batch` to `device` for a step of `stage` (run on the thread
+    /// that made the batch, while the previous step runs: on a GPU the
+    /// host-to-device copies were most of a step).
+    fn upload(batch: crate::sr::data::Batch, stage: &Stage, device: &Device) -> Self {
+        let (p, sp) = (batch.lr_side, batch.lr_side * batch.scale);
+        let (lr_shape, hr_shape) = ([batch.n, 3, p, p], [batch.n, 3, sp, sp]);
+        let lr = tensor(batch.lr, lr_shape, device);
+        let (mut target, bicubic) = (batch.hr, batch.bicubic);
+        let bicubic = match stage {
+            Stage::L1 | Stage::L2 => {
+                target.iter_mut().zip(&bicubic).for_each(|(h, b)| *h -= b);
+                None
+            }
+            Stage::Gan(_) => Some(tensor(bicubic, hr_shape, device)),
+        };
+        let target = tensor(target, hr_shape, device);
+        DeviceBatch {
+            lr,
+            target,
+            bicubic,
+        }
+    }
+}
+
 /// One optimizer step; returns the updated nets and the step's statistics.
-fn step(
-    cfg: &TrainConfig,
-    mut nets: Nets,
-    batch: crate::sr::data::Batch,
-    lr_f: f64,
-    device: &Device,
-) -> (Nets, StepStats) {
-    let (s, p, n) = (cfg.shape.scale, cfg.lr_patch, cfg.batch);
-    let lr = tensor(batch.lr, [n, 3, p, p], device);
-    let bic = tensor(batch.bicubic, [n, 3, p * s, p * s], device);
-    let hr = tensor(batch.hr, [n, 3, p * s, p * s], device);
-    let fake = nets.generator.forward(lr, bic);
+fn step(cfg: &TrainConfig, mut nets: Nets, batch: DeviceBatch, lr_f: f64) -> (Nets, StepStats) {
+    let g_lr = learning_rate(cfg.learning_rate, lr_f);
+    let DeviceBatch {
+        lr,
+        target,
+        bicubic,
+    } = batch;
+    let (bicubic, hr) = match bicubic {
+        None => {
+            let diff = nets.generator.residual(lr) - target;
+            let l1 = diff.clone().abs().mean();
+            let mut stats = StepStats {
+                l1: l1.clone().into_scalar::<f32>() as f64,
+                ..StepStats::default()
+            };
+            let loss = match cfg.stage {
+                Stage::L2 => diff.powi_scalar(2).mean(),
+                _ => l1,
+            };
+            let (nets, norm) = generator_step(nets, loss, g_lr);
+            stats.g_grad_norm = norm;
+            return (nets, stats);
+        }
+        Some(bicubic) => (bicubic, target),
+    };
+    let fake = nets.generator.forward(lr, bicubic);
     let l1 = (fake.clone() - hr.clone()).abs().mean();
     let mut stats = StepStats {
         l1: l1.clone().into_scalar::<f32>() as f64,
         ..StepStats::default()
     };
-    let g_lr = learning_rate(cfg.learning_rate, lr_f);
     let (Stage::Gan(g), Some(disc)) = (cfg.stage, nets.disc.take()) else {
-        let grads = GradientsParams::from_grads(l1.backward(), &nets.generator);
-        stats.g_grad_norm = grad_norm(&nets.generator, &grads);
-        nets.generator = nets.optim_g.step(g_lr, nets.generator, grads);
+        // Whole images without a discriminator: L1 alone.
+        let (nets, norm) = generator_step(nets, l1, g_lr);
+        stats.g_grad_norm = norm;
         return (nets, stats);
     };
     // Generator: L1 + adversarial, the discriminator frozen.
@@ -410,9 +477,8 @@ fn step(
     let adv = gan::g_loss(real_logits, frozen.forward(fake.clone()));
     stats.g_adv = adv.clone().into_scalar::<f32>() as f64;
     let total = l1 + adv.mul_scalar(g.adv_weight);
-    let grads = GradientsParams::from_grads(total.backward(), &nets.generator);
-    stats.g_grad_norm = grad_norm(&nets.generator, &grads);
-    nets.generator = nets.optim_g.step(g_lr, nets.generator, grads);
+    let (mut nets, norm) = generator_step(nets, total, g_lr);
+    stats.g_grad_norm = norm;
     // Discriminator on the same batch, generated images detached.
     let real = disc.forward(hr);
     let fake = disc.forward(fake.detach());
@@ -427,6 +493,15 @@ fn step(
     let d_lr = learning_rate(g.d_learning_rate, lr_f);
     nets.disc = Some(nets.optim_d.step(d_lr, disc, grads).refreshed());
     (nets, stats)
+}
+
+/// An Adam step of the generator down `loss` at learning rate `lr`;
+/// returns the gradient norm.
+fn generator_step(mut nets: Nets, loss: Tensor<1>, lr: f64) -> (Nets, f64) {
+    let grads = GradientsParams::from_grads(loss.backward(), &nets.generator);
+    let norm = grad_norm(&nets.generator, &grads);
+    nets.generator = nets.optim_g.step(lr, nets.generator, grads);
+    (nets, norm)
 }
 
 /// What a validation needs besides the loop state.
@@ -501,7 +576,7 @@ pub fn train_sr(
     let disc_parameters = nets.disc.as_ref().map(Discriminator::parameters);
     let too_good = match cfg.stage {
         Stage::Gan(g) => g.too_good,
-        Stage::L1 => (1, f64::INFINITY),
+        Stage::L1 | Stage::L2 => (1, f64::INFINITY),
     };
     let mut detector = TooGoodDetector::new(too_good.0, too_good.1);
     let mut state = LoopState {
@@ -570,15 +645,16 @@ pub fn train_sr(
         state.step += 1;
         let f = (state.step as f64 / cfg.steps as f64).max(by_time);
         let t = Instant::now();
+        let upload = |b| DeviceBatch::upload(b, &cfg.stage, &device);
         let batch = match prefetched.take() {
             Some(b) => b,
-            None => photos.batch(&mut rng, cfg.batch, &spec),
+            None => upload(photos.batch(&mut rng, cfg.batch, &spec)),
         };
         let rng_now = rng.0;
         let next = (state.step < cfg.steps).then(|| photos.draw(&mut rng, cfg.batch, &spec));
         let ((mut n, mut stats), next) = std::thread::scope(|scope| {
-            let making = next.map(|d| scope.spawn(move || photos.make(&d)));
-            let stepped = step(cfg, nets, batch, f, &device);
+            let making = next.map(|d| scope.spawn(move || upload(photos.make(&d))));
+            let stepped = step(cfg, nets, batch, f);
             (
                 stepped,
                 making.map(|h| h.join().expect("patch making does not panic")),

@@ -1,5 +1,6 @@
 //! The exported generator graph, run by the runtime (tract), equals the burn
-//! forward pass within 1e-4 on random input, for ×2 and ×4.
+//! forward pass within 1e-4 on random input, for ×2 and ×4; a deepened
+//! generator starts as the shallow one plus identity convs.
 
 use burn::prelude::*;
 use burn::tensor::TensorData;
@@ -77,5 +78,30 @@ fn exported_generator_matches_burn_forward() {
         let spread = want.iter().fold(0.0f32, |m, v| m.max((v - 0.5).abs()));
         assert!(spread > 0.3, "the test output should not be flat");
         assert!(max <= 1e-4, "x{scale}: max |tract - burn| = {max}");
+    }
+}
+
+/// `Generator::deepened` keeps every layer as it was and appends 3×3 convs
+/// that return their input exactly (the identity, on features of both signs).
+#[test]
+fn a_deepened_generator_keeps_its_layers_and_appends_identities() {
+    let device = Device::flex();
+    let shape = GeneratorShape::default_for(2);
+    let g = Generator::new(shape, &mut Rng(3), &device);
+    let deep = g.clone().deepened(5, &device);
+    assert_eq!(deep.shape(), GeneratorShape { body: 5, ..shape });
+    let vals = |t: Tensor<4>| t.into_data().try_to_vec::<f32>().unwrap();
+    assert_eq!(vals(deep.head.weight.val()), vals(g.head.weight.val()));
+    assert_eq!(vals(deep.tail.weight.val()), vals(g.tail.weight.val()));
+    for (a, b) in deep.body.iter().zip(&g.body) {
+        assert_eq!(vals(a.weight.val()), vals(b.weight.val()));
+    }
+    let mut rng = Rng(9);
+    let y: Vec<f32> = (0..32 * 7 * 5)
+        .map(|_| rng.below(2001) as f32 / 1000.0 - 1.0)
+        .collect();
+    let y = Tensor::<4>::from_data(TensorData::new(y, [1, 32, 7, 5]), &device);
+    for c in &deep.body[3..] {
+        assert_eq!(vals(c.forward(y.clone())), vals(y.clone()));
     }
 }

@@ -4,6 +4,7 @@
 
 use edgegan_trainer::common::device::TrainDevice;
 use edgegan_trainer::sr::data::PhotoSet;
+use edgegan_trainer::sr::export::generator_from_onnx;
 use edgegan_trainer::sr::model::GeneratorShape;
 use edgegan_trainer::sr::training::{
     train_sr, GanConfig, Observer, Stage, TrainConfig, TrainOutcome,
@@ -124,4 +125,25 @@ fn an_interrupted_run_resumes_exactly() {
             assert!(work.path().join(&name).is_file(), "{name}");
         }
     }
+}
+
+/// A run may start from a trained generator with fewer body convs (same
+/// width): it is deepened by identity convs, so the deeper run starts near
+/// where the shallow one ended; an init of another width is refused.
+#[test]
+fn a_shallower_init_is_deepened() {
+    let mut cfg = config(Stage::L1, None);
+    cfg.degrade = Default::default();
+    let shallow = run(&cfg, false, &mut ());
+    cfg.shape.body = 3;
+    cfg.init = Some(shallow.onnx.clone());
+    let deep = run(&cfg, false, &mut ());
+    let g = generator_from_onnx(&deep.onnx, &burn::prelude::Device::flex()).unwrap();
+    assert_eq!(g.shape(), cfg.shape);
+    let (start, before) = (deep.history[0].psnr_y, shallow.best.psnr_y);
+    assert!((start - before).abs() < 0.05, "{start} vs {before}");
+    cfg.shape.channels = 16;
+    let (_d, set, val) = photos(&cfg);
+    let err = train_sr(&cfg, &set, &val, false, &mut ()).unwrap_err();
+    assert!(err.to_string().contains("initial generator is"), "{err}");
 }
