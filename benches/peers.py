@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Peer runtimes on the same ONNX files and inputs as `edgegan bench`.
 
-* onnxruntime CPU (f32 and int8 files, whole image, 1 and all threads);
+* onnxruntime CPU (f32 and int8 files, whole image, 1 and all threads),
+  and onnxruntime's fair int8 peer: the f32 file quantized by its own
+  `quantize_static` (QDQ, fused into QLinearConv; `benches/ort_qdq.py`),
+  recorded as path `onnxruntime-cpu-qdq`, precision int8;
 * PyTorch CUDA, when torch sees a GPU: the same graph rebuilt op by op from
   the ONNX file (same weights), checked against onnxruntime's output, timed
   from host memory (8-bit image in, 8-bit image out, as edgegan's `gpu` path)
@@ -246,18 +249,23 @@ def main():
                 x = inpaint_window(side)
             ref = ort_session(f32_path, max(args.threads)).run(None, {inp: x})[0]
             scale = ref.shape[-1] // side
-            for file, precision in (("model.onnx", "f32"), ("model.int8.onnx", "int8")):
-                path = os.path.join(d, file)
+            files = [(os.path.join(d, "model.onnx"), "f32", "onnxruntime-cpu"),
+                     (os.path.join(d, "model.int8.onnx"), "int8", "onnxruntime-cpu")]
+            if "int8" in args.precision:
+                from ort_qdq import qdq
+                files.append((str(qdq(d)), "int8", "onnxruntime-cpu-qdq"))
+            for path, precision, peer in files:
                 if not os.path.exists(path) or precision not in args.precision:
                     continue
-                flops = 0.0 if inpainting else conv_flops_per_lr_pixel(onnx.load(path))
+                # the QDQ file's convs read dequantized weights: count the f32 file's
+                flops = 0.0 if inpainting else conv_flops_per_lr_pixel(f32_model)
                 for t in sorted(set(args.threads)):
                     t0 = time.perf_counter()
                     s = ort_session(path, t)
                     y = s.run(None, {inp: x})[0]
                     prep = time.perf_counter() - t0
                     samples = timed(lambda: s.run(None, {inp: x}), args.seconds, warmup=1)
-                    records.append(record(name, "onnxruntime-cpu", precision, t, side, scale,
+                    records.append(record(name, peer, precision, t, side, scale,
                                           samples, flops / scale ** 2, prep))
                     print(json.dumps(records[-1]), flush=True)
             if torch is None:

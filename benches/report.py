@@ -8,7 +8,8 @@ optionally `peers.json` (`benches/peers.py`). Prints:
 
 1. edge vs GPU: output MP/s per model and input size for the edge CPU paths
    (first directory) and the GPU paths (second), with GPU / edge ratios;
-2. peers: tract / onnxruntime on each machine's CPU and tract-cuda / PyTorch
+2. peers: tract / onnxruntime (f32; int8 against both its ConvInteger file
+   and its quantize_static QDQ file) on each machine's CPU and tract-cuda / PyTorch
    on the GPU, as latency ratios (below 1: tract is faster);
 3. achieved GFLOP/s next to each machine's measured matmul peak.
 """
@@ -79,6 +80,10 @@ def main():
                     (f"cpu {p} {t} thr, whole image", find(recs, model=m, path="cpu", precision=p, threads=t, tile=s, input=inp),
                      f"onnxruntime {p} {t} thr", find(recs, model=m, path="onnxruntime-cpu", precision=p, threads=t, input=inp))
                     for p in ("f32", "int8") for t in sorted({1, cores})
+                ] + [
+                    (f"cpu int8 {t} thr, whole image", find(recs, model=m, path="cpu", precision="int8", threads=t, tile=s, input=inp),
+                     f"onnxruntime QDQ int8 {t} thr", find(recs, model=m, path="onnxruntime-cpu-qdq", threads=t, input=inp))
+                    for t in sorted({1, cores})
                 ] + [
                     ("tract-cuda host→host", find(recs, model=m, path="gpu", input=inp),
                      "PyTorch host→host", find(recs, model=m, path="pytorch-cuda", input=inp)),

@@ -147,3 +147,25 @@ fn a_shallower_init_is_deepened() {
     let err = train_sr(&cfg, &set, &val, false, &mut ()).unwrap_err();
     assert!(err.to_string().contains("initial generator is"), "{err}");
 }
+
+/// `Stage::L2` runs the same loop on the squared error: the same start as
+/// L1, other weights after it.
+#[test]
+fn an_l2_run_differs_from_l1_only_by_its_loss() {
+    let mut cfg = config(Stage::L1, None);
+    cfg.degrade = Default::default();
+    let l1 = run(&cfg, false, &mut ());
+    let l2 = run(
+        &TrainConfig {
+            stage: Stage::L2,
+            ..cfg.clone()
+        },
+        false,
+        &mut (),
+    );
+    assert_eq!(l1.history[0], l2.history[0], "same starting generator");
+    assert!(l1.onnx != l2.onnx, "the loss changes the weights");
+    assert!(l2.history[1..]
+        .iter()
+        .all(|p| p.l1 > 0.0 && p.g_grad_norm > 0.0));
+}
