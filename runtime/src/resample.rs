@@ -177,10 +177,9 @@ pub fn upscale_u8(
     channels: usize,
     scale: usize,
 ) -> Vec<u8> {
-    upscale_f32(data, width, height, channels, scale)
-        .into_iter()
-        .map(|v| v.round().clamp(0.0, 255.0) as u8)
-        .collect()
+    upscale_map(data, width, height, channels, scale, |v| {
+        v.round().clamp(0.0, 255.0) as u8
+    })
 }
 
 /// [`upscale_u8`] before its rounding: the values on the 0–255 scale, over-
@@ -194,14 +193,28 @@ pub fn upscale_f32(
     channels: usize,
     scale: usize,
 ) -> Vec<f32> {
+    upscale_map(data, width, height, channels, scale, |v| v)
+}
+
+/// The Keys bicubic upscale of both: each output sample, on the 0–255
+/// scale, stored as `store` makes it (no f32 image in between for u8).
+fn upscale_map<T: Copy + Default>(
+    data: &[u8],
+    width: usize,
+    height: usize,
+    channels: usize,
+    scale: usize,
+    store: impl Fn(f32) -> T,
+) -> Vec<T> {
     let taps = UpscaleTaps::new(scale);
     let (ow, oh) = (width * scale, height * scale);
-    let mut out = vec![0f32; ow * oh * channels];
+    let mut out = vec![T::default(); ow * oh * channels];
     for oy in 0..oh {
         for ox in 0..ow {
             for c in 0..channels {
                 let get = |x: usize, y: usize| data[(y * width + x) * channels + c] as f32;
-                out[(oy * ow + ox) * channels + c] = taps.sample2(get, width, height, ox, oy);
+                out[(oy * ow + ox) * channels + c] =
+                    store(taps.sample2(get, width, height, ox, oy));
             }
         }
     }

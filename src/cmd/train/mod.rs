@@ -175,14 +175,12 @@ fn run_sr(a: TrainSrArgs) -> Result<ExitCode> {
         );
     }
     let scale = a.scale as usize;
-    let init = match &a.init {
-        Some(dir) => Some(read_init(dir)?),
-        None => None,
-    };
-    let from = match &init {
-        Some((onnx, _)) => Some(generator_shape(onnx).map_err(|e| anyhow!("--init: {e}"))?),
-        None => None,
-    };
+    let init = a.init.as_deref().map(read_init).transpose()?;
+    let from = init
+        .as_ref()
+        .map(|(onnx, _)| generator_shape(onnx))
+        .transpose()
+        .map_err(|e| anyhow!("--init: {e}"))?;
     let shape = GeneratorShape {
         scale,
         channels: a.channels.or(from.map(|s| s.channels)).unwrap_or(32),

@@ -60,12 +60,20 @@ pub struct Generator {
 /// A `k`×`k` "same" convolution with burn's default (Kaiming-uniform,
 /// bound 1/√fan_in) weights and bias drawn from `rng`.
 fn conv(cin: usize, cout: usize, k: usize, rng: &mut Rng, device: &Device) -> Conv2d {
+    let bound = 1.0 / ((cin * k * k) as f64).sqrt();
+    let weight = uniform([cout, cin, k, k], bound, rng, device);
+    let bias = uniform([cout], bound, rng, device);
+    conv_with(weight, bias, device)
+}
+
+/// A "same" convolution with these weights (`cout`×`cin`×`k`×`k`) and bias.
+fn conv_with(weight: Tensor<4>, bias: Tensor<1>, device: &Device) -> Conv2d {
+    let [cout, cin, k, _] = weight.dims();
     let mut c = Conv2dConfig::new([cin, cout], [k, k])
         .with_padding(PaddingConfig2d::Explicit(k / 2, k / 2, k / 2, k / 2))
         .init(device);
-    let bound = 1.0 / ((cin * k * k) as f64).sqrt();
-    c.weight = Param::from_tensor(uniform([cout, cin, k, k], bound, rng, device));
-    c.bias = Some(Param::from_tensor(uniform([cout], bound, rng, device)));
+    c.weight = Param::from_tensor(weight);
+    c.bias = Some(Param::from_tensor(bias));
     c
 }
 
@@ -110,13 +118,10 @@ impl Generator {
             for o in 0..c {
                 eye[(o * c + o) * 9 + 4] = 1.0;
             }
-            let mut conv = Conv2dConfig::new([c, c], [3, 3])
-                .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
-                .init(device);
             let w = burn::tensor::TensorData::new(eye, [c, c, 3, 3]);
-            conv.weight = Param::from_tensor(Tensor::from_data(w, device));
-            conv.bias = Some(Param::from_tensor(Tensor::zeros([c], device)));
-            self.body.push(conv);
+            let zero = Tensor::zeros([c], device);
+            self.body
+                .push(conv_with(Tensor::from_data(w, device), zero, device));
         }
         self
     }
