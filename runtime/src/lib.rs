@@ -34,5 +34,6 @@ pub mod source;
 pub mod sr;
 
 pub use card::{ModelCard, Precision, Task};
+pub use engine::plan::fuse_int8;
 pub use error::{Result, RuntimeError};
 pub use sr::{Model, UpscaleOptions, Upscaler};

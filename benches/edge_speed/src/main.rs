@@ -43,7 +43,10 @@ fn main() -> TractResult<()> {
     let plan = tract_onnx::onnx()
         .model_for_path(path)?
         .with_input_fact(0, f32::fact([1, ch, side, side]).into())?
-        .into_optimized()?;
+        .into_typed()?;
+    // As the runtime builds its plans: int8 conv chains fused where the
+    // CPU has the kernel (EDGEGAN_QCONV=off for tract's own lowering).
+    let plan = edgegan_runtime::fuse_int8(plan)?.into_optimized()?;
     if dump {
         for n in plan.eval_order()? {
             let n = &plan.nodes[n];

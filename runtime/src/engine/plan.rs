@@ -54,18 +54,50 @@ pub(crate) fn optimized_plan(
     KnobScope::new([("TRACT_DISABLE_DIRECT_SPATIAL", disable)])
         .and_then(|scope| {
             scope.enter(|| {
-                graph
-                    .clone()
-                    .with_input_fact(0, fact)?
-                    .into_optimized()?
-                    .into_runnable()
+                let typed = graph.clone().with_input_fact(0, fact)?.into_typed()?;
+                fuse_int8(typed)?.into_optimized()?.into_runnable()
             })
         })
         .map_err(|e| RuntimeError::inference(onnx_path, e))
 }
 
-/// Path (under `base`) and sha256 of the card's `precision` file, or an
-/// error naming the card.
+/// `typed` with its int8 conv chains fused into one direct-convolution node
+/// each, where this CPU has a kernel for it (AVX-512 VNNI) and
+/// `EDGEGAN_QCONV` is not `off`: every plan this runtime builds goes through
+/// it, and the benches call it to time the product's plan. The fused plan
+/// computes the same values as tract's, bit for bit. A graph with no
+/// quantized conv comes back untouched; one with some is decluttered first,
+/// as the fusion reads the decluttered form.
+///
+/// ```
+/// use edgegan_runtime::fuse_int8;
+/// use tract_onnx::prelude::*;
+/// let typed = tract_onnx::onnx()
+///     .model_for_path("../models/sr-x2/model.int8.onnx")?
+///     .with_input_fact(0, f32::fact([1, 3, 24, 20]).into())?
+///     .into_typed()?;
+/// let fused = fuse_int8(typed.clone())?;
+/// let x: Tensor = tract_ndarray::Array4::from_shape_fn((1, 3, 24, 20), |(_, c, y, x)| {
+///     ((x * 7 + y * 3 + c) % 255) as f32 / 255.0
+/// })
+/// .into();
+/// let run = |m: TypedModel| m.into_optimized()?.into_runnable()?.run(tvec!(x.clone().into()));
+/// assert_eq!(run(fused)?[0], run(typed)?[0]);
+/// # Ok::<(), TractError>(())
+/// ```
+pub fn fuse_int8(typed: TypedModel) -> TractResult<TypedModel> {
+    use tract_onnx::tract_core::ops::cnn::Conv;
+    let quantized = typed
+        .nodes()
+        .iter()
+        .any(|n| n.op_as::<Conv>().is_some_and(|c| c.q_params.is_some()));
+    if quantized && super::qconv::available() {
+        super::qconv::fuse(typed.into_decluttered()?)
+    } else {
+        Ok(typed)
+    }
+}
+
 /// A model directory's card and its `precision` graph, checked against the
 /// card's sha256: (card, graph path, graph bytes).
 pub(crate) fn read_model_dir(

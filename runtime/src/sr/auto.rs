@@ -15,8 +15,9 @@ use std::time::Instant;
 /// The inference engine a cached choice was measured with; bump the tag
 /// when vendor/'s tract patches change what int8 or f32 cost (patch-2:
 /// the f32 direct convolution of vendor/README.md patches 7–9; patch-3:
-/// strided rows direct, one-pass moves, patches 10–11).
-const ENGINE: &str = "tract-0.23.9-edgegan-patch-3";
+/// strided rows direct, one-pass moves, patches 10–11; qconv: the fused
+/// int8 direct convolution of `engine::qconv`).
+const ENGINE: &str = "tract-0.23.9-edgegan-patch-3-qconv";
 
 fn cache_path() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CACHE_HOME")

@@ -1,0 +1,112 @@
+//! The AVX-512 VNNI kernel: per block of 16 pixels × 16 output channels,
+//! sixteen zmm accumulators; each 64-byte load (16 pixels × 4 channels) is
+//! multiplied by each channel's 4 weights broadcast from memory
+//! (`vpdpbusd`), then the f32 tail runs in registers and stores the
+//! block's live channels (masked at the row's end).
+
+use std::arch::x86_64::*;
+
+use crate::engine::qconv::op::{Output, QConv};
+
+/// Whether the CPU has every extension [`band`] uses.
+pub(super) fn available() -> bool {
+    is_x86_feature_detected!("avx512f")
+        && is_x86_feature_detected!("avx512bw")
+        && is_x86_feature_detected!("avx512vl")
+        && is_x86_feature_detected!("avx512vnni")
+}
+
+/// tract's quantizer bounds (`ops/quant.rs`): |v| clamped to 2^22, then
+/// rounded half to even by adding and subtracting 1.5·2^23.
+const LIMIT: f32 = 4194304.0;
+const MAGIC: f32 = 12582912.0;
+
+/// Output rows `0..n` of a band (see `run_band`).
+///
+/// # Safety
+/// As `super::run_band`, on a CPU where [`available`] holds.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
+pub(super) unsafe fn band(
+    q: &QConv,
+    packed: &[u8],
+    w: usize,
+    n: usize,
+    out: *mut u8,
+    plane: usize,
+) {
+    let g = &q.geo;
+    let (groups, pw) = (g.groups(), g.packed_width(w));
+    let row_bytes = groups * pw * 4;
+    let block_weights = g.kh * g.kw * groups * 16;
+    let t = &q.tail;
+    let elem = match t.output {
+        Output::F32 => 4,
+        Output::U8 { .. } => 1,
+    };
+    let zero = _mm512_setzero_ps();
+    for y in 0..n {
+        for b in 0..g.blocks() {
+            let live = (g.cout - b * 16).min(16);
+            // SAFETY (all pointer arithmetic below): rows y..y + (kh-1)·dy
+            // exist (checked by run_band); a block's columns reach at most
+            // x0 + 15 + (kw-1)·dx < packed_width; weights hold whole blocks.
+            let wb = unsafe { (q.weights.as_ptr() as *const i32).add(b * block_weights) };
+            for x0 in (0..w).step_by(16) {
+                let mut acc = [_mm512_setzero_si512(); 16];
+                for ky in 0..g.kh {
+                    let row = unsafe { packed.as_ptr().add((y + ky * g.dy) * row_bytes) };
+                    for kx in 0..g.kw {
+                        let col = unsafe { row.add((x0 + kx * g.dx) * 4) };
+                        let wt = unsafe { wb.add((ky * g.kw + kx) * groups * 16) };
+                        for gi in 0..groups {
+                            let a = unsafe { _mm512_loadu_si512(col.add(gi * pw * 4) as *const _) };
+                            let wg = unsafe { wt.add(gi * 16) };
+                            for (o, acc) in acc.iter_mut().enumerate() {
+                                let k = _mm512_set1_epi32(unsafe { *wg.add(o) });
+                                *acc = _mm512_dpbusd_epi32(*acc, a, k);
+                            }
+                        }
+                    }
+                }
+                let left = w - x0;
+                let mask: __mmask16 = if left >= 16 {
+                    0xffff
+                } else {
+                    ((1u32 << left) - 1) as u16
+                };
+                for (o, acc) in acc.iter().enumerate().take(live) {
+                    let oc = b * 16 + o;
+                    let s = _mm512_add_epi32(*acc, _mm512_set1_epi32(t.corr[oc]));
+                    let v = _mm512_cvtepi32_ps(s);
+                    let v = _mm512_mul_ps(v, _mm512_set1_ps(t.mul[oc]));
+                    let mut v = _mm512_add_ps(v, _mm512_set1_ps(t.add[oc]));
+                    if let Some(alpha) = t.alpha {
+                        let neg = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(v, zero);
+                        v = _mm512_mask_mul_ps(v, neg, v, _mm512_set1_ps(alpha));
+                    }
+                    let dst = unsafe { out.add((oc * plane + y * w + x0) * elem) };
+                    match t.output {
+                        Output::F32 => unsafe { _mm512_mask_storeu_ps(dst as *mut f32, mask, v) },
+                        Output::U8 {
+                            inv_scale,
+                            zero_point,
+                        } => {
+                            let v = _mm512_mul_ps(v, _mm512_set1_ps(inv_scale));
+                            let v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask::<_CMP_ORD_Q>(v, v), v);
+                            let v = _mm512_min_ps(
+                                _mm512_max_ps(v, _mm512_set1_ps(-LIMIT)),
+                                _mm512_set1_ps(LIMIT),
+                            );
+                            let magic = _mm512_set1_ps(MAGIC);
+                            let v = _mm512_sub_ps(_mm512_add_ps(v, magic), magic);
+                            let v = _mm512_add_ps(v, _mm512_set1_ps(zero_point as f32));
+                            let v = _mm512_min_ps(_mm512_max_ps(v, zero), _mm512_set1_ps(255.0));
+                            let bytes = _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(v));
+                            unsafe { _mm_mask_storeu_epi8(dst as *mut i8, mask, bytes) };
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! The reference kernel: one output value at a time, the same integer sum
+//! and the same f32 tail as the SIMD kernels (and as tract's unfused ops).
+
+use tract_onnx::tract_core::ops::quant::quantize_linear_f32_u8;
+
+use crate::engine::qconv::op::{Output, QConv, Tail};
+
+/// Channel `o`'s f32 value for the i32 sum `acc`: tract's Cast, Mul, Add
+/// and LeakyRelu, each rounded on its own.
+pub(crate) fn tail_f32(t: &Tail, o: usize, acc: i32) -> f32 {
+    let v = (acc + t.corr[o]) as f32;
+    let v = v * t.mul[o];
+    let v = v + t.add[o];
+    match t.alpha {
+        Some(a) if v < 0.0 => v * a,
+        _ => v,
+    }
+}
+
+/// Output rows `0..n` of a band (see `run_band`).
+///
+/// # Safety
+/// As `super::run_band`.
+pub(super) unsafe fn band(
+    q: &QConv,
+    packed: &[u8],
+    w: usize,
+    n: usize,
+    out: *mut u8,
+    plane: usize,
+) {
+    let g = &q.geo;
+    let (groups, pw) = (g.groups(), g.packed_width(w));
+    let row_bytes = groups * pw * 4;
+    for y in 0..n {
+        for o in 0..g.cout {
+            let (b, oo) = (o / 16, o % 16);
+            for x in 0..w {
+                let mut acc = 0i32;
+                for ky in 0..g.kh {
+                    for kx in 0..g.kw {
+                        let tap = (b * g.kh + ky) * g.kw + kx;
+                        for c in 0..groups * 4 {
+                            let a = packed[(y + ky * g.dy) * row_bytes
+                                + ((c / 4) * pw + x + kx * g.dx) * 4
+                                + c % 4];
+                            let k = q.weights[((tap * groups + c / 4) * 16 + oo) * 4 + c % 4];
+                            acc += a as i32 * k as i32;
+                        }
+                    }
+                }
+                let v = tail_f32(&q.tail, o, acc);
+                let at = o * plane + y * w + x;
+                // SAFETY: `at` is inside the output the caller vouched for.
+                unsafe {
+                    match q.tail.output {
+                        Output::F32 => *(out as *mut f32).add(at) = v,
+                        Output::U8 {
+                            inv_scale,
+                            zero_point,
+                        } => *out.add(at) = quantize_linear_f32_u8(v, inv_scale, zero_point as i32),
+                    }
+                }
+            }
+        }
+    }
+}

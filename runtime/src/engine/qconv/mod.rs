@@ -1,0 +1,40 @@
+//! A fused int8 direct convolution for tract plans (vendor/README.md's
+//! "int8 that pays"): the chain an int8 edgegan graph spells out for every
+//! conv — `ConvInteger` (u8 activations, s8 weights, i32 sums) → `Cast` to
+//! f32 → `Mul` by the per-channel scale → `Add` of the bias → `LeakyRelu`
+//! → `QuantizeLinear` to the next layer's u8 — becomes one [`QConv`] node.
+//!
+//! tract runs that chain as an eager im2col, an i32 matrix product and four
+//! element-wise passes over the activation. [`QConv`] packs each input row
+//! once (four channels per 32-bit lane), accumulates with AVX-512 VNNI
+//! `vpdpbusd` (16 pixels × 16 output channels per block) and does the
+//! whole f32 tail in registers, writing the next layer's u8 (or the f32 of
+//! a last conv) straight out.
+//!
+//! [`QConv`]: op::QConv
+//!
+//! **The same integers as tract.** The sums are exact; the tail repeats
+//! tract's own f32 operations one by one (cast, multiply, add, the
+//! LeakyRelu select, tract's branchless ties-to-even quantizer), never
+//! fused into an FMA, so every output equals the unfused plan's bit for bit
+//! (tested on the shipped models, real and random inputs, odd sizes; and
+//! the SIMD kernel against the scalar one on odd geometries).
+//!
+//! [`fuse`] rewrites a decluttered graph; a chain it does not recognise (a
+//! stride, groups, a weight zero point, a missing SIMD kernel) stays as
+//! tract lowers it. `EDGEGAN_QCONV=off` turns it off for side-by-side runs.
+
+mod kernel;
+mod op;
+mod pattern;
+
+pub(crate) use pattern::fuse;
+
+/// Whether this CPU has a kernel for [`QConv`]; where it has none, [`fuse`]
+/// leaves the graph as it is.
+pub(crate) fn available() -> bool {
+    kernel::simd_available() && std::env::var("EDGEGAN_QCONV").as_deref() != Ok("off")
+}
+
+#[cfg(test)]
+mod tests;

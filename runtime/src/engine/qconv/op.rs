@@ -1,0 +1,210 @@
+//! The [`QConv`] node: its constants (packed weights, the per-channel f32
+//! tail), tract's op traits, and its evaluation — output rows split into
+//! bands over the caller's rayon pool, each band packing the input rows it
+//! reads and running the kernel.
+
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::internal::*;
+
+use super::kernel::{self, Kind};
+
+/// Shape of one fused convolution: stride 1, one group, "same" padding
+/// (`(kh - 1) * dy == 2 * py`, likewise across), NCHW.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Geometry {
+    /// Input channels.
+    pub cin: usize,
+    /// Output channels.
+    pub cout: usize,
+    /// Kernel height and width.
+    pub kh: usize,
+    pub kw: usize,
+    /// Dilations.
+    pub dy: usize,
+    pub dx: usize,
+    /// Padding on each side.
+    pub py: usize,
+    pub px: usize,
+}
+
+impl Geometry {
+    /// Groups of four input channels (one 32-bit lane each).
+    pub fn groups(&self) -> usize {
+        self.cin.div_ceil(4)
+    }
+
+    /// Blocks of 16 output channels.
+    pub fn blocks(&self) -> usize {
+        self.cout.div_ceil(16)
+    }
+
+    /// Packed row width in pixels: the image rounded up to 16 plus both pads.
+    pub fn packed_width(&self, w: usize) -> usize {
+        w.next_multiple_of(16) + 2 * self.px
+    }
+}
+
+/// What a conv's output becomes after its i32 sum, in tract's order.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Output {
+    /// f32 (the chain ended at the bias or the activation).
+    F32,
+    /// u8 by tract's `QuantizeLinearU8`: `inv_scale` is its (reciprocal)
+    /// scale, multiplied, as tract does.
+    U8 { inv_scale: f32, zero_point: u8 },
+}
+
+/// The per-output-channel tail: `((sum + corr) as f32 * mul + add)`, then
+/// LeakyRelu(`alpha`) if any, then [`Output`]. Vectors are padded to whole
+/// blocks of 16.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Tail {
+    /// The conv's i32 bias minus the input zero point times the channel's
+    /// weight sum: what turns Σ x·w over zero-point padding into tract's sum.
+    pub corr: Vec<i32>,
+    pub mul: Vec<f32>,
+    pub add: Vec<f32>,
+    pub alpha: Option<f32>,
+    pub output: Output,
+}
+
+/// A quantized conv and its f32 tail as one node; see the module docs.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct QConv {
+    pub geo: Geometry,
+    /// The input's zero point: what padding holds.
+    pub zp_in: u8,
+    /// s8 weights as `[block][ky][kx][group][16 outputs][4 inputs]`, zero
+    /// where a block or group runs past the real channels.
+    pub weights: Arc<Vec<i8>>,
+    pub tail: Tail,
+    /// The band kernel that runs it.
+    pub kind: Kind,
+}
+
+// Constants compare bit for bit, so `==` is an equivalence.
+impl Eq for QConv {}
+
+impl QConv {
+    /// Pack OIHW s8 `kernel` for the kernels' layout.
+    pub fn pack_weights(geo: &Geometry, kernel: &[i8]) -> Vec<i8> {
+        let (g, b) = (geo.groups(), geo.blocks());
+        let mut out = vec![0i8; b * geo.kh * geo.kw * g * 64];
+        for o in 0..geo.cout {
+            for c in 0..geo.cin {
+                for ky in 0..geo.kh {
+                    for kx in 0..geo.kw {
+                        let src = ((o * geo.cin + c) * geo.kh + ky) * geo.kw + kx;
+                        let tap = ((o / 16) * geo.kh + ky) * geo.kw + kx;
+                        out[((tap * g + c / 4) * 16 + o % 16) * 4 + c % 4] = kernel[src];
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn output_type(&self) -> DatumType {
+        match self.tail.output {
+            Output::F32 => f32::datum_type(),
+            Output::U8 { .. } => u8::datum_type(),
+        }
+    }
+
+    /// Run one NCHW image `src` (`h`×`w`) into `dst`, which points at its
+    /// first output element and has room for `cout` planes of `h * w`.
+    fn run_image(&self, src: &[u8], h: usize, w: usize, dst: usize) {
+        let threads = rayon::current_num_threads();
+        let bands = if threads <= 1 { 1 } else { h.min(4 * threads) };
+        let rows = h.div_ceil(bands.max(1)).max(1);
+        let elem = self.output_type().size_of();
+        let band = |y0: usize| {
+            let n = rows.min(h - y0);
+            let packed = kernel::pack_rows(&self.geo, self.zp_in, src, h, w, y0, n);
+            // SAFETY: bands write disjoint rows of every output plane, all
+            // inside the `cout * h * w` elements `dst` points at.
+            unsafe {
+                kernel::run_band(
+                    self.kind,
+                    self,
+                    &packed,
+                    w,
+                    n,
+                    (dst + y0 * w * elem) as *mut u8,
+                    h * w,
+                )
+            }
+        };
+        if bands <= 1 {
+            (0..h).step_by(rows).for_each(band);
+        } else {
+            (0..h).into_par_iter().step_by(rows).for_each(band);
+        }
+    }
+}
+
+impl Op for QConv {
+    fn name(&self) -> StaticName {
+        "EdgeganQConv".into()
+    }
+
+    fn info(&self) -> TractResult<Vec<String>> {
+        let g = &self.geo;
+        Ok(vec![format!(
+            "{}x{} dil {}x{} {}->{} zp {} leaky {:?} -> {:?} ({})",
+            g.kh,
+            g.kw,
+            g.dy,
+            g.dx,
+            g.cin,
+            g.cout,
+            self.zp_in,
+            self.tail.alpha,
+            self.tail.output,
+            self.kind.name()
+        )])
+    }
+
+    op_as_typed_op!();
+}
+
+impl EvalOp for QConv {
+    tract_onnx::tract_core::op_out_of_plan!();
+
+    fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+        let x = &inputs[0];
+        let shape = x.shape();
+        if x.datum_type() != u8::datum_type() || shape.len() != 4 || shape[1] != self.geo.cin {
+            bail!(
+                "EdgeganQConv expects a u8 NCHW input with {} channels, got {x:?}",
+                self.geo.cin
+            );
+        }
+        let (n, h, w) = (shape[0], shape[2], shape[3]);
+        let src = x.try_as_plain_ram()?.as_slice::<u8>()?;
+        let dt = self.output_type();
+        // SAFETY: every element is written below (each band writes all its
+        // rows' pixels of every output channel).
+        let mut out = unsafe { Tensor::uninitialized_dt(dt, &[n, self.geo.cout, h, w])? };
+        let plane = self.geo.cout * h * w * dt.size_of();
+        let base = out.try_as_plain_ram_mut()?.as_bytes_mut().as_mut_ptr() as usize;
+        for i in 0..n {
+            let img = &src[i * self.geo.cin * h * w..(i + 1) * self.geo.cin * h * w];
+            self.run_image(img, h, w, base + i * plane);
+        }
+        Ok(tvec!(out.into_tvalue()))
+    }
+}
+
+impl TypedOp for QConv {
+    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+        let mut shape = inputs[0].shape.clone();
+        shape.set(1, self.geo.cout.into());
+        Ok(tvec!(self.output_type().fact(shape)))
+    }
+
+    as_op!();
+}

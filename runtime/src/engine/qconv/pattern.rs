@@ -1,0 +1,262 @@
+//! Finding the chains [`QConv`] replaces in a decluttered graph: a
+//! quantized `Conv` with an i32 output (what tract makes of ONNX
+//! `ConvInteger`), then `Cast` to f32, `Mul` and `Add` by per-channel
+//! constants, optionally `LeakyRelu` and optionally `QuantizeLinearU8`,
+//! each link the only reader of the one before.
+
+use std::sync::Arc;
+
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::ops::binary::TypedBinOp;
+use tract_onnx::tract_core::ops::cast::Cast;
+use tract_onnx::tract_core::ops::cnn::{Conv, KernelFormat, PaddingSpec};
+use tract_onnx::tract_core::ops::element_wise::{ElementWiseMiniOp, ElementWiseOp};
+use tract_onnx::tract_core::ops::nn::{DataFormat, LeakyRelu};
+use tract_onnx::tract_core::ops::quant::QuantizeLinearU8;
+
+use super::kernel::{self, Kind};
+use super::op::{Geometry, Output, QConv, Tail};
+
+/// `model` (decluttered) with every chain this module recognises replaced
+/// by a [`QConv`] on the CPU's best kernel; unchanged where the CPU has
+/// none or `EDGEGAN_QCONV=off`.
+pub(crate) fn fuse(model: TypedModel) -> TractResult<TypedModel> {
+    match kernel::best() {
+        Some(kind) if super::available() => fuse_with(model, kind),
+        _ => Ok(model),
+    }
+}
+
+/// [`fuse`] with the kernel `kind` (tests run the scalar one anywhere).
+pub(crate) fn fuse_with(mut model: TypedModel, kind: Kind) -> TractResult<TypedModel> {
+    'again: loop {
+        for id in model.eval_order()? {
+            if let Some(patch) = chain(&model, &model.nodes()[id], kind)? {
+                patch.apply(&mut model)?;
+                continue 'again;
+            }
+        }
+        return model.into_compact();
+    }
+}
+
+/// The patch replacing the chain that starts at `node`, if it is one.
+fn chain(model: &TypedModel, node: &TypedNode, kind: Kind) -> TractResult<Option<TypedModelPatch>> {
+    let Some(conv) = node.op_as::<Conv>() else {
+        return Ok(None);
+    };
+    let Some((geo, zp_in, kernel, bias)) = conv_parts(model, node, conv)? else {
+        return Ok(None);
+    };
+    // Cast to f32, Mul, Add: required.
+    let Some(cast) = next(model, node)? else {
+        return Ok(None);
+    };
+    if cast.op_as::<Cast>().map(|c| c.to) != Some(f32::datum_type()) {
+        return Ok(None);
+    }
+    let Some((mul_node, mul)) = next(model, cast)?
+        .map(|n| per_channel(model, n, cast, "Mul", geo.cout))
+        .transpose()?
+        .flatten()
+    else {
+        return Ok(None);
+    };
+    let Some((add_node, add)) = next(model, mul_node)?
+        .map(|n| per_channel(model, n, mul_node, "Add", geo.cout))
+        .transpose()?
+        .flatten()
+    else {
+        return Ok(None);
+    };
+    // LeakyRelu and QuantizeLinearU8: taken when they follow.
+    let mut last = add_node;
+    let mut alpha = None;
+    if let Some(n) = next(model, last)? {
+        if let Some(a) = element_wise::<LeakyRelu>(n).map(|l| l.alpha) {
+            if (0.0..=1.0).contains(&a) {
+                alpha = Some(a);
+                last = n;
+            }
+        }
+    }
+    let mut output = Output::F32;
+    if let Some(n) = next(model, last)? {
+        if let Some(q) = element_wise::<QuantizeLinearU8>(n) {
+            if q.scale.is_finite() {
+                output = Output::U8 {
+                    inv_scale: q.scale,
+                    zero_point: q.zero_point,
+                };
+                last = n;
+            }
+        }
+    }
+    let blocks = geo.blocks() * 16;
+    let mut corr = vec![0i32; blocks];
+    for (o, c) in corr.iter_mut().enumerate().take(geo.cout) {
+        let taps = geo.cin * geo.kh * geo.kw;
+        let sum: i32 = kernel[o * taps..][..taps].iter().map(|&k| k as i32).sum();
+        *c = bias[o] - zp_in as i32 * sum;
+    }
+    let pad = |mut v: Vec<f32>| {
+        v.resize(blocks, 0.0);
+        v
+    };
+    let op = QConv {
+        weights: Arc::new(QConv::pack_weights(&geo, &kernel)),
+        geo,
+        zp_in,
+        tail: Tail {
+            corr,
+            mul: pad(mul),
+            add: pad(add),
+            alpha,
+            output,
+        },
+        kind,
+    };
+    let mut patch = TypedModelPatch::default();
+    let x = patch.tap_model(model, node.inputs[0])?;
+    let y = patch.wire_node(format!("{}.qconv", node.name), op, &[x])?[0];
+    patch.shunt_outside(model, OutletId::new(last.id, 0), y)?;
+    Ok(Some(patch))
+}
+
+/// A conv [`QConv`] can run: its geometry, input zero point, OIHW s8
+/// weights and i32 bias per output channel.
+type ConvParts = (Geometry, u8, Vec<i8>, Vec<i32>);
+
+fn conv_parts(model: &TypedModel, node: &TypedNode, conv: &Conv) -> TractResult<Option<ConvParts>> {
+    let ps = &conv.pool_spec;
+    if conv.q_params != Some(i32::datum_type())
+        || conv.group != 1
+        || conv.kernel_fmt != KernelFormat::OIHW
+        || ps.data_format != DataFormat::NCHW
+        || ps.kernel_shape.len() != 2
+        || ps
+            .strides
+            .as_ref()
+            .is_some_and(|s| s.iter().any(|&s| s != 1))
+    {
+        return Ok(None);
+    }
+    let dil = ps.dilations.clone().unwrap_or_else(|| tvec!(1, 1));
+    let PaddingSpec::Explicit(before, after) = &ps.padding else {
+        return Ok(None);
+    };
+    let (kh, kw) = (ps.kernel_shape[0], ps.kernel_shape[1]);
+    if before != after
+        || before.len() != 2
+        || (kh - 1) * dil[0] != 2 * before[0]
+        || (kw - 1) * dil[1] != 2 * before[1]
+    {
+        return Ok(None);
+    }
+    let geo = Geometry {
+        cin: ps.input_channels,
+        cout: ps.output_channels,
+        kh,
+        kw,
+        dy: dil[0],
+        dx: dil[1],
+        py: before[0],
+        px: before[1],
+    };
+    let facts = model.node_input_facts(node.id)?;
+    if facts.len() != 9 || facts[0].datum_type != u8::datum_type() || facts[0].rank() != 4 {
+        return Ok(None);
+    }
+    let konst = |i: usize| facts[i].konst.clone();
+    let (Some(k), Some(bias), Some(a0), Some(b0)) = (konst(1), konst(2), konst(3), konst(5)) else {
+        return Ok(None);
+    };
+    if k.datum_type() != i8::datum_type() || k.shape() != [geo.cout, geo.cin, kh, kw] {
+        return Ok(None);
+    }
+    let ints = |t: &Tensor| -> TractResult<Vec<i32>> {
+        Ok(t.cast_to::<i32>()?
+            .try_as_plain_ram()?
+            .as_slice::<i32>()?
+            .to_vec())
+    };
+    let (bias, a0, b0) = (ints(&bias)?, ints(&a0)?, ints(&b0)?);
+    let bias = match bias.len() {
+        1 => vec![bias[0]; geo.cout],
+        n if n == geo.cout => bias,
+        _ => return Ok(None),
+    };
+    let (&[a0], true) = (&a0[..], b0.iter().all(|&b| b == 0)) else {
+        return Ok(None);
+    };
+    let Ok(zp_in) = u8::try_from(a0) else {
+        return Ok(None);
+    };
+    let kernel = k.try_as_plain_ram()?.as_slice::<i8>()?.to_vec();
+    Ok(Some((geo, zp_in, kernel, bias)))
+}
+
+/// The only reader of `node`'s single output, unless that output is also a
+/// model output.
+fn next<'m>(model: &'m TypedModel, node: &TypedNode) -> TractResult<Option<&'m TypedNode>> {
+    if model.output_outlets()?.contains(&OutletId::new(node.id, 0)) {
+        return Ok(None);
+    }
+    model.single_succ(node.id)
+}
+
+/// `node` as the binary `name` ("Mul", "Add") of `prev`'s f32 output by a
+/// constant that is one value or one per channel (axis 1 of NCHW), with
+/// the output shaped as its input: the constant, one value per channel.
+fn per_channel<'m>(
+    model: &'m TypedModel,
+    node: &'m TypedNode,
+    prev: &TypedNode,
+    name: &str,
+    cout: usize,
+) -> TractResult<Option<(&'m TypedNode, Vec<f32>)>> {
+    let is_op = node
+        .op_as::<TypedBinOp>()
+        .is_some_and(|b| b.0.name() == name);
+    if !is_op || node.inputs.len() != 2 {
+        return Ok(None);
+    }
+    let wire = OutletId::new(prev.id, 0);
+    let Some(other) = node.inputs.iter().find(|&&i| i != wire) else {
+        return Ok(None);
+    };
+    let (fact, out) = (
+        model.outlet_fact(*other)?,
+        model.outlet_fact(OutletId::new(node.id, 0))?,
+    );
+    if out.shape != model.outlet_fact(wire)?.shape || out.datum_type != f32::datum_type() {
+        return Ok(None);
+    }
+    let Some(k) = fact
+        .konst
+        .as_ref()
+        .filter(|k| k.datum_type() == f32::datum_type())
+    else {
+        return Ok(None);
+    };
+    let shape = k.shape();
+    let channel_axis = shape.len() >= 3
+        && shape[..shape.len() - 3].iter().all(|&d| d == 1)
+        && shape[shape.len() - 2..] == [1, 1];
+    let values = k.try_as_plain_ram()?.as_slice::<f32>()?;
+    let values = match values.len() {
+        1 => vec![values[0]; cout],
+        n if n == cout && channel_axis => values.to_vec(),
+        _ => return Ok(None),
+    };
+    if values.iter().any(|v| !v.is_finite()) {
+        return Ok(None);
+    }
+    Ok(Some((node, values)))
+}
+
+/// `node`'s element-wise mini-op as `T`, if it is one.
+fn element_wise<T: ElementWiseMiniOp>(node: &TypedNode) -> Option<&T> {
+    node.op_as::<ElementWiseOp>()
+        .and_then(|e| e.0.downcast_ref::<T>())
+}

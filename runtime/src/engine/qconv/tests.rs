@@ -1,0 +1,238 @@
+//! The fused conv against tract's own plan (the shipped int8 graphs, bit
+//! for bit) and its kernels against a reference written from the ONNX
+//! definition (OIHW weights, zero-point padding), on odd geometries.
+
+use std::sync::Arc;
+
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::internal::*;
+
+use super::kernel::{self, Kind};
+use super::op::{Geometry, Output, QConv, Tail};
+use super::pattern::fuse_with;
+use crate::noise::Rng;
+
+fn model_path(name: &str) -> String {
+    format!(
+        "{}/../models/{name}/model.int8.onnx",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+fn typed(name: &str, ch: usize, h: usize, w: usize) -> TypedModel {
+    tract_onnx::onnx()
+        .model_for_path(model_path(name))
+        .and_then(|m| m.with_input_fact(0, f32::fact([1, ch, h, w]).into()))
+        .and_then(|m| m.into_typed())
+        .and_then(|m| m.into_decluttered())
+        .unwrap()
+}
+
+fn run(model: TypedModel, input: &Tensor) -> Tensor {
+    let plan = model.into_optimized().unwrap().into_runnable().unwrap();
+    plan.run(tvec!(input.clone().into_tvalue())).unwrap()[0]
+        .clone()
+        .into_tensor()
+}
+
+fn count<T: Op>(model: &TypedModel) -> usize {
+    model.nodes().iter().filter(|n| n.op_is::<T>()).count()
+}
+
+/// The kernels to check here: the scalar one everywhere, the SIMD one where
+/// the CPU runs it.
+fn kinds() -> Vec<Kind> {
+    let mut k = vec![Kind::Scalar];
+    k.extend(kernel::best());
+    k
+}
+
+/// An input in [0, 1]: uniform noise, or the bundled photo's top-left crop.
+fn input(ch: usize, h: usize, w: usize, photo: bool) -> Tensor {
+    let mut rng = Rng(7);
+    let img = photo.then(|| {
+        image::open(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../examples/astronaut.png"
+        ))
+        .unwrap()
+        .to_rgb8()
+    });
+    tract_ndarray::Array4::from_shape_fn((1, ch, h, w), |(_, c, y, x)| match &img {
+        Some(img) if c < 3 => img.get_pixel(x as u32 + 40, y as u32 + 40)[c] as f32 / 255.0,
+        _ => rng.unit(),
+    })
+    .into()
+}
+
+fn assert_fused_equals_tract(name: &str, ch: usize, h: usize, w: usize, photo: bool) {
+    let model = typed(name, ch, h, w);
+    let convs = model
+        .nodes()
+        .iter()
+        .filter(|n| {
+            n.op_as::<tract_onnx::tract_core::ops::cnn::Conv>()
+                .is_some_and(|c| c.q_params.is_some() && c.pool_spec.strides.is_none())
+        })
+        .count();
+    let x = input(ch, h, w, photo);
+    let want = run(model.clone(), &x);
+    for kind in kinds() {
+        let fused = fuse_with(model.clone(), kind).unwrap();
+        assert_eq!(
+            count::<QConv>(&fused),
+            convs,
+            "{name}: every stride-1 int8 conv fused"
+        );
+        let got = run(fused, &x);
+        assert_eq!(got.shape(), want.shape());
+        let (g, t) = (
+            got.try_as_plain_ram().unwrap().as_slice::<f32>().unwrap(),
+            want.try_as_plain_ram().unwrap().as_slice::<f32>().unwrap(),
+        );
+        let differ = g
+            .iter()
+            .zip(t)
+            .filter(|(a, b)| a.to_bits() != b.to_bits())
+            .count();
+        assert_eq!(
+            differ, 0,
+            "{name} {h}x{w} photo={photo} {kind:?}: {differ} values differ from tract's"
+        );
+    }
+}
+
+#[test]
+fn fused_sr_x2_equals_tract_bit_for_bit() {
+    assert_fused_equals_tract("sr-x2", 3, 37, 53, false);
+    assert_fused_equals_tract("sr-x2", 3, 48, 64, true);
+}
+
+#[test]
+fn fused_sr_x4_equals_tract_bit_for_bit() {
+    assert_fused_equals_tract("sr-x4", 3, 29, 17, false);
+    assert_fused_equals_tract("sr-x4", 3, 40, 48, true);
+}
+
+#[test]
+fn fused_inpaint_equals_tract_bit_for_bit() {
+    // Its stride-2 encoder convs stay tract's; the gated convs' feature
+    // (LeakyRelu, f32 out) and gate (bias only, f32 out) halves fuse.
+    assert_fused_equals_tract("inpaint", 4, 256, 256, false);
+}
+
+/// One conv computed from its definition: OIHW weights, input rows and
+/// columns outside the image at the zero point, then the tail.
+fn reference(q: &QConv, k: &[i8], x: &[u8], h: usize, w: usize) -> Vec<u8> {
+    let g = &q.geo;
+    let mut out = Vec::new();
+    for o in 0..g.cout {
+        for y in 0..h {
+            for xx in 0..w {
+                let mut acc = 0i32;
+                for c in 0..g.cin {
+                    for ky in 0..g.kh {
+                        for kx in 0..g.kw {
+                            let (iy, ix) = (
+                                (y + ky * g.dy) as isize - g.py as isize,
+                                (xx + kx * g.dx) as isize - g.px as isize,
+                            );
+                            let inside =
+                                (0..h as isize).contains(&iy) && (0..w as isize).contains(&ix);
+                            let v = if inside {
+                                x[(c * h + iy as usize) * w + ix as usize]
+                            } else {
+                                q.zp_in
+                            };
+                            acc += v as i32 * k[((o * g.cin + c) * g.kh + ky) * g.kw + kx] as i32;
+                        }
+                    }
+                }
+                let v = kernel::tail_f32(&q.tail, o, acc);
+                match q.tail.output {
+                    Output::F32 => out.extend(v.to_ne_bytes()),
+                    Output::U8 {
+                        inv_scale,
+                        zero_point,
+                    } => out.push(tract_onnx::tract_core::ops::quant::quantize_linear_f32_u8(
+                        v,
+                        inv_scale,
+                        zero_point as i32,
+                    )),
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn kernels_equal_the_definition_on_odd_geometries() {
+    let mut rng = Rng(11);
+    // (cin, cout, kh, kw, dy, dx, h, w): channels not multiples of 4 or 16,
+    // rectangular and dilated kernels, widths off the 16-pixel block.
+    let cases = [
+        (3, 32, 5, 5, 1, 1, 9, 21),
+        (5, 20, 5, 3, 2, 1, 11, 37),
+        (32, 12, 3, 3, 1, 1, 7, 16),
+        (18, 48, 3, 3, 4, 4, 13, 3),
+        (1, 1, 1, 1, 1, 1, 2, 1),
+    ];
+    for (cin, cout, kh, kw, dy, dx, h, w) in cases {
+        let geo = Geometry {
+            cin,
+            cout,
+            kh,
+            kw,
+            dy,
+            dx,
+            py: (kh - 1) * dy / 2,
+            px: (kw - 1) * dx / 2,
+        };
+        let k: Vec<i8> = (0..cout * cin * kh * kw)
+            .map(|_| (rng.below(256) as i32 - 128) as i8)
+            .collect();
+        let x: Vec<u8> = (0..cin * h * w).map(|_| rng.below(256) as u8).collect();
+        let blocks = geo.blocks() * 16;
+        for (output, alpha) in [
+            (
+                Output::U8 {
+                    inv_scale: 1.0 / (40.0 + 60.0 * rng.unit()),
+                    zero_point: rng.below(256) as u8,
+                },
+                Some(0.1),
+            ),
+            (Output::F32, None),
+        ] {
+            let q = QConv {
+                weights: Arc::new(QConv::pack_weights(&geo, &k)),
+                geo: geo.clone(),
+                zp_in: rng.below(256) as u8,
+                tail: Tail {
+                    corr: (0..blocks).map(|_| rng.below(2001) as i32 - 1000).collect(),
+                    mul: (0..blocks).map(|_| 0.01 * rng.unit() + 1e-4).collect(),
+                    add: (0..blocks).map(|_| rng.unit() - 0.5).collect(),
+                    alpha,
+                    output,
+                },
+                kind: Kind::Scalar,
+            };
+            let want = reference(&q, &k, &x, h, w);
+            let input = tract_ndarray::Array4::from_shape_vec((1, cin, h, w), x.clone()).unwrap();
+            for kind in kinds() {
+                let q = QConv { kind, ..q.clone() };
+                let got = q
+                    .eval_out_of_plan(tvec!(Tensor::from(input.clone()).into_tvalue()))
+                    .unwrap()
+                    .unwrap();
+                let bytes = got[0].try_as_plain_ram().unwrap().as_bytes();
+                assert_eq!(
+                    bytes,
+                    &want[..],
+                    "{kind:?} {cin}->{cout} {kh}x{kw} dil {dy}x{dx} {h}x{w} {:?}",
+                    q.tail.output
+                );
+            }
+        }
+    }
+}
