@@ -11,8 +11,7 @@ use tract_onnx::tract_core::internal::*;
 
 use super::kernel::{self, Kind};
 
-/// Shape of one fused convolution: stride 1, one group, "same" padding
-/// (`(kh - 1) * dy == 2 * py`, likewise across), NCHW.
+/// Shape of one fused convolution: one group, NCHW, explicit padding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Geometry {
     /// Input channels.
@@ -25,9 +24,11 @@ pub(crate) struct Geometry {
     /// Dilations.
     pub dy: usize,
     pub dx: usize,
-    /// Padding on each side.
-    pub py: usize,
-    pub px: usize,
+    /// Strides.
+    pub sy: usize,
+    pub sx: usize,
+    /// Padding: top, left, bottom, right.
+    pub pad: [usize; 4],
 }
 
 impl Geometry {
@@ -41,9 +42,43 @@ impl Geometry {
         self.cout.div_ceil(16)
     }
 
-    /// Packed row width in pixels: the image rounded up to 16 plus both pads.
-    pub fn packed_width(&self, w: usize) -> usize {
-        w.next_multiple_of(16) + 2 * self.px
+    /// Output height and width for an `h`×`w` input; `None` where the
+    /// kernel does not fit.
+    pub fn output(&self, h: usize, w: usize) -> Option<(usize, usize)> {
+        let dim = |n: usize, k: usize, d: usize, s: usize, before: usize, after: usize| {
+            (n + before + after)
+                .checked_sub((k - 1) * d + 1)
+                .map(|v| v / s + 1)
+        };
+        Some((
+            dim(h, self.kh, self.dy, self.sy, self.pad[0], self.pad[2])?,
+            dim(w, self.kw, self.dx, self.sx, self.pad[1], self.pad[3])?,
+        ))
+    }
+
+    /// Padded input rows that `n` consecutive output rows read.
+    pub fn band_rows(&self, n: usize) -> usize {
+        (n - 1) * self.sy + (self.kh - 1) * self.dy + 1
+    }
+
+    /// Pixels in one column phase of a packed row, for output width `ow`:
+    /// a packed row holds padded column `j·sx + p` at index `j` of phase
+    /// `p`, so a tap reads 16 consecutive pixels of one phase.
+    pub fn phase_width(&self, ow: usize) -> usize {
+        ow.next_multiple_of(16) + (self.kw - 1) * self.dx / self.sx
+    }
+
+    /// Bytes of one packed row: `[phase][group][phase_width][4]`.
+    pub fn row_bytes(&self, ow: usize) -> usize {
+        self.sx * self.groups() * self.phase_width(ow) * 4
+    }
+
+    /// Byte offset in a packed row of group 0's pixel for output column
+    /// `x` and kernel column `kx` (group `g` is `g · phase_width · 4`
+    /// further on).
+    pub fn tap_offset(&self, ow: usize, kx: usize, x: usize) -> usize {
+        let off = kx * self.dx;
+        ((off % self.sx) * self.groups() * self.phase_width(ow) + x + off / self.sx) * 4
     }
 }
 
@@ -115,33 +150,33 @@ impl QConv {
     }
 
     /// Run one NCHW image `src` (`h`×`w`) into `dst`, which points at its
-    /// first output element and has room for `cout` planes of `h * w`.
-    fn run_image(&self, src: &[u8], h: usize, w: usize, dst: usize) {
+    /// first output element and has room for `cout` planes of `oh * ow`.
+    fn run_image(&self, src: &[u8], (h, w): (usize, usize), (oh, ow): (usize, usize), dst: usize) {
         let threads = rayon::current_num_threads();
-        let bands = if threads <= 1 { 1 } else { h.min(4 * threads) };
-        let rows = h.div_ceil(bands.max(1)).max(1);
+        let bands = if threads <= 1 { 1 } else { oh.min(4 * threads) };
+        let rows = oh.div_ceil(bands.max(1)).max(1);
         let elem = self.output_type().size_of();
         let band = |y0: usize| {
-            let n = rows.min(h - y0);
-            let packed = kernel::pack_rows(&self.geo, self.zp_in, src, h, w, y0, n);
+            let n = rows.min(oh - y0);
+            let packed = kernel::pack_rows(&self.geo, self.zp_in, src, (h, w), ow, y0, n);
             // SAFETY: bands write disjoint rows of every output plane, all
-            // inside the `cout * h * w` elements `dst` points at.
+            // inside the `cout * oh * ow` elements `dst` points at.
             unsafe {
                 kernel::run_band(
                     self.kind,
                     self,
                     &packed,
-                    w,
+                    ow,
                     n,
-                    (dst + y0 * w * elem) as *mut u8,
-                    h * w,
+                    (dst + y0 * ow * elem) as *mut u8,
+                    oh * ow,
                 )
             }
         };
         if bands <= 1 {
-            (0..h).step_by(rows).for_each(band);
+            (0..oh).step_by(rows).for_each(band);
         } else {
-            (0..h).into_par_iter().step_by(rows).for_each(band);
+            (0..oh).into_par_iter().step_by(rows).for_each(band);
         }
     }
 }
@@ -154,11 +189,14 @@ impl Op for QConv {
     fn info(&self) -> TractResult<Vec<String>> {
         let g = &self.geo;
         Ok(vec![format!(
-            "{}x{} dil {}x{} {}->{} zp {} leaky {:?} -> {:?} ({})",
+            "{}x{} dil {}x{} stride {}x{} pad {:?} {}->{} zp {} leaky {:?} -> {:?} ({})",
             g.kh,
             g.kw,
             g.dy,
             g.dx,
+            g.sy,
+            g.sx,
+            g.pad,
             g.cin,
             g.cout,
             self.zp_in,
@@ -184,16 +222,19 @@ impl EvalOp for QConv {
             );
         }
         let (n, h, w) = (shape[0], shape[2], shape[3]);
+        let Some((oh, ow)) = self.geo.output(h, w) else {
+            bail!("EdgeganQConv: a {h}x{w} input is smaller than the kernel");
+        };
         let src = x.try_as_plain_ram()?.as_slice::<u8>()?;
         let dt = self.output_type();
         // SAFETY: every element is written below (each band writes all its
         // rows' pixels of every output channel).
-        let mut out = unsafe { Tensor::uninitialized_dt(dt, &[n, self.geo.cout, h, w])? };
-        let plane = self.geo.cout * h * w * dt.size_of();
+        let mut out = unsafe { Tensor::uninitialized_dt(dt, &[n, self.geo.cout, oh, ow])? };
+        let image = self.geo.cout * oh * ow * dt.size_of();
         let base = out.try_as_plain_ram_mut()?.as_bytes_mut().as_mut_ptr() as usize;
         for i in 0..n {
             let img = &src[i * self.geo.cin * h * w..(i + 1) * self.geo.cin * h * w];
-            self.run_image(img, h, w, base + i * plane);
+            self.run_image(img, (h, w), (oh, ow), base + i * image);
         }
         Ok(tvec!(out.into_tvalue()))
     }
@@ -201,8 +242,14 @@ impl EvalOp for QConv {
 
 impl TypedOp for QConv {
     fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
-        let mut shape = inputs[0].shape.clone();
-        shape.set(1, self.geo.cout.into());
+        let s = &inputs[0].shape;
+        let (Some(h), Some(w)) = (s[2].as_i64(), s[3].as_i64()) else {
+            bail!("EdgeganQConv needs a concrete input size, got {s:?}");
+        };
+        let Some((oh, ow)) = self.geo.output(h as usize, w as usize) else {
+            bail!("EdgeganQConv: a {h}x{w} input is smaller than the kernel");
+        };
+        let shape: TVec<TDim> = tvec![s[0].clone(), self.geo.cout.into(), oh.into(), ow.into()];
         Ok(tvec!(self.output_type().fact(shape)))
     }
 

@@ -134,35 +134,38 @@ fn conv_parts(model: &TypedModel, node: &TypedNode, conv: &Conv) -> TractResult<
         || conv.kernel_fmt != KernelFormat::OIHW
         || ps.data_format != DataFormat::NCHW
         || ps.kernel_shape.len() != 2
-        || ps
-            .strides
-            .as_ref()
-            .is_some_and(|s| s.iter().any(|&s| s != 1))
     {
         return Ok(None);
     }
     let dil = ps.dilations.clone().unwrap_or_else(|| tvec!(1, 1));
+    let strides = ps.strides.clone().unwrap_or_else(|| tvec!(1, 1));
     let PaddingSpec::Explicit(before, after) = &ps.padding else {
         return Ok(None);
     };
-    let (kh, kw) = (ps.kernel_shape[0], ps.kernel_shape[1]);
-    if before != after
-        || before.len() != 2
-        || (kh - 1) * dil[0] != 2 * before[0]
-        || (kw - 1) * dil[1] != 2 * before[1]
-    {
+    if before.len() != 2 || after.len() != 2 || strides.iter().any(|&s| s == 0) {
         return Ok(None);
     }
     let geo = Geometry {
         cin: ps.input_channels,
         cout: ps.output_channels,
-        kh,
-        kw,
+        kh: ps.kernel_shape[0],
+        kw: ps.kernel_shape[1],
         dy: dil[0],
         dx: dil[1],
-        py: before[0],
-        px: before[1],
+        sy: strides[0],
+        sx: strides[1],
+        pad: [before[0], before[1], after[0], after[1]],
     };
+    // The output tract computes must be the one the kernels write.
+    let in_shape = &model.outlet_fact(node.inputs[0])?.shape;
+    let out_shape = &model.outlet_fact(OutletId::new(node.id, 0))?.shape;
+    let dims = |s: &ShapeFact| s.as_concrete().map(|s| s.to_vec());
+    let (Some(i), Some(o)) = (dims(in_shape), dims(out_shape)) else {
+        return Ok(None);
+    };
+    if i.len() != 4 || geo.output(i[2], i[3]) != Some((o[2], o[3])) || o[1] != geo.cout {
+        return Ok(None);
+    }
     let facts = model.node_input_facts(node.id)?;
     if facts.len() != 9 || facts[0].datum_type != u8::datum_type() || facts[0].rank() != 4 {
         return Ok(None);
@@ -171,7 +174,7 @@ fn conv_parts(model: &TypedModel, node: &TypedNode, conv: &Conv) -> TractResult<
     let (Some(k), Some(bias), Some(a0), Some(b0)) = (konst(1), konst(2), konst(3), konst(5)) else {
         return Ok(None);
     };
-    if k.datum_type() != i8::datum_type() || k.shape() != [geo.cout, geo.cin, kh, kw] {
+    if k.datum_type() != i8::datum_type() || k.shape() != [geo.cout, geo.cin, geo.kh, geo.kw] {
         return Ok(None);
     }
     let ints = |t: &Tensor| -> TractResult<Vec<i32>> {

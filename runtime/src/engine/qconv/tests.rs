@@ -72,7 +72,7 @@ fn assert_fused_equals_tract(name: &str, ch: usize, h: usize, w: usize, photo: b
         .iter()
         .filter(|n| {
             n.op_as::<tract_onnx::tract_core::ops::cnn::Conv>()
-                .is_some_and(|c| c.q_params.is_some() && c.pool_spec.strides.is_none())
+                .is_some_and(|c| c.q_params.is_some())
         })
         .count();
     let x = input(ch, h, w, photo);
@@ -116,8 +116,8 @@ fn fused_sr_x4_equals_tract_bit_for_bit() {
 
 #[test]
 fn fused_inpaint_equals_tract_bit_for_bit() {
-    // Its stride-2 encoder convs stay tract's; the gated convs' feature
-    // (LeakyRelu, f32 out) and gate (bias only, f32 out) halves fuse.
+    // The gated convs' feature (LeakyRelu, f32 out) and gate (bias only,
+    // f32 out) halves, the stride-2 encoder ones included.
     assert_fused_equals_tract("inpaint", 4, 256, 256, false);
 }
 
@@ -126,16 +126,17 @@ fn fused_inpaint_equals_tract_bit_for_bit() {
 fn reference(q: &QConv, k: &[i8], x: &[u8], h: usize, w: usize) -> Vec<u8> {
     let g = &q.geo;
     let mut out = Vec::new();
+    let (oh, ow) = g.output(h, w).unwrap();
     for o in 0..g.cout {
-        for y in 0..h {
-            for xx in 0..w {
+        for y in 0..oh {
+            for xx in 0..ow {
                 let mut acc = 0i32;
                 for c in 0..g.cin {
                     for ky in 0..g.kh {
                         for kx in 0..g.kw {
                             let (iy, ix) = (
-                                (y + ky * g.dy) as isize - g.py as isize,
-                                (xx + kx * g.dx) as isize - g.px as isize,
+                                (y * g.sy + ky * g.dy) as isize - g.pad[0] as isize,
+                                (xx * g.sx + kx * g.dx) as isize - g.pad[1] as isize,
                             );
                             let inside =
                                 (0..h as isize).contains(&iy) && (0..w as isize).contains(&ix);
@@ -169,16 +170,20 @@ fn reference(q: &QConv, k: &[i8], x: &[u8], h: usize, w: usize) -> Vec<u8> {
 #[test]
 fn kernels_equal_the_definition_on_odd_geometries() {
     let mut rng = Rng(11);
-    // (cin, cout, kh, kw, dy, dx, h, w): channels not multiples of 4 or 16,
-    // rectangular and dilated kernels, widths off the 16-pixel block.
+    // (cin, cout, kh, kw, dilation, stride, pad [t, l, b, r], h, w):
+    // channels not multiples of 4 or 16, rectangular, dilated and strided
+    // kernels, uneven padding, widths off the 16-pixel block.
     let cases = [
-        (3, 32, 5, 5, 1, 1, 9, 21),
-        (5, 20, 5, 3, 2, 1, 11, 37),
-        (32, 12, 3, 3, 1, 1, 7, 16),
-        (18, 48, 3, 3, 4, 4, 13, 3),
-        (1, 1, 1, 1, 1, 1, 2, 1),
+        (3, 32, 5, 5, (1, 1), (1, 1), [2, 2, 2, 2], 9, 21),
+        (5, 20, 5, 3, (2, 1), (1, 1), [4, 1, 4, 1], 11, 37),
+        (32, 12, 3, 3, (1, 1), (1, 1), [1, 1, 1, 1], 7, 16),
+        (18, 48, 3, 3, (4, 4), (1, 1), [4, 4, 4, 4], 13, 3),
+        (1, 1, 1, 1, (1, 1), (1, 1), [0, 0, 0, 0], 2, 1),
+        (16, 32, 3, 3, (1, 1), (2, 2), [1, 1, 1, 1], 18, 67),
+        (7, 17, 3, 5, (1, 2), (2, 3), [0, 3, 2, 1], 15, 50),
+        (4, 16, 4, 4, (1, 1), (2, 2), [1, 1, 2, 2], 9, 33),
     ];
-    for (cin, cout, kh, kw, dy, dx, h, w) in cases {
+    for (cin, cout, kh, kw, (dy, dx), (sy, sx), pad, h, w) in cases {
         let geo = Geometry {
             cin,
             cout,
@@ -186,8 +191,9 @@ fn kernels_equal_the_definition_on_odd_geometries() {
             kw,
             dy,
             dx,
-            py: (kh - 1) * dy / 2,
-            px: (kw - 1) * dx / 2,
+            sy,
+            sx,
+            pad,
         };
         let k: Vec<i8> = (0..cout * cin * kh * kw)
             .map(|_| (rng.below(256) as i32 - 128) as i8)
@@ -229,7 +235,7 @@ fn kernels_equal_the_definition_on_odd_geometries() {
                 assert_eq!(
                     bytes,
                     &want[..],
-                    "{kind:?} {cin}->{cout} {kh}x{kw} dil {dy}x{dx} {h}x{w} {:?}",
+                    "{kind:?} {cin}->{cout} {kh}x{kw} dil {dy}x{dx} stride {sy}x{sx} {pad:?} {h}x{w} {:?}",
                     q.tail.output
                 );
             }

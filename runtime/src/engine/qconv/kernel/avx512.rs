@@ -35,8 +35,8 @@ pub(super) unsafe fn band(
     plane: usize,
 ) {
     let g = &q.geo;
-    let (groups, pw) = (g.groups(), g.packed_width(w));
-    let row_bytes = groups * pw * 4;
+    let (groups, pw) = (g.groups(), g.phase_width(w));
+    let row_bytes = g.row_bytes(w);
     let block_weights = g.kh * g.kw * groups * 16;
     let t = &q.tail;
     let elem = match t.output {
@@ -47,16 +47,17 @@ pub(super) unsafe fn band(
     for y in 0..n {
         for b in 0..g.blocks() {
             let live = (g.cout - b * 16).min(16);
-            // SAFETY (all pointer arithmetic below): rows y..y + (kh-1)·dy
-            // exist (checked by run_band); a block's columns reach at most
-            // x0 + 15 + (kw-1)·dx < packed_width; weights hold whole blocks.
+            // SAFETY (all pointer arithmetic below): rows up to
+            // y·sy + (kh-1)·dy exist (checked by run_band); a block's
+            // columns reach at most x0 + 15 + (kw-1)·dx / sx < phase_width
+            // in their phase; weights hold whole blocks.
             let wb = unsafe { (q.weights.as_ptr() as *const i32).add(b * block_weights) };
             for x0 in (0..w).step_by(16) {
                 let mut acc = [_mm512_setzero_si512(); 16];
                 for ky in 0..g.kh {
-                    let row = unsafe { packed.as_ptr().add((y + ky * g.dy) * row_bytes) };
+                    let row = unsafe { packed.as_ptr().add((y * g.sy + ky * g.dy) * row_bytes) };
                     for kx in 0..g.kw {
-                        let col = unsafe { row.add((x0 + kx * g.dx) * 4) };
+                        let col = unsafe { row.add(g.tap_offset(w, kx, x0)) };
                         let wt = unsafe { wb.add((ky * g.kw + kx) * groups * 16) };
                         for gi in 0..groups {
                             let a = unsafe { _mm512_loadu_si512(col.add(gi * pw * 4) as *const _) };

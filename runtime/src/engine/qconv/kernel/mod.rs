@@ -47,30 +47,30 @@ impl Kind {
     }
 }
 
-/// Input rows `y0 - py ..` of one NCHW u8 image (`h`×`w`, `geo.cin`
-/// planes) as the kernels read them: `n + (kh - 1)·dy` rows of
-/// `[group][packed_width][4]` bytes, channel `4g + j` at byte `j` of its
-/// pixel, padding (rows and columns outside the image, channels past
-/// `cin`) holding the zero point `zp`.
+/// The input rows that output rows `y0 .. y0 + n` read, of one NCHW u8
+/// image (`h`×`w`, `geo.cin` planes), as the kernels read them:
+/// `geo.band_rows(n)` rows of `geo.row_bytes(ow)` bytes, laid out
+/// `[column phase][group][phase_width][4]`, channel `4g + j` at byte `j` of
+/// its pixel; padding (rows and columns outside the image, channels past
+/// `cin`) holds the zero point `zp`.
 pub(crate) fn pack_rows(
     geo: &Geometry,
     zp: u8,
     src: &[u8],
-    h: usize,
-    w: usize,
+    (h, w): (usize, usize),
+    ow: usize,
     y0: usize,
     n: usize,
 ) -> Vec<u8> {
-    let (groups, pw) = (geo.groups(), geo.packed_width(w));
-    let rows = n + (geo.kh - 1) * geo.dy;
-    let row_bytes = groups * pw * 4;
-    let mut out = vec![zp; rows * row_bytes];
+    let (groups, pw, sx) = (geo.groups(), geo.phase_width(ow), geo.sx);
+    let row_bytes = geo.row_bytes(ow);
+    let mut out = vec![zp; geo.band_rows(n) * row_bytes];
     let pad = [zp].repeat(w);
     for (r, row) in out.chunks_exact_mut(row_bytes).enumerate() {
-        let Some(y) = (y0 + r).checked_sub(geo.py).filter(|&y| y < h) else {
+        let Some(y) = (y0 * geo.sy + r).checked_sub(geo.pad[0]).filter(|&y| y < h) else {
             continue;
         };
-        for (g, dst) in row.chunks_exact_mut(pw * 4).enumerate() {
+        for g in 0..groups {
             let plane = |j: usize| {
                 let c = 4 * g + j;
                 if c < geo.cin {
@@ -80,18 +80,70 @@ pub(crate) fn pack_rows(
                 }
             };
             let (a, b, c, d) = (plane(0), plane(1), plane(2), plane(3));
-            let dst = &mut dst[geo.px * 4..][..w * 4];
-            for (x, px) in dst.chunks_exact_mut(4).enumerate() {
-                px.copy_from_slice(&[a[x], b[x], c[x], d[x]]);
+            if sx == 1 {
+                let start = (g * pw + geo.pad[1]) * 4;
+                let len = w.min(pw - geo.pad[1]);
+                interleave4(
+                    [&a[..len], &b[..len], &c[..len], &d[..len]],
+                    &mut row[start..][..len * 4],
+                );
+            } else {
+                // Column x + pad[1] is pixel j of phase p; no division.
+                let (mut j, mut p) = (geo.pad[1] / sx, geo.pad[1] % sx);
+                for x in 0..w {
+                    if j >= pw {
+                        break;
+                    }
+                    let at = ((p * groups + g) * pw + j) * 4;
+                    row[at..at + 4].copy_from_slice(&[a[x], b[x], c[x], d[x]]);
+                    p += 1;
+                    if p == sx {
+                        (j, p) = (j + 1, 0);
+                    }
+                }
             }
         }
     }
     out
 }
 
+/// `dst[4x + j] = planes[j][x]`: four channel rows into one row of 4-byte
+/// pixels (16 pixels per step with SSE2's byte unpacks on x86_64).
+fn interleave4(planes: [&[u8]; 4], dst: &mut [u8]) {
+    let [a, b, c, d] = planes;
+    #[cfg(target_arch = "x86_64")]
+    let done = {
+        use std::arch::x86_64::*;
+        let blocks = a.len() / 16;
+        for i in 0..blocks {
+            let x = i * 16;
+            // SAFETY: SSE2 is part of x86_64; the loads read planes[j][x..x + 16]
+            // and the stores write dst[4x..4x + 64], both in bounds.
+            unsafe {
+                let load = |p: &[u8]| _mm_loadu_si128(p.as_ptr().add(x) as *const __m128i);
+                let (va, vb, vc, vd) = (load(a), load(b), load(c), load(d));
+                let (ab_lo, ab_hi) = (_mm_unpacklo_epi8(va, vb), _mm_unpackhi_epi8(va, vb));
+                let (cd_lo, cd_hi) = (_mm_unpacklo_epi8(vc, vd), _mm_unpackhi_epi8(vc, vd));
+                let out = dst.as_mut_ptr().add(4 * x) as *mut __m128i;
+                _mm_storeu_si128(out, _mm_unpacklo_epi16(ab_lo, cd_lo));
+                _mm_storeu_si128(out.add(1), _mm_unpackhi_epi16(ab_lo, cd_lo));
+                _mm_storeu_si128(out.add(2), _mm_unpacklo_epi16(ab_hi, cd_hi));
+                _mm_storeu_si128(out.add(3), _mm_unpackhi_epi16(ab_hi, cd_hi));
+            }
+        }
+        blocks * 16
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let done = 0;
+    for x in done..a.len() {
+        dst[4 * x..4 * x + 4].copy_from_slice(&[a[x], b[x], c[x], d[x]]);
+    }
+}
+
 /// Run output rows `0..n` of a band with kernel `kind`: `packed` from
-/// [`pack_rows`], `out` at the band's first output element of channel 0,
-/// channel planes `plane` elements apart, rows `w` apart.
+/// [`pack_rows`], `w` the output width, `out` at the band's first output
+/// element of channel 0, channel planes `plane` elements apart, rows `w`
+/// apart.
 ///
 /// # Safety
 /// `out` must be valid for writes of `cout` planes of `plane` elements of
@@ -106,8 +158,7 @@ pub(crate) unsafe fn run_band(
     out: *mut u8,
     plane: usize,
 ) {
-    let need =
-        (n + (conv.geo.kh - 1) * conv.geo.dy) * conv.geo.groups() * conv.geo.packed_width(w) * 4;
+    let need = conv.geo.band_rows(n) * conv.geo.row_bytes(w);
     assert!(packed.len() >= need, "packed rows too short");
     match kind {
         Kind::Scalar => scalar::band(conv, packed, w, n, out, plane),

@@ -30,8 +30,8 @@ pub(super) unsafe fn band(
     plane: usize,
 ) {
     let g = &q.geo;
-    let (groups, pw) = (g.groups(), g.packed_width(w));
-    let row_bytes = groups * pw * 4;
+    let (groups, pw) = (g.groups(), g.phase_width(w));
+    let row_bytes = g.row_bytes(w);
     for y in 0..n {
         for o in 0..g.cout {
             let (b, oo) = (o / 16, o % 16);
@@ -41,8 +41,9 @@ pub(super) unsafe fn band(
                     for kx in 0..g.kw {
                         let tap = (b * g.kh + ky) * g.kw + kx;
                         for c in 0..groups * 4 {
-                            let a = packed[(y + ky * g.dy) * row_bytes
-                                + ((c / 4) * pw + x + kx * g.dx) * 4
+                            let a = packed[(y * g.sy + ky * g.dy) * row_bytes
+                                + g.tap_offset(w, kx, x)
+                                + (c / 4) * pw * 4
                                 + c % 4];
                             let k = q.weights[((tap * groups + c / 4) * 16 + oo) * 4 + c % 4];
                             acc += a as i32 * k as i32;
