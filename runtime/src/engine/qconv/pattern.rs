@@ -142,7 +142,7 @@ fn conv_parts(model: &TypedModel, node: &TypedNode, conv: &Conv) -> TractResult<
     let PaddingSpec::Explicit(before, after) = &ps.padding else {
         return Ok(None);
     };
-    if before.len() != 2 || after.len() != 2 || strides.iter().any(|&s| s == 0) {
+    if before.len() != 2 || after.len() != 2 || strides.contains(&0) {
         return Ok(None);
     }
     let geo = Geometry {
