@@ -22,7 +22,8 @@ fi
 MODELS="${2:-sr-x2 sr-x4 inpaint}"
 SIDES="${3:-256 1024}"
 THREADS="${4:-1 2}"
-PY=$(benches/setup_peers.sh)
+# EDGEGAN_PEERS_PY: a python with onnxruntime already there (the device machine)
+PY="${EDGEGAN_PEERS_PY:-$(benches/setup_peers.sh)}"
 grep -m1 'model name' /proc/cpuinfo
 grep -m1 -o -w -E 'avx2|avx512f|avx512_vnni|amx_int8' /proc/cpuinfo | sort -u | tr '\n' ' '; echo
 printf '%-8s %5s %2s %9s %9s %9s %9s %9s %9s  %9s %9s %9s\n' model side th tf32_im2c tf32_dir tint8_trc tint8 ort_f32 ort_qdq \
@@ -40,9 +41,10 @@ for m in $MODELS; do
       qt=$(CH=$ch EDGEGAN_QCONV=off "$BIN" "models/$m/model.int8.onnx" "$side" "$t" "$runs" | awk '/p50_ms/ {print $1}')
       q=$(CH=$ch "$BIN" "models/$m/model.int8.onnx" "$side" "$t" "$runs" | awk '/p50_ms/ {print $1}')
       read -r of oq < <("$PY" benches/ort_qdq.py "models/$m" "$side" "$t" "$runs" 2>/dev/null)
-      best=$(echo "if ($im < $di) $im else $di" | bc -l)
+      best=$(awk -v a="$im" -v b="$di" 'BEGIN { print (a < b) ? a : b }')
+      div() { awk -v a="$1" -v b="$2" 'BEGIN { print a / b }'; }
       printf '%-8s %5s %2s %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f  %9.2f %9.2f %9.2f\n' "$m" "$side" "$t" "$im" "$di" "$qt" "$q" "$of" "$oq" \
-        "$(echo "$best / $of" | bc -l)" "$(echo "$q / $best" | bc -l)" "$(echo "$q / $oq" | bc -l)"
+        "$(div "$best" "$of")" "$(div "$q" "$best")" "$(div "$q" "$oq")"
     done
   done
 done
