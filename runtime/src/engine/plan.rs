@@ -155,12 +155,11 @@ fn file_spec(card: &ModelCard, precision: Precision, base: &Path) -> Result<(Pat
     Ok((base.join(&spec.path), spec.sha256.clone()))
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_arch = "x86_64"))]
 mod tests {
     use super::*;
 
     #[test]
-    #[cfg(target_arch = "x86_64")]
     fn amx_int8_is_off_by_default_and_the_environment_still_decides() {
         tract_defaults();
         tract_defaults();

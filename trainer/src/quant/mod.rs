@@ -169,6 +169,48 @@ pub fn quantize_weights(w: &[f32], out_channels: usize) -> (Vec<i32>, Vec<f32>) 
     (q, scales)
 }
 
+/// Per-output-channel symmetric int8 weights for a `ConvInteger` with OIHW
+/// `dims`, every pair of input channels (2j, 2j + 1) of a tap bounded:
+/// |q₀| + |q₁| ≤ 128. Then an AVX2 `vpmaddubsw` sum of two u8 × s8
+/// products never saturates (255 · 128 < 2¹⁵), and the runtime's fused
+/// conv runs exactly on CPUs without VNNI too. The scale is the larger of
+/// max|w| / 127 and the largest pair's (|w₀| + |w₁|) / 128; a pair that
+/// rounding still takes to 129 gives one step back on its larger member.
+pub fn quantize_conv_weights(w: &[f32], dims: [usize; 4]) -> (Vec<i32>, Vec<f32>) {
+    let [out, inp, kh, kw] = dims;
+    let taps = kh * kw;
+    let per = inp * taps;
+    let mut q = Vec::with_capacity(w.len());
+    let mut scales = Vec::with_capacity(out);
+    for c in w.chunks(per).take(out) {
+        let at = |i: usize, t: usize| if i < inp { c[i * taps + t] } else { 0.0 };
+        let m = c.iter().fold(0.0f32, |a, v| a.max(v.abs()));
+        let mut pair = 0.0f32;
+        for i in (0..inp).step_by(2) {
+            for t in 0..taps {
+                pair = pair.max(at(i, t).abs() + at(i + 1, t).abs());
+            }
+        }
+        let s = (m / 127.0).max(pair / 128.0).max(1e-12);
+        scales.push(s);
+        let mut qc: Vec<i32> = c
+            .iter()
+            .map(|v| (v / s).round().clamp(-127.0, 127.0) as i32)
+            .collect();
+        for i in (0..inp.saturating_sub(1)).step_by(2) {
+            for t in 0..taps {
+                let (a, b) = (i * taps + t, (i + 1) * taps + t);
+                while qc[a].abs() + qc[b].abs() > 128 {
+                    let k = if qc[a].abs() >= qc[b].abs() { a } else { b };
+                    qc[k] -= qc[k].signum();
+                }
+            }
+        }
+        q.extend(qc);
+    }
+    (q, scales)
+}
+
 pub(crate) fn add_qparams(g: &mut GraphBuilder, name: &str, p: QParams) -> (String, String) {
     let (s, z) = (format!("{name}_scale"), format!("{name}_zp"));
     g.initializer(&s, &[], vec![p.scale]);
@@ -187,7 +229,7 @@ pub(crate) fn add_qconv(
     x: (&str, &str, f32),
 ) -> String {
     let dims = conv.weight.dims();
-    let (wq, ws) = quantize_weights(&values(conv.weight.val()), dims[0]);
+    let (wq, ws) = quantize_conv_weights(&values(conv.weight.val()), dims);
     let wn = format!("{name}_wq");
     g.initializer_int(&wn, "i8", &dims.map(|d| d as i64), &wq);
     let bias = conv
@@ -303,7 +345,7 @@ pub fn predicted_rms_error(generator: &Generator, cal: &Calibration) -> f64 {
     for (i, conv) in layers.into_iter().enumerate() {
         let dims = conv.weight.dims();
         let w = values(conv.weight.val());
-        let (q, ws) = quantize_weights(&w, dims[0]);
+        let (q, ws) = quantize_conv_weights(&w, dims);
         let per = w.len() / dims[0];
         let (mut gain, mut dgain) = (0.0f64, 0.0f64);
         for (c, &scale) in ws.iter().enumerate() {
@@ -347,6 +389,21 @@ mod tests {
         let (q, s) = quantize_weights(&[0.5, -1.0, 0.25, 2.0, -2.0, 1.0], 2);
         assert_eq!(s, vec![1.0 / 127.0, 2.0 / 127.0]);
         assert_eq!(q, vec![64, -127, 32, 127, -127, 64]);
+    }
+
+    #[test]
+    fn conv_weights_bound_every_channel_pair() {
+        // Channel 0: the pair (1, 1) sets the scale to 2/128 over 1/127.
+        // Channel 1: (2, -1) sets it to 3/128; the third input is unpaired.
+        let (q, s) = quantize_conv_weights(&[1.0, 1.0, 0.5, 2.0, -1.0, 0.25], [2, 3, 1, 1]);
+        assert_eq!(s, vec![1.0 / 64.0, 3.0 / 128.0]);
+        assert_eq!(q, vec![64, 64, 32, 85, -43, 11]);
+        // 64.5 and 63.5 steps round to 65 + 64 = 129: the larger steps back.
+        let (q, s) = quantize_conv_weights(&[0.50390625, 0.49609375], [1, 2, 1, 1]);
+        assert_eq!((q, s), (vec![64, 64], vec![1.0 / 128.0]));
+        // Pairs are input channels at the same tap, not neighbouring taps.
+        let (q, _) = quantize_conv_weights(&[1.0, 0.0, 0.0, 1.0], [1, 2, 1, 2]);
+        assert_eq!(q, vec![127, 0, 0, 127]);
     }
 
     #[test]

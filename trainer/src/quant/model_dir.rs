@@ -82,7 +82,7 @@ pub fn quantize_model_dir(
     q.insert("lr_pixels".into(), (cal.pixels as i64).into());
     q.insert(
         "scheme".into(),
-        "QOperator: ConvInteger (u8 activations per-tensor asymmetric, per-channel symmetric int8 weights without zero point) + f32 per-channel rescale and bias; input scale 1/255; bicubic skip f32".into(),
+        "QOperator: ConvInteger (u8 activations per-tensor asymmetric, per-channel symmetric int8 weights without zero point, each pair of input channels of a tap within |q0| + |q1| <= 128) + f32 per-channel rescale and bias; input scale 1/255; bicubic skip f32".into(),
     );
     card.training.insert("quantization".into(), q.into());
     // Prove the new graph loads with the new card before touching the directory.

@@ -18,8 +18,9 @@ use super::kernel::{self, Kind};
 use super::op::{Geometry, Output, QConv, Tail};
 
 /// `model` (decluttered) with every chain this module recognises replaced
-/// by a [`QConv`] on the CPU's best kernel; unchanged where the CPU has
-/// none or `EDGEGAN_QCONV=off`.
+/// by a [`QConv`] on the CPU's best kernel, where that kernel is exact on
+/// the conv's weights; unchanged where the CPU has none or
+/// `EDGEGAN_QCONV=off`.
 pub(crate) fn fuse(model: TypedModel) -> TractResult<TypedModel> {
     match kernel::best() {
         Some(kind) if super::available() => fuse_with(model, kind),
@@ -103,8 +104,12 @@ fn chain(model: &TypedModel, node: &TypedNode, kind: Kind) -> TractResult<Option
         v.resize(blocks, 0.0);
         v
     };
+    let weights = QConv::pack_weights(&geo, &kernel);
+    if !kind.runs(&weights) {
+        return Ok(None);
+    }
     let op = QConv {
-        weights: Arc::new(QConv::pack_weights(&geo, &kernel)),
+        weights: Arc::new(weights),
         geo,
         zp_in,
         tail: Tail {

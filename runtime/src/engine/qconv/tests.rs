@@ -9,116 +9,147 @@ use tract_onnx::tract_core::internal::*;
 
 use super::kernel::{self, Kind};
 use super::op::{Geometry, Output, QConv, Tail};
-use super::pattern::fuse_with;
 use crate::noise::Rng;
 
-fn model_path(name: &str) -> String {
-    format!(
-        "{}/../models/{name}/model.int8.onnx",
-        env!("CARGO_MANIFEST_DIR")
-    )
-}
-
-fn typed(name: &str, ch: usize, h: usize, w: usize) -> TypedModel {
-    tract_onnx::onnx()
-        .model_for_path(model_path(name))
-        .and_then(|m| m.with_input_fact(0, f32::fact([1, ch, h, w]).into()))
-        .and_then(|m| m.into_typed())
-        .and_then(|m| m.into_decluttered())
-        .unwrap()
-}
-
-fn run(model: TypedModel, input: &Tensor) -> Tensor {
-    let plan = model.into_optimized().unwrap().into_runnable().unwrap();
-    plan.run(tvec!(input.clone().into_tvalue())).unwrap()[0]
-        .clone()
-        .into_tensor()
-}
-
-fn count<T: Op>(model: &TypedModel) -> usize {
-    model.nodes().iter().filter(|n| n.op_is::<T>()).count()
-}
-
-/// The kernels to check here: the scalar one everywhere, the SIMD one where
-/// the CPU runs it.
+/// The kernels to check here: the scalar one everywhere, the SIMD ones
+/// the CPU runs.
 fn kinds() -> Vec<Kind> {
     let mut k = vec![Kind::Scalar];
-    k.extend(kernel::best());
+    #[cfg(target_arch = "x86_64")]
+    {
+        if is_x86_feature_detected!("avx2") {
+            k.push(Kind::Avx2);
+        }
+        k.extend(kernel::best().filter(|&b| b != Kind::Avx2));
+    }
     k
 }
 
-/// An input in [0, 1]: uniform noise, or the bundled photo's top-left crop.
-fn input(ch: usize, h: usize, w: usize, photo: bool) -> Tensor {
-    let mut rng = Rng(7);
-    let img = photo.then(|| {
-        image::open(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../examples/astronaut.png"
-        ))
-        .unwrap()
-        .to_rgb8()
-    });
-    tract_ndarray::Array4::from_shape_fn((1, ch, h, w), |(_, c, y, x)| match &img {
-        Some(img) if c < 3 => img.get_pixel(x as u32 + 40, y as u32 + 40)[c] as f32 / 255.0,
-        _ => rng.unit(),
-    })
-    .into()
-}
+/// Whole shipped graphs, fused against tract's plan. x86_64 only: elsewhere
+/// no kernel is chosen, and the scalar one on whole graphs takes minutes
+/// under the boards check's qemu.
+#[cfg(target_arch = "x86_64")]
+mod graphs {
+    use super::*;
+    use crate::engine::qconv::pattern::fuse_with;
 
-fn assert_fused_equals_tract(name: &str, ch: usize, h: usize, w: usize, photo: bool) {
-    let model = typed(name, ch, h, w);
-    let convs = model
-        .nodes()
-        .iter()
-        .filter(|n| {
-            n.op_as::<tract_onnx::tract_core::ops::cnn::Conv>()
-                .is_some_and(|c| c.q_params.is_some())
-        })
-        .count();
-    let x = input(ch, h, w, photo);
-    let want = run(model.clone(), &x);
-    for kind in kinds() {
-        let fused = fuse_with(model.clone(), kind).unwrap();
-        assert_eq!(
-            count::<QConv>(&fused),
-            convs,
-            "{name}: every stride-1 int8 conv fused"
-        );
-        let got = run(fused, &x);
-        assert_eq!(got.shape(), want.shape());
-        let (g, t) = (
-            got.try_as_plain_ram().unwrap().as_slice::<f32>().unwrap(),
-            want.try_as_plain_ram().unwrap().as_slice::<f32>().unwrap(),
-        );
-        let differ = g
-            .iter()
-            .zip(t)
-            .filter(|(a, b)| a.to_bits() != b.to_bits())
-            .count();
-        assert_eq!(
-            differ, 0,
-            "{name} {h}x{w} photo={photo} {kind:?}: {differ} values differ from tract's"
-        );
+    fn model_path(name: &str) -> String {
+        format!(
+            "{}/../models/{name}/model.int8.onnx",
+            env!("CARGO_MANIFEST_DIR")
+        )
     }
-}
 
-#[test]
-fn fused_sr_x2_equals_tract_bit_for_bit() {
-    assert_fused_equals_tract("sr-x2", 3, 37, 53, false);
-    assert_fused_equals_tract("sr-x2", 3, 48, 64, true);
-}
+    fn typed(name: &str, ch: usize, h: usize, w: usize) -> TypedModel {
+        tract_onnx::onnx()
+            .model_for_path(model_path(name))
+            .and_then(|m| m.with_input_fact(0, f32::fact([1, ch, h, w]).into()))
+            .and_then(|m| m.into_typed())
+            .and_then(|m| m.into_decluttered())
+            .unwrap()
+    }
 
-#[test]
-fn fused_sr_x4_equals_tract_bit_for_bit() {
-    assert_fused_equals_tract("sr-x4", 3, 29, 17, false);
-    assert_fused_equals_tract("sr-x4", 3, 40, 48, true);
-}
+    fn run(model: TypedModel, input: &Tensor) -> Tensor {
+        let plan = model.into_optimized().unwrap().into_runnable().unwrap();
+        plan.run(tvec!(input.clone().into_tvalue())).unwrap()[0]
+            .clone()
+            .into_tensor()
+    }
 
-#[test]
-fn fused_inpaint_equals_tract_bit_for_bit() {
-    // The gated convs' feature (LeakyRelu, f32 out) and gate (bias only,
-    // f32 out) halves, the stride-2 encoder ones included.
-    assert_fused_equals_tract("inpaint", 4, 256, 256, false);
+    fn count<T: Op>(model: &TypedModel) -> usize {
+        model.nodes().iter().filter(|n| n.op_is::<T>()).count()
+    }
+
+    /// An input in [0, 1]: uniform noise, or the bundled photo's top-left crop.
+    fn input(ch: usize, h: usize, w: usize, photo: bool) -> Tensor {
+        let mut rng = Rng(7);
+        let img = photo.then(|| {
+            image::open(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../examples/astronaut.png"
+            ))
+            .unwrap()
+            .to_rgb8()
+        });
+        tract_ndarray::Array4::from_shape_fn((1, ch, h, w), |(_, c, y, x)| match &img {
+            Some(img) if c < 3 => img.get_pixel(x as u32 + 40, y as u32 + 40)[c] as f32 / 255.0,
+            _ => rng.unit(),
+        })
+        .into()
+    }
+
+    fn assert_fused_equals_tract(name: &str, ch: usize, h: usize, w: usize, photo: bool) {
+        let model = typed(name, ch, h, w);
+        let convs = model
+            .nodes()
+            .iter()
+            .filter(|n| {
+                n.op_as::<tract_onnx::tract_core::ops::cnn::Conv>()
+                    .is_some_and(|c| c.q_params.is_some())
+            })
+            .count();
+        assert!(convs > 0);
+        let x = input(ch, h, w, photo);
+        let want = run(model.clone(), &x);
+        // The scalar kernel fuses every conv; another fuses those whose
+        // weights it is exact on (all of them for VNNI).
+        let scalar = fuse_with(model.clone(), Kind::Scalar).unwrap();
+        assert_eq!(
+            count::<QConv>(&scalar),
+            convs,
+            "{name}: every int8 conv fused"
+        );
+        for kind in kinds() {
+            let fused = fuse_with(model.clone(), kind).unwrap();
+            let exact = scalar
+                .nodes()
+                .iter()
+                .filter_map(|n| n.op_as::<QConv>())
+                .filter(|q| kind.runs(&q.weights))
+                .count();
+            assert_eq!(count::<QConv>(&fused), exact, "{name} {kind:?}");
+            if kind != Kind::Scalar && name.starts_with("sr-") {
+                assert_eq!(
+                    exact, convs,
+                    "{name}: the export bounds the weights for {kind:?}"
+                );
+            }
+            let got = run(fused, &x);
+            assert_eq!(got.shape(), want.shape());
+            let (g, t) = (
+                got.try_as_plain_ram().unwrap().as_slice::<f32>().unwrap(),
+                want.try_as_plain_ram().unwrap().as_slice::<f32>().unwrap(),
+            );
+            let differ = g
+                .iter()
+                .zip(t)
+                .filter(|(a, b)| a.to_bits() != b.to_bits())
+                .count();
+            assert_eq!(
+                differ, 0,
+                "{name} {h}x{w} photo={photo} {kind:?}: {differ} values differ from tract's"
+            );
+        }
+    }
+
+    #[test]
+    fn fused_sr_x2_equals_tract_bit_for_bit() {
+        assert_fused_equals_tract("sr-x2", 3, 37, 53, false);
+        assert_fused_equals_tract("sr-x2", 3, 48, 64, true);
+    }
+
+    #[test]
+    fn fused_sr_x4_equals_tract_bit_for_bit() {
+        assert_fused_equals_tract("sr-x4", 3, 29, 17, false);
+        assert_fused_equals_tract("sr-x4", 3, 40, 48, true);
+    }
+
+    #[test]
+    fn fused_inpaint_equals_tract_bit_for_bit() {
+        // The gated convs' feature (LeakyRelu, f32 out) and gate (bias only,
+        // f32 out) halves, the stride-2 encoder ones included.
+        assert_fused_equals_tract("inpaint", 4, 256, 256, false);
+    }
 }
 
 /// One conv computed from its definition: OIHW weights, input rows and
@@ -195,23 +226,26 @@ fn kernels_equal_the_definition_on_odd_geometries() {
             sx,
             pad,
         };
-        let k: Vec<i8> = (0..cout * cin * kh * kw)
-            .map(|_| (rng.below(256) as i32 - 128) as i8)
-            .collect();
         let x: Vec<u8> = (0..cin * h * w).map(|_| rng.below(256) as u8).collect();
         let blocks = geo.blocks() * 16;
-        for (output, alpha) in [
-            (
-                Output::U8 {
-                    inv_scale: 1.0 / (40.0 + 60.0 * rng.unit()),
-                    zero_point: rng.below(256) as u8,
-                },
-                Some(0.1),
-            ),
-            (Output::F32, None),
-        ] {
+        // Full-range weights, then weights in [-64, 64], which every
+        // kernel (AVX2's i16 pair sums too) is exact on.
+        let full: Vec<i8> = (0..cout * cin * kh * kw)
+            .map(|_| (rng.below(256) as i32 - 128) as i8)
+            .collect();
+        let half: Vec<i8> = full.iter().map(|&v| (v / 2).max(-64)).collect();
+        let mut variants = Vec::new();
+        for k in [&full, &half] {
+            let u8_out = Output::U8 {
+                inv_scale: 1.0 / (40.0 + 60.0 * rng.unit()),
+                zero_point: rng.below(256) as u8,
+            };
+            variants.push((k, u8_out, Some(0.1)));
+            variants.push((k, Output::F32, None));
+        }
+        for (k, output, alpha) in variants {
             let q = QConv {
-                weights: Arc::new(QConv::pack_weights(&geo, &k)),
+                weights: Arc::new(QConv::pack_weights(&geo, k)),
                 geo: geo.clone(),
                 zp_in: rng.below(256) as u8,
                 tail: Tail {
@@ -223,9 +257,9 @@ fn kernels_equal_the_definition_on_odd_geometries() {
                 },
                 kind: Kind::Scalar,
             };
-            let want = reference(&q, &k, &x, h, w);
+            let want = reference(&q, k, &x, h, w);
             let input = tract_ndarray::Array4::from_shape_vec((1, cin, h, w), x.clone()).unwrap();
-            for kind in kinds() {
+            for kind in kinds().into_iter().filter(|k| k.runs(&q.weights)) {
                 let q = QConv { kind, ..q.clone() };
                 let got = q
                     .eval_out_of_plan(tvec!(Tensor::from(input.clone()).into_tvalue()))

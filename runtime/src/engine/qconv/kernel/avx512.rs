@@ -8,9 +8,12 @@ use std::arch::x86_64::*;
 
 use crate::engine::qconv::op::{Output, QConv};
 
-/// Whether the CPU has every extension [`band`] uses.
+/// Whether the CPU has every extension [`band`] uses (and tract's
+/// `TRACT_CPU_ISA` masks neither AVX-512 nor VNNI).
 pub(super) fn available() -> bool {
-    is_x86_feature_detected!("avx512f")
+    !super::masked("avx512f")
+        && !super::masked("avx512vnni")
+        && is_x86_feature_detected!("avx512f")
         && is_x86_feature_detected!("avx512bw")
         && is_x86_feature_detected!("avx512vl")
         && is_x86_feature_detected!("avx512vnni")

@@ -1,7 +1,10 @@
 //! [`super::QConv`]'s inner loops: packing input rows four channels to a
 //! 32-bit lane, and the band kernels — AVX-512 VNNI where the CPU has it,
-//! a scalar one of the same arithmetic (the reference in tests).
+//! AVX2 where it has only that (for weights it is exact on), a scalar one
+//! of the same arithmetic (the reference in tests).
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512;
 mod scalar;
@@ -20,13 +23,23 @@ pub(crate) enum Kind {
     /// AVX-512 VNNI: 16 pixels × 16 output channels per block.
     #[cfg(target_arch = "x86_64")]
     Avx512Vnni,
+    /// AVX2: 8 pixels × 8 output channels per block; exact only for
+    /// weights [`Kind::runs`] accepts.
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
 }
 
-/// The fastest kernel this CPU runs, if any is faster than tract's path.
+/// The fastest kernel this CPU has, if any is faster than tract's path
+/// (whether it suits a conv's weights is [`Kind::runs`]).
 pub(crate) fn best() -> Option<Kind> {
     #[cfg(target_arch = "x86_64")]
-    if avx512::available() {
-        return Some(Kind::Avx512Vnni);
+    {
+        if avx512::available() {
+            return Some(Kind::Avx512Vnni);
+        }
+        if avx2::available() {
+            return Some(Kind::Avx2);
+        }
     }
     None
 }
@@ -36,6 +49,17 @@ pub(crate) fn simd_available() -> bool {
     best().is_some()
 }
 
+/// Whether tract's `TRACT_CPU_ISA` knob masks `feature` (`-avx512vnni`,
+/// say): the fused conv then does without it too, as tract does, so
+/// forcing tract's AVX2 kernels times and tests what a CPU without VNNI
+/// runs.
+#[cfg(target_arch = "x86_64")]
+fn masked(feature: &str) -> bool {
+    tract_linalg::knobs::TRACT_CPU_ISA
+        .get()
+        .is_some_and(|isa| isa.split(',').any(|f| f.trim() == format!("-{feature}")))
+}
+
 impl Kind {
     /// The kernel's name, for plan dumps.
     pub(crate) fn name(self) -> &'static str {
@@ -43,6 +67,17 @@ impl Kind {
             Kind::Scalar => "scalar",
             #[cfg(target_arch = "x86_64")]
             Kind::Avx512Vnni => "avx512vnni",
+            #[cfg(target_arch = "x86_64")]
+            Kind::Avx2 => "avx2",
+        }
+    }
+
+    /// Whether this kernel computes exact sums with these packed weights.
+    pub(crate) fn runs(self, weights: &[i8]) -> bool {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Kind::Avx2 => avx2::bounded(weights),
+            _ => true,
         }
     }
 }
@@ -165,5 +200,7 @@ pub(crate) unsafe fn run_band(
         // SAFETY: forwarded from the caller, rows checked above.
         #[cfg(target_arch = "x86_64")]
         Kind::Avx512Vnni => unsafe { avx512::band(conv, packed, w, n, out, plane) },
+        #[cfg(target_arch = "x86_64")]
+        Kind::Avx2 => unsafe { avx2::band(conv, packed, w, n, out, plane) },
     }
 }
