@@ -8,6 +8,7 @@
 
 use std::arch::x86_64::*;
 
+use super::{LIMIT, MAGIC};
 use crate::engine::qconv::op::{Output, QConv};
 
 /// Whether the CPU has AVX2 (and tract's `TRACT_CPU_ISA` does not mask it).
@@ -23,10 +24,6 @@ pub(crate) fn bounded(weights: &[i8]) -> bool {
         .chunks_exact(2)
         .all(|p| (p[0] as i32).abs() + (p[1] as i32).abs() <= 128)
 }
-
-/// tract's quantizer bounds (`ops/quant.rs`), as in the AVX-512 kernel.
-const LIMIT: f32 = 4194304.0;
-const MAGIC: f32 = 12582912.0;
 
 /// Output rows `0..n` of a band (see `run_band`).
 ///

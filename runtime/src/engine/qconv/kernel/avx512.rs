@@ -6,6 +6,7 @@
 
 use std::arch::x86_64::*;
 
+use super::{LIMIT, MAGIC};
 use crate::engine::qconv::op::{Output, QConv};
 
 /// Whether the CPU has every extension [`band`] uses (and tract's
@@ -18,11 +19,6 @@ pub(super) fn available() -> bool {
         && is_x86_feature_detected!("avx512vl")
         && is_x86_feature_detected!("avx512vnni")
 }
-
-/// tract's quantizer bounds (`ops/quant.rs`): |v| clamped to 2^22, then
-/// rounded half to even by adding and subtracting 1.5·2^23.
-const LIMIT: f32 = 4194304.0;
-const MAGIC: f32 = 12582912.0;
 
 /// Output rows `0..n` of a band (see `run_band`).
 ///

@@ -14,6 +14,14 @@ pub(crate) use scalar::tail_f32;
 
 use super::op::{Geometry, QConv};
 
+/// tract's quantizer bounds (`ops/quant.rs`), which the SIMD tails repeat:
+/// |v| clamped to 2^22, then rounded half to even by adding and
+/// subtracting 1.5·2^23.
+#[cfg(target_arch = "x86_64")]
+const LIMIT: f32 = 4194304.0;
+#[cfg(target_arch = "x86_64")]
+const MAGIC: f32 = 12582912.0;
+
 /// The band kernels there are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -73,6 +81,7 @@ impl Kind {
     }
 
     /// Whether this kernel computes exact sums with these packed weights.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
     pub(crate) fn runs(self, weights: &[i8]) -> bool {
         match self {
             #[cfg(target_arch = "x86_64")]
