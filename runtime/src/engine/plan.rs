@@ -62,8 +62,9 @@ pub(crate) fn optimized_plan(
 }
 
 /// `typed` with its int8 conv chains fused into one direct-convolution node
-/// each, where this CPU has a kernel for it (AVX-512 VNNI) and
-/// `EDGEGAN_QCONV` is not `off`: every plan this runtime builds goes through
+/// each, where this CPU has a kernel for it (AVX-512 VNNI; AVX2 for weights
+/// within the export's pair bound) and `EDGEGAN_QCONV` is not `off`, nor
+/// the CPU feature masked by `TRACT_CPU_ISA`: every plan this runtime builds goes through
 /// it, and the benches call it to time the product's plan. The fused plan
 /// computes the same values as tract's, bit for bit. A graph with no
 /// quantized conv comes back untouched; one with some is decluttered first,

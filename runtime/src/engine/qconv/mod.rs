@@ -6,10 +6,13 @@
 //!
 //! tract runs that chain as an eager im2col, an i32 matrix product and four
 //! element-wise passes over the activation. [`QConv`] packs each input row
-//! once (four channels per 32-bit lane), accumulates with AVX-512 VNNI
-//! `vpdpbusd` (16 pixels × 16 output channels per block) and does the
-//! whole f32 tail in registers, writing the next layer's u8 (or the f32 of
-//! a last conv) straight out.
+//! once (four channels per 32-bit lane; strided convs as column phases),
+//! accumulates with AVX-512 VNNI `vpdpbusd` (16 pixels × 16 output channels
+//! per block) or, on CPUs without VNNI, AVX2 `vpmaddubsw` + `vpmaddwd`
+//! (exact only for weights whose input-channel pairs sum to at most 128 in
+//! magnitude, which edgegan's export guarantees), and does the whole f32
+//! tail in registers, writing the next layer's u8 (or the f32 of a last
+//! conv) straight out.
 //!
 //! [`QConv`]: op::QConv
 //!
@@ -20,9 +23,10 @@
 //! (tested on the shipped models, real and random inputs, odd sizes; and
 //! the SIMD kernel against the scalar one on odd geometries).
 //!
-//! [`fuse`] rewrites a decluttered graph; a chain it does not recognise (a
-//! stride, groups, a weight zero point, a missing SIMD kernel) stays as
-//! tract lowers it. `EDGEGAN_QCONV=off` turns it off for side-by-side runs.
+//! [`fuse`] rewrites a decluttered graph; a chain it does not recognise
+//! (groups, a weight zero point, a layout other than NCHW/OIHW, no SIMD
+//! kernel exact on its weights) stays as tract lowers it.
+//! `EDGEGAN_QCONV=off` turns it off for side-by-side runs.
 
 mod kernel;
 mod op;

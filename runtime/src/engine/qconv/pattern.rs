@@ -147,7 +147,13 @@ fn conv_parts(model: &TypedModel, node: &TypedNode, conv: &Conv) -> TractResult<
     let PaddingSpec::Explicit(before, after) = &ps.padding else {
         return Ok(None);
     };
-    if before.len() != 2 || after.len() != 2 || strides.contains(&0) {
+    let degenerate = |v: &[usize]| v.len() != 2 || v.contains(&0);
+    if before.len() != 2
+        || after.len() != 2
+        || degenerate(&strides)
+        || degenerate(&dil)
+        || degenerate(&ps.kernel_shape)
+    {
         return Ok(None);
     }
     let geo = Geometry {
