@@ -8,8 +8,9 @@
 
 use std::arch::x86_64::*;
 
+use super::Band;
 use super::{LIMIT, MAGIC};
-use crate::engine::qconv::op::{Output, QConv};
+use crate::engine::qconv::op::Output;
 
 /// Whether the CPU has AVX2 (and tract's `TRACT_CPU_ISA` does not mask it).
 pub(super) fn available() -> bool {
@@ -31,19 +32,20 @@ pub(crate) fn bounded(weights: &[i8]) -> bool {
 /// As `super::run_band`, on a CPU where [`available`] holds, with weights
 /// for which [`bounded`] holds (else sums saturate: wrong, not unsafe).
 #[target_feature(enable = "avx2")]
-pub(super) unsafe fn band(
-    q: &QConv,
-    packed: &[u8],
-    w: usize,
-    n: usize,
-    out: *mut u8,
-    plane: usize,
-) {
-    let g = &q.geo;
-    let (groups, pw) = (g.groups(), g.phase_width(w));
-    let row_bytes = g.row_bytes(w);
-    let block_weights = g.kh * g.kw * groups * 16;
-    let t = &q.tail;
+pub(super) unsafe fn band(b: Band) {
+    let Band {
+        q,
+        packed,
+        w,
+        n,
+        out,
+        plane,
+        groups,
+        pw,
+        row_bytes,
+        block_weights,
+    } = b;
+    let (g, t) = (&q.geo, &q.tail);
     let ones = _mm256_set1_epi16(1);
     let zero = _mm256_setzero_ps();
     for y in 0..n {

@@ -6,8 +6,9 @@
 
 use std::arch::x86_64::*;
 
+use super::Band;
 use super::{LIMIT, MAGIC};
-use crate::engine::qconv::op::{Output, QConv};
+use crate::engine::qconv::op::Output;
 
 /// Whether the CPU has every extension [`band`] uses (and tract's
 /// `TRACT_CPU_ISA` masks neither AVX-512 nor VNNI).
@@ -25,19 +26,20 @@ pub(super) fn available() -> bool {
 /// # Safety
 /// As `super::run_band`, on a CPU where [`available`] holds.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
-pub(super) unsafe fn band(
-    q: &QConv,
-    packed: &[u8],
-    w: usize,
-    n: usize,
-    out: *mut u8,
-    plane: usize,
-) {
-    let g = &q.geo;
-    let (groups, pw) = (g.groups(), g.phase_width(w));
-    let row_bytes = g.row_bytes(w);
-    let block_weights = g.kh * g.kw * groups * 16;
-    let t = &q.tail;
+pub(super) unsafe fn band(b: Band) {
+    let Band {
+        q,
+        packed,
+        w,
+        n,
+        out,
+        plane,
+        groups,
+        pw,
+        row_bytes,
+        block_weights,
+    } = b;
+    let (g, t) = (&q.geo, &q.tail);
     let elem = match t.output {
         Output::F32 => 4,
         Output::U8 { .. } => 1,

@@ -184,6 +184,31 @@ fn interleave4(planes: [&[u8]; 4], dst: &mut [u8]) {
     }
 }
 
+/// One band's work as every kernel reads it: the conv, its packed input
+/// rows (from [`pack_rows`]) and where its output goes, with the packed
+/// layout's strides worked out once.
+#[derive(Clone, Copy)]
+pub(crate) struct Band<'a> {
+    pub q: &'a QConv,
+    pub packed: &'a [u8],
+    /// Output width.
+    pub w: usize,
+    /// Output rows in the band.
+    pub n: usize,
+    /// The band's first output element of channel 0.
+    pub out: *mut u8,
+    /// Elements between output channel planes (rows are `w` apart).
+    pub plane: usize,
+    /// Groups of four input channels.
+    pub groups: usize,
+    /// Pixels in one column phase of a packed row.
+    pub pw: usize,
+    /// Bytes in one packed row.
+    pub row_bytes: usize,
+    /// 32-bit weight words in one block of 16 output channels.
+    pub block_weights: usize,
+}
+
 /// Run output rows `0..n` of a band with kernel `kind`: `packed` from
 /// [`pack_rows`], `w` the output width, `out` at the band's first output
 /// element of channel 0, channel planes `plane` elements apart, rows `w`
@@ -195,21 +220,36 @@ fn interleave4(planes: [&[u8]; 4], dst: &mut [u8]) {
 /// run on this CPU.
 pub(crate) unsafe fn run_band(
     kind: Kind,
-    conv: &QConv,
+    q: &QConv,
     packed: &[u8],
     w: usize,
     n: usize,
     out: *mut u8,
     plane: usize,
 ) {
-    let need = conv.geo.band_rows(n) * conv.geo.row_bytes(w);
-    assert!(packed.len() >= need, "packed rows too short");
+    let g = &q.geo;
+    let band = Band {
+        q,
+        packed,
+        w,
+        n,
+        out,
+        plane,
+        groups: g.groups(),
+        pw: g.phase_width(w),
+        row_bytes: g.row_bytes(w),
+        block_weights: g.kh * g.kw * g.groups() * 16,
+    };
+    assert!(
+        packed.len() >= g.band_rows(n) * band.row_bytes,
+        "packed rows too short"
+    );
+    // SAFETY (each arm): forwarded from the caller, rows checked above.
     match kind {
-        Kind::Scalar => scalar::band(conv, packed, w, n, out, plane),
-        // SAFETY: forwarded from the caller, rows checked above.
+        Kind::Scalar => unsafe { scalar::band(band) },
         #[cfg(target_arch = "x86_64")]
-        Kind::Avx512Vnni => unsafe { avx512::band(conv, packed, w, n, out, plane) },
+        Kind::Avx512Vnni => unsafe { avx512::band(band) },
         #[cfg(target_arch = "x86_64")]
-        Kind::Avx2 => unsafe { avx2::band(conv, packed, w, n, out, plane) },
+        Kind::Avx2 => unsafe { avx2::band(band) },
     }
 }

@@ -3,7 +3,8 @@
 
 use tract_onnx::tract_core::ops::quant::quantize_linear_f32_u8;
 
-use crate::engine::qconv::op::{Output, QConv, Tail};
+use super::Band;
+use crate::engine::qconv::op::{Output, Tail};
 
 /// Channel `o`'s f32 value for the i32 sum `acc`: tract's Cast, Mul, Add
 /// and LeakyRelu, each rounded on its own.
@@ -21,17 +22,20 @@ pub(crate) fn tail_f32(t: &Tail, o: usize, acc: i32) -> f32 {
 ///
 /// # Safety
 /// As `super::run_band`.
-pub(super) unsafe fn band(
-    q: &QConv,
-    packed: &[u8],
-    w: usize,
-    n: usize,
-    out: *mut u8,
-    plane: usize,
-) {
+pub(super) unsafe fn band(b: Band) {
+    let Band {
+        q,
+        packed,
+        w,
+        n,
+        out,
+        plane,
+        groups,
+        pw,
+        row_bytes,
+        ..
+    } = b;
     let g = &q.geo;
-    let (groups, pw) = (g.groups(), g.phase_width(w));
-    let row_bytes = g.row_bytes(w);
     for y in 0..n {
         for o in 0..g.cout {
             let (b, oo) = (o / 16, o % 16);
