@@ -34,10 +34,15 @@ mod pattern;
 
 pub(crate) use pattern::fuse;
 
-/// Whether this CPU has a kernel for [`QConv`]; where it has none, [`fuse`]
-/// leaves the graph as it is.
+/// The kernel [`fuse`] uses here: this CPU's best, unless
+/// `EDGEGAN_QCONV=off`; with none, [`fuse`] leaves the graph as it is.
+fn kernel_here() -> Option<kernel::Kind> {
+    kernel::best().filter(|_| std::env::var("EDGEGAN_QCONV").as_deref() != Ok("off"))
+}
+
+/// Whether [`fuse`] has a kernel to fuse with here.
 pub(crate) fn available() -> bool {
-    kernel::simd_available() && std::env::var("EDGEGAN_QCONV").as_deref() != Ok("off")
+    kernel_here().is_some()
 }
 
 #[cfg(test)]

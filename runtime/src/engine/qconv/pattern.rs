@@ -14,7 +14,7 @@ use tract_onnx::tract_core::ops::element_wise::{ElementWiseMiniOp, ElementWiseOp
 use tract_onnx::tract_core::ops::nn::{DataFormat, LeakyRelu};
 use tract_onnx::tract_core::ops::quant::QuantizeLinearU8;
 
-use super::kernel::{self, Kind};
+use super::kernel::Kind;
 use super::op::{Geometry, Output, QConv, Tail};
 
 /// `model` (decluttered) with every chain this module recognises replaced
@@ -22,23 +22,23 @@ use super::op::{Geometry, Output, QConv, Tail};
 /// the conv's weights; unchanged where the CPU has none or
 /// `EDGEGAN_QCONV=off`.
 pub(crate) fn fuse(model: TypedModel) -> TractResult<TypedModel> {
-    match kernel::best() {
-        Some(kind) if super::available() => fuse_with(model, kind),
-        _ => Ok(model),
+    match super::kernel_here() {
+        Some(kind) => fuse_with(model, kind),
+        None => Ok(model),
     }
 }
 
 /// [`fuse`] with the kernel `kind` (tests run the scalar one anywhere).
+/// One pass in evaluation order: a patch leaves every other node's id as
+/// it was (the chain it replaces becomes dummies, which are no convs), and
+/// a later conv reading a fused chain reads the new node.
 pub(crate) fn fuse_with(mut model: TypedModel, kind: Kind) -> TractResult<TypedModel> {
-    'again: loop {
-        for id in model.eval_order()? {
-            if let Some(patch) = chain(&model, &model.nodes()[id], kind)? {
-                patch.apply(&mut model)?;
-                continue 'again;
-            }
+    for id in model.eval_order()? {
+        if let Some(patch) = chain(&model, &model.nodes()[id], kind)? {
+            patch.apply(&mut model)?;
         }
-        return model.into_compact();
     }
+    model.into_compact()
 }
 
 /// The patch replacing the chain that starts at `node`, if it is one.
@@ -56,18 +56,10 @@ fn chain(model: &TypedModel, node: &TypedNode, kind: Kind) -> TractResult<Option
     if cast.op_as::<Cast>().map(|c| c.to) != Some(f32::datum_type()) {
         return Ok(None);
     }
-    let Some((mul_node, mul)) = next(model, cast)?
-        .map(|n| per_channel(model, n, cast, "Mul", geo.cout))
-        .transpose()?
-        .flatten()
-    else {
+    let Some((mul_node, mul)) = per_channel(model, cast, "Mul", geo.cout)? else {
         return Ok(None);
     };
-    let Some((add_node, add)) = next(model, mul_node)?
-        .map(|n| per_channel(model, n, mul_node, "Add", geo.cout))
-        .transpose()?
-        .flatten()
-    else {
+    let Some((add_node, add)) = per_channel(model, mul_node, "Add", geo.cout)? else {
         return Ok(None);
     };
     // LeakyRelu and QuantizeLinearU8: taken when they follow.
@@ -219,16 +211,19 @@ fn next<'m>(model: &'m TypedModel, node: &TypedNode) -> TractResult<Option<&'m T
     model.single_succ(node.id)
 }
 
-/// `node` as the binary `name` ("Mul", "Add") of `prev`'s f32 output by a
-/// constant that is one value or one per channel (axis 1 of NCHW), with
-/// the output shaped as its input: the constant, one value per channel.
+/// `prev`'s only reader, if it is the binary `name` ("Mul", "Add") of
+/// `prev`'s f32 output by a constant that is one value or one per channel
+/// (axis 1 of NCHW), with the output shaped as its input: that node and
+/// the constant, one value per channel.
 fn per_channel<'m>(
     model: &'m TypedModel,
-    node: &'m TypedNode,
     prev: &TypedNode,
     name: &str,
     cout: usize,
 ) -> TractResult<Option<(&'m TypedNode, Vec<f32>)>> {
+    let Some(node) = next(model, prev)? else {
+        return Ok(None);
+    };
     let is_op = node
         .op_as::<TypedBinOp>()
         .is_some_and(|b| b.0.name() == name);

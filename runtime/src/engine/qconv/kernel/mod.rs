@@ -52,11 +52,6 @@ pub(crate) fn best() -> Option<Kind> {
     None
 }
 
-/// Whether [`best`] has a kernel here.
-pub(crate) fn simd_available() -> bool {
-    best().is_some()
-}
-
 /// Whether tract's `TRACT_CPU_ISA` knob masks `feature` (`-avx512vnni`,
 /// say): the fused conv then does without it too, as tract does, so
 /// forcing tract's AVX2 kernels times and tests what a CPU without VNNI
