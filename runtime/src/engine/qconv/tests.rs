@@ -14,15 +14,16 @@ use crate::noise::Rng;
 /// The kernels to check here: the scalar one everywhere, the SIMD ones
 /// the CPU runs.
 fn kinds() -> Vec<Kind> {
-    let mut k = vec![Kind::Scalar];
     #[cfg(target_arch = "x86_64")]
-    {
-        if is_x86_feature_detected!("avx2") {
-            k.push(Kind::Avx2);
-        }
-        k.extend(kernel::best().filter(|&b| b != Kind::Avx2));
-    }
-    k
+    let simd = [
+        is_x86_feature_detected!("avx2").then_some(Kind::Avx2),
+        kernel::best().filter(|&b| b != Kind::Avx2),
+    ];
+    #[cfg(not(target_arch = "x86_64"))]
+    let simd: [Option<Kind>; 0] = [];
+    std::iter::once(Kind::Scalar)
+        .chain(simd.into_iter().flatten())
+        .collect()
 }
 
 /// Whole shipped graphs, fused against tract's plan. x86_64 only: elsewhere
