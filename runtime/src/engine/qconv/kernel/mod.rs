@@ -200,7 +200,9 @@ pub(crate) struct Band<'a> {
     pub pw: usize,
     /// Bytes in one packed row.
     pub row_bytes: usize,
-    /// 32-bit weight words in one block of 16 output channels.
+    /// 32-bit weight words in one block of 16 output channels (the SIMD
+    /// kernels' stride; the scalar one indexes bytes).
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     pub block_weights: usize,
 }
 
