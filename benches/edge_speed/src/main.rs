@@ -40,8 +40,15 @@ fn main() -> TractResult<()> {
     // (e.g. `-avx512vnni,-avxvnni,-amx-int8,-avx512f` for the AVX2 kernels).
     let isa = std::env::var("TRACT_CPU_ISA").unwrap_or_else(|_| "-amx-int8".into());
     let _ = tract_onnx::tract_core::knobs::set_config_global("TRACT_CPU_ISA", &isa);
-    let plan = tract_onnx::onnx()
-        .model_for_path(path)?
+    // As the runtime loads an SR graph: its two pixel shuffles made one
+    // (edgegan_runtime::sum_before_shuffle), unless EDGEGAN_SHUFFLE=two.
+    let onnx = tract_onnx::onnx();
+    let mut proto = onnx.proto_model_for_path(path)?;
+    if std::env::var("EDGEGAN_SHUFFLE").as_deref() != Ok("two") {
+        edgegan_runtime::sum_before_shuffle(&mut proto);
+    }
+    let plan = onnx
+        .model_for_proto_model(&proto)?
         .with_input_fact(0, f32::fact([1, ch, side, side]).into())?
         .into_typed()?;
     // As the runtime builds its plans: int8 conv chains fused where the

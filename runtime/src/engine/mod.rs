@@ -7,6 +7,7 @@
 pub(crate) mod graph;
 pub(crate) mod plan;
 pub(crate) mod qconv;
+pub(crate) mod shuffle;
 pub(crate) mod slots;
 pub(crate) mod threads;
 pub(crate) mod tiling;

@@ -118,6 +118,9 @@ impl Model {
             }
         };
         let macs_per_input_pixel = crate::engine::graph::conv_macs_per_input_pixel(&proto).ok();
+        // One pixel shuffle instead of two: the same output, bit for bit.
+        let mut proto = proto;
+        crate::engine::shuffle::sum_before_shuffle(&mut proto);
         let graph = onnx
             .model_for_proto_model(&proto)
             .map_err(|e| RuntimeError::onnx(&onnx_path, e))?;

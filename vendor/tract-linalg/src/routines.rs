@@ -311,12 +311,16 @@ pub type SoftmaxRowsF32 = fn(&mut [f32], usize);
 /// `taps[o * offsets.len() + t] * input[offsets[t] + i * in_stride]`, so `taps` holds the four
 /// channels' taps one after another, each in the order of `offsets`.
 ///
+/// edgegan patch: with `Some(alpha)` as the last argument, each point `x` is stored as
+/// `x > 0 ? x : alpha * x` (a fused LeakyRelu, the element-wise op's own arithmetic) while it is
+/// still in a register, instead of in one more pass over the output.
+///
 /// # Safety
 /// `input.offset(offsets[t] + i * in_stride)` must be readable for every tap and every `i` below
 /// `len`, `taps` must be four times as long as `offsets`, and `len` points writable from
 /// `output.offset(o * oc_stride)` for every `o` below four.
 pub type ConvW4F32 =
-    unsafe fn(*const f32, *mut f32, &[f32], &[isize], &[f32; 4], usize, isize, isize);
+    unsafe fn(*const f32, *mut f32, &[f32], &[isize], &[f32; 4], usize, isize, isize, Option<f32>);
 
 /// Builds the kernel behind a descriptor. The arm is what says which datum type the descriptor
 /// is for, so nothing repeats it as a field.

@@ -25,6 +25,21 @@ unsafe fn load8(p: *const f32, stride: isize) -> __m256 {
     }
 }
 
+/// edgegan patch: the fused LeakyRelu of [`crate::routines::ConvW4F32`], `x > 0 ? x : alpha * x`
+/// lane by lane, on a vector about to be stored; `x` itself without a slope.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn leaky_avx2(x: __m256, leaky: Option<f32>) -> __m256 {
+    match leaky {
+        Some(alpha) => {
+            let positive = _mm256_cmp_ps::<_CMP_GT_OQ>(x, _mm256_setzero_ps());
+            _mm256_blendv_ps(_mm256_mul_ps(_mm256_set1_ps(alpha), x), x, positive)
+        }
+        None => x,
+    }
+}
+
 /// Four channels of a convolution along W, as [`crate::routines::ConvW4F32`] describes, eight
 /// output points to a vector. Input strides 1, 2 and 3 are vectorised; any other stride, and the
 /// last few points of a run, are computed one point at a time. No load reaches past
@@ -44,6 +59,7 @@ pub unsafe fn conv_w4_f32(
     len: usize,
     in_stride: isize,
     oc_stride: isize,
+    leaky: Option<f32>,
 ) {
     unsafe {
         let n = offsets.len();
@@ -76,14 +92,14 @@ pub unsafe fn conv_w4_f32(
                     a6 = _mm256_fmadd_ps(y, k2, a6);
                     a7 = _mm256_fmadd_ps(y, k3, a7);
                 }
-                _mm256_storeu_ps(output.add(i), a0);
-                _mm256_storeu_ps(output.offset(oc_stride).add(i), a1);
-                _mm256_storeu_ps(output.offset(2 * oc_stride).add(i), a2);
-                _mm256_storeu_ps(output.offset(3 * oc_stride).add(i), a3);
-                _mm256_storeu_ps(output.add(i + 8), a4);
-                _mm256_storeu_ps(output.offset(oc_stride).add(i + 8), a5);
-                _mm256_storeu_ps(output.offset(2 * oc_stride).add(i + 8), a6);
-                _mm256_storeu_ps(output.offset(3 * oc_stride).add(i + 8), a7);
+                _mm256_storeu_ps(output.add(i), leaky_avx2(a0, leaky));
+                _mm256_storeu_ps(output.offset(oc_stride).add(i), leaky_avx2(a1, leaky));
+                _mm256_storeu_ps(output.offset(2 * oc_stride).add(i), leaky_avx2(a2, leaky));
+                _mm256_storeu_ps(output.offset(3 * oc_stride).add(i), leaky_avx2(a3, leaky));
+                _mm256_storeu_ps(output.add(i + 8), leaky_avx2(a4, leaky));
+                _mm256_storeu_ps(output.offset(oc_stride).add(i + 8), leaky_avx2(a5, leaky));
+                _mm256_storeu_ps(output.offset(2 * oc_stride).add(i + 8), leaky_avx2(a6, leaky));
+                _mm256_storeu_ps(output.offset(3 * oc_stride).add(i + 8), leaky_avx2(a7, leaky));
                 i += 16;
             }
             while i + block <= len {
@@ -95,14 +111,14 @@ pub unsafe fn conv_w4_f32(
                     a2 = _mm256_fmadd_ps(x, _mm256_set1_ps(taps[2 * n + t]), a2);
                     a3 = _mm256_fmadd_ps(x, _mm256_set1_ps(taps[3 * n + t]), a3);
                 }
-                _mm256_storeu_ps(output.add(i), a0);
-                _mm256_storeu_ps(output.offset(oc_stride).add(i), a1);
-                _mm256_storeu_ps(output.offset(2 * oc_stride).add(i), a2);
-                _mm256_storeu_ps(output.offset(3 * oc_stride).add(i), a3);
+                _mm256_storeu_ps(output.add(i), leaky_avx2(a0, leaky));
+                _mm256_storeu_ps(output.offset(oc_stride).add(i), leaky_avx2(a1, leaky));
+                _mm256_storeu_ps(output.offset(2 * oc_stride).add(i), leaky_avx2(a2, leaky));
+                _mm256_storeu_ps(output.offset(3 * oc_stride).add(i), leaky_avx2(a3, leaky));
                 i += 8;
             }
         }
-        scalar(input, output, taps, offsets, bias, i, len, in_stride, oc_stride);
+        scalar(input, output, taps, offsets, bias, i, len, in_stride, oc_stride, leaky);
     }
 }
 
@@ -118,6 +134,7 @@ unsafe fn scalar(
     len: usize,
     in_stride: isize,
     oc_stride: isize,
+    leaky: Option<f32>,
 ) {
     unsafe {
         let n = offsets.len();
@@ -126,6 +143,9 @@ unsafe fn scalar(
                 let mut sum = bias[o];
                 for t in 0..n {
                     sum += taps[o * n + t] * *input.offset(offsets[t] + i as isize * in_stride);
+                }
+                if let Some(alpha) = leaky {
+                    sum = if sum > 0.0 { sum } else { alpha * sum };
                 }
                 *output.offset(o as isize * oc_stride).add(i) = sum;
             }
@@ -149,6 +169,7 @@ unsafe fn avx512_tile<const V: usize>(
     i: usize,
     last: __mmask16,
     oc_stride: isize,
+    leaky: Option<f32>,
 ) {
     unsafe {
         let n = offsets.len();
@@ -172,10 +193,19 @@ unsafe fn avx512_tile<const V: usize>(
                 }
             }
         }
+        // edgegan patch: the fused LeakyRelu, x > 0 ? x : alpha * x, in the register.
+        let alpha = _mm512_set1_ps(leaky.unwrap_or(1.0));
         for (o, acc) in acc.iter().enumerate() {
             let out = output.offset(o as isize * oc_stride).add(i);
-            for (v, a) in acc.iter().enumerate() {
-                _mm512_mask_storeu_ps(out.add(16 * v), mask(v), *a);
+            for (v, &a) in acc.iter().enumerate() {
+                let a = match leaky {
+                    Some(_) => {
+                        let positive = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(a, _mm512_setzero_ps());
+                        _mm512_mask_mul_ps(a, !positive, alpha, a)
+                    }
+                    None => a,
+                };
+                _mm512_mask_storeu_ps(out.add(16 * v), mask(v), a);
             }
         }
     }
@@ -199,37 +229,38 @@ pub unsafe fn conv_w4_f32_avx512(
     len: usize,
     in_stride: isize,
     oc_stride: isize,
+    leaky: Option<f32>,
 ) {
     unsafe {
         if in_stride != 1 {
-            return conv_w4_f32(input, output, taps, offsets, bias, len, in_stride, oc_stride);
+            return conv_w4_f32(input, output, taps, offsets, bias, len, in_stride, oc_stride, leaky);
         }
         let mut i = 0usize;
         while i + 64 <= len {
-            avx512_tile::<4>(input, output, taps, offsets, bias, i, 0xFFFF, oc_stride);
+            avx512_tile::<4>(input, output, taps, offsets, bias, i, 0xFFFF, oc_stride, leaky);
             i += 64;
         }
         let rem = len - i;
         let last = if rem % 16 == 0 { 0xFFFF } else { (1u16 << (rem % 16)) - 1 };
         match rem.div_ceil(16) {
-            1 => avx512_tile::<1>(input, output, taps, offsets, bias, i, last, oc_stride),
-            2 => avx512_tile::<2>(input, output, taps, offsets, bias, i, last, oc_stride),
-            3 => avx512_tile::<3>(input, output, taps, offsets, bias, i, last, oc_stride),
-            4 => avx512_tile::<4>(input, output, taps, offsets, bias, i, last, oc_stride),
+            1 => avx512_tile::<1>(input, output, taps, offsets, bias, i, last, oc_stride, leaky),
+            2 => avx512_tile::<2>(input, output, taps, offsets, bias, i, last, oc_stride, leaky),
+            3 => avx512_tile::<3>(input, output, taps, offsets, bias, i, last, oc_stride, leaky),
+            4 => avx512_tile::<4>(input, output, taps, offsets, bias, i, last, oc_stride, leaky),
             _ => (),
         }
     }
 }
 
 bail_stub!(x86_64; pub unsafe fn conv_w4_f32_avx512(
-    *const f32, *mut f32, &[f32], &[isize], &[f32; 4], usize, isize, isize
+    *const f32, *mut f32, &[f32], &[isize], &[f32; 4], usize, isize, isize, Option<f32>
 ));
 
 submit_routine!(x86_64; ConvW4F32, ConvW4, "x86_64_avx512_conv_w4_f32", conv_w4_f32_avx512,
     isa(X86_64Avx512f, X86_64Avx2, X86_64Fma));
 
 bail_stub!(x86_64; pub unsafe fn conv_w4_f32(
-    *const f32, *mut f32, &[f32], &[isize], &[f32; 4], usize, isize, isize
+    *const f32, *mut f32, &[f32], &[isize], &[f32; 4], usize, isize, isize, Option<f32>
 ));
 
 submit_routine!(x86_64; ConvW4F32, ConvW4, "x86_64_fma_conv_w4_f32", conv_w4_f32,
@@ -242,15 +273,18 @@ mod tests {
     const SENTINEL: f32 = -1234.5;
 
     fn check(in_stride: isize, len: usize, channels: usize, kernel: usize) {
-        check_with(conv_w4_f32, in_stride, len, channels, kernel)
+        for leaky in [None, Some(0.1), Some(0.0), Some(1.0)] {
+            check_with(conv_w4_f32, in_stride, len, channels, kernel, leaky)
+        }
     }
 
     fn check_with(
-        run: unsafe fn(*const f32, *mut f32, &[f32], &[isize], &[f32; 4], usize, isize, isize),
+        run: crate::routines::ConvW4F32,
         in_stride: isize,
         len: usize,
         channels: usize,
         kernel: usize,
+        leaky: Option<f32>,
     ) {
         let row = 64 + len * in_stride as usize;
         let offsets: Vec<isize> =
@@ -272,6 +306,7 @@ mod tests {
                 len,
                 in_stride,
                 oc_stride as isize,
+                leaky,
             )
         };
         for o in 0..4 {
@@ -281,13 +316,17 @@ mod tests {
                     assert_eq!(got, SENTINEL, "wrote past the run: o={o} i={i}");
                     continue;
                 }
-                let want = (0..n).fold(bias[o], |sum, t| {
+                let sum = (0..n).fold(bias[o], |sum, t| {
                     sum + taps[o * n + t] * input[(offsets[t] + (i as isize) * in_stride) as usize]
                 });
+                let want = match leaky {
+                    Some(alpha) if sum <= 0.0 => alpha * sum,
+                    _ => sum,
+                };
                 let tol = 1e-5 * (1. + want.abs());
                 assert!(
                     (got - want).abs() <= tol,
-                    "stride {in_stride} len {len} o={o} i={i}: got {got}, want {want}"
+                    "stride {in_stride} len {len} {leaky:?} o={o} i={i}: got {got}, want {want}"
                 );
             }
         }
@@ -316,8 +355,10 @@ mod tests {
         }
         for in_stride in 1..=3 {
             for len in 0..150 {
-                check_with(conv_w4_f32_avx512, in_stride, len, 3, 3);
-                check_with(conv_w4_f32_avx512, in_stride, len, 1, 2);
+                for leaky in [None, Some(0.1), Some(0.0), Some(1.0)] {
+                    check_with(conv_w4_f32_avx512, in_stride, len, 3, 3, leaky);
+                    check_with(conv_w4_f32_avx512, in_stride, len, 1, 2, leaky);
+                }
             }
         }
     }

@@ -16,19 +16,27 @@ pub unsafe fn conv_w4_f32(
     len: usize,
     in_stride: isize,
     oc_stride: isize,
+    leaky: Option<f32>,
 ) {
     unsafe {
         use std::arch::aarch64::*;
         let n = offsets.len();
+        // edgegan patch: the fused LeakyRelu, x > 0 ? x : alpha * x, on a vector about to be
+        // stored (x itself without a slope).
+        let alpha = vdupq_n_f32(leaky.unwrap_or(1.0));
+        let act = |x: float32x4_t| match leaky {
+            Some(_) => vbslq_f32(vcgtq_f32(x, vdupq_n_f32(0.0)), x, vmulq_f32(alpha, x)),
+            None => x,
+        };
         let b0 = vdupq_n_f32(bias[0]);
         let b1 = vdupq_n_f32(bias[1]);
         let b2 = vdupq_n_f32(bias[2]);
         let b3 = vdupq_n_f32(bias[3]);
         let store4 = |i: usize, a0, a1, a2, a3| {
-            vst1q_f32(output.add(i), a0);
-            vst1q_f32(output.offset(oc_stride).add(i), a1);
-            vst1q_f32(output.offset(2 * oc_stride).add(i), a2);
-            vst1q_f32(output.offset(3 * oc_stride).add(i), a3);
+            vst1q_f32(output.add(i), act(a0));
+            vst1q_f32(output.offset(oc_stride).add(i), act(a1));
+            vst1q_f32(output.offset(2 * oc_stride).add(i), act(a2));
+            vst1q_f32(output.offset(3 * oc_stride).add(i), act(a3));
         };
         let mut i = 0usize;
         if in_stride == 1 {
@@ -108,7 +116,7 @@ pub unsafe fn conv_w4_f32(
                 i += 4;
             }
         }
-        scalar(input, output, taps, offsets, bias, i, len, in_stride, oc_stride);
+        scalar(input, output, taps, offsets, bias, i, len, in_stride, oc_stride, leaky);
     }
 }
 
@@ -124,6 +132,7 @@ unsafe fn scalar(
     len: usize,
     in_stride: isize,
     oc_stride: isize,
+    leaky: Option<f32>,
 ) {
     unsafe {
         let n = offsets.len();
@@ -133,6 +142,9 @@ unsafe fn scalar(
                 for t in 0..n {
                     sum += taps[o * n + t] * *input.offset(offsets[t] + i as isize * in_stride);
                 }
+                if let Some(alpha) = leaky {
+                    sum = if sum > 0.0 { sum } else { alpha * sum };
+                }
                 *output.offset(o as isize * oc_stride).add(i) = sum;
             }
         }
@@ -140,7 +152,7 @@ unsafe fn scalar(
 }
 
 bail_stub!(aarch64; pub unsafe fn conv_w4_f32(
-    *const f32, *mut f32, &[f32], &[isize], &[f32; 4], usize, isize, isize
+    *const f32, *mut f32, &[f32], &[isize], &[f32; 4], usize, isize, isize, Option<f32>
 ));
 
 submit_routine!(aarch64; ConvW4F32, ConvW4, "arm64simd_conv_w4_f32", conv_w4_f32);
@@ -152,6 +164,12 @@ mod tests {
     const SENTINEL: f32 = -1234.5;
 
     fn check(in_stride: isize, len: usize, channels: usize, kernel: usize) {
+        for leaky in [None, Some(0.1), Some(0.0), Some(1.0)] {
+            check_with(in_stride, len, channels, kernel, leaky)
+        }
+    }
+
+    fn check_with(in_stride: isize, len: usize, channels: usize, kernel: usize, leaky: Option<f32>) {
         let row = 64 + len * in_stride as usize;
         let offsets: Vec<isize> =
             (0..channels).flat_map(|c| (0..kernel).map(move |k| (c * row + k) as isize)).collect();
@@ -172,6 +190,7 @@ mod tests {
                 len,
                 in_stride,
                 oc_stride as isize,
+                leaky,
             )
         };
         for o in 0..4 {
@@ -181,13 +200,17 @@ mod tests {
                     assert_eq!(got, SENTINEL, "wrote past the run: o={o} i={i}");
                     continue;
                 }
-                let want = (0..n).fold(bias[o], |sum, t| {
+                let sum = (0..n).fold(bias[o], |sum, t| {
                     sum + taps[o * n + t] * input[(offsets[t] + (i as isize) * in_stride) as usize]
                 });
+                let want = match leaky {
+                    Some(alpha) if sum <= 0.0 => alpha * sum,
+                    _ => sum,
+                };
                 let tol = 1e-5 * (1. + want.abs());
                 assert!(
                     (got - want).abs() <= tol,
-                    "stride {in_stride} len {len} o={o} i={i}: got {got}, want {want}"
+                    "stride {in_stride} len {len} {leaky:?} o={o} i={i}: got {got}, want {want}"
                 );
             }
         }

@@ -12,7 +12,7 @@ pub struct DirectSpatialConv {
     input_shape: DataShape,
     output_shape: DataShape,
     /// edgegan patch: the slope of a LeakyRelu fused into the convolution (its f32 bits, so the
-    /// op stays `Hash` and `Eq`), applied to each output row while it is still in cache.
+    /// op stays `Hash` and `Eq`), applied by the `conv_w4` kernel to each point as it stores it.
     #[new(default)]
     leaky_alpha: Option<u32>,
 }
@@ -200,25 +200,21 @@ impl DirectSpatialConv {
                         &offsets[if ring { top.rem_euclid(kh as isize) as usize } else { 0 }];
                     let optr =
                         (o_base as *mut f32).offset(n_stride_o * ni + h_stride_o * y as isize);
+                    let leaky = self.leaky_alpha.map(f32::from_bits);
                     for (&(o, group), taps) in groups.iter().zip(&taps) {
                         let op = optr.offset(c_stride_o * o as isize);
                         if group == 4 {
+                            // the kernel applies the fused LeakyRelu as it stores
                             let b4 = [bias[o], bias[o + 1], bias[o + 2], bias[o + 3]];
-                            conv_w4(buffer.as_ptr(), op, taps, offsets, &b4, ow, 1, c_stride_o);
+                            let buf = buffer.as_ptr();
+                            conv_w4(buf, op, taps, offsets, &b4, ow, 1, c_stride_o, leaky);
                         } else if let Some(conv_w1) = conv_w1 {
                             conv_w1(buffer.as_ptr(), op, taps, offsets, bias[o], ow, 1);
-                        }
-                    }
-                    if let Some(alpha) = self.leaky_alpha.map(f32::from_bits) {
-                        // As the LeakyRelu op computes it: x > 0 ? x : alpha * x.
-                        for o in 0..oc {
-                            let row = std::slice::from_raw_parts_mut(
-                                optr.offset(c_stride_o * o as isize),
-                                ow,
-                            );
-                            for v in row {
-                                // a select, not a branch: it vectorizes
-                                *v = if *v > 0.0 { *v } else { alpha * *v };
+                            if let Some(alpha) = leaky {
+                                // As the LeakyRelu op computes it: x > 0 ? x : alpha * x.
+                                for v in std::slice::from_raw_parts_mut(op, ow) {
+                                    *v = if *v > 0.0 { *v } else { alpha * *v };
+                                }
                             }
                         }
                     }
