@@ -115,8 +115,11 @@ def main() -> None:
                 f32 = None
                 for cell in a.cells.split(","):
                     precision, path = cell.split(":")
+                    # One tile, one plan per run: a tiled crop would count its tiles'
+                    # halos and a plan build per window shape in the slope.
                     res = [run(a.binary, cpu, ["upscale", crops[s], "--model", model, "--precision",
-                                               precision, "--conv-path", path, "--threads", "1"])
+                                               precision, "--conv-path", path, "--threads", "1",
+                                               "--tile", str(sides[1])])
                            for s in sides]
                     px = [(s * scale) ** 2 for s in sides]
                     slope = (res[1]["insns"] - res[0]["insns"]) / (px[1] - px[0])

@@ -38,27 +38,32 @@ pub unsafe fn conv_w4_f32(
             vst1q_f32(output.offset(2 * oc_stride).add(i), act(a2));
             vst1q_f32(output.offset(3 * oc_stride).add(i), act(a3));
         };
+        // edgegan patch: the four channels' taps of tap t side by side (one vector load, each
+        // lane then multiplied in by `vfmaq_laneq_f32`, the same fused multiply-add as with a
+        // duplicated tap) and the offsets read unchecked (the contract bounds them): the main
+        // loops below were four scalar loads, four dups and five bounds checks per tap.
+        assert!(taps.len() >= 4 * n, "conv_w4: taps must hold four channels");
+        let k4: Vec<[f32; 4]> =
+            (0..n).map(|t| [taps[t], taps[n + t], taps[2 * n + t], taps[3 * n + t]]).collect();
+        let tap = |t: usize| (*offsets.get_unchecked(t), vld1q_f32(k4.get_unchecked(t).as_ptr()));
         let mut i = 0usize;
         if in_stride == 1 {
             while i + 8 <= len {
                 let (mut a0, mut a1, mut a2, mut a3) = (b0, b1, b2, b3);
                 let (mut a4, mut a5, mut a6, mut a7) = (b0, b1, b2, b3);
                 for t in 0..n {
-                    let p = input.offset(offsets[t]).add(i);
+                    let (offset, k) = tap(t);
+                    let p = input.offset(offset).add(i);
                     let x = vld1q_f32(p);
                     let y = vld1q_f32(p.add(4));
-                    let k0 = vdupq_n_f32(taps[t]);
-                    let k1 = vdupq_n_f32(taps[n + t]);
-                    let k2 = vdupq_n_f32(taps[2 * n + t]);
-                    let k3 = vdupq_n_f32(taps[3 * n + t]);
-                    a0 = vfmaq_f32(a0, x, k0);
-                    a1 = vfmaq_f32(a1, x, k1);
-                    a2 = vfmaq_f32(a2, x, k2);
-                    a3 = vfmaq_f32(a3, x, k3);
-                    a4 = vfmaq_f32(a4, y, k0);
-                    a5 = vfmaq_f32(a5, y, k1);
-                    a6 = vfmaq_f32(a6, y, k2);
-                    a7 = vfmaq_f32(a7, y, k3);
+                    a0 = vfmaq_laneq_f32::<0>(a0, x, k);
+                    a1 = vfmaq_laneq_f32::<1>(a1, x, k);
+                    a2 = vfmaq_laneq_f32::<2>(a2, x, k);
+                    a3 = vfmaq_laneq_f32::<3>(a3, x, k);
+                    a4 = vfmaq_laneq_f32::<0>(a4, y, k);
+                    a5 = vfmaq_laneq_f32::<1>(a5, y, k);
+                    a6 = vfmaq_laneq_f32::<2>(a6, y, k);
+                    a7 = vfmaq_laneq_f32::<3>(a7, y, k);
                 }
                 store4(i, a0, a1, a2, a3);
                 store4(i + 4, a4, a5, a6, a7);
@@ -83,21 +88,18 @@ pub unsafe fn conv_w4_f32(
                 let (mut a0, mut a1, mut a2, mut a3) = (b0, b1, b2, b3);
                 let (mut a4, mut a5, mut a6, mut a7) = (b0, b1, b2, b3);
                 for t in 0..n {
-                    let p = input.offset(offsets[t]).offset(i as isize * 2);
+                    let (offset, k) = tap(t);
+                    let p = input.offset(offset).offset(i as isize * 2);
                     let x = vld2q_f32(p).0;
                     let y = vld2q_f32(p.add(8)).0;
-                    let k0 = vdupq_n_f32(taps[t]);
-                    let k1 = vdupq_n_f32(taps[n + t]);
-                    let k2 = vdupq_n_f32(taps[2 * n + t]);
-                    let k3 = vdupq_n_f32(taps[3 * n + t]);
-                    a0 = vfmaq_f32(a0, x, k0);
-                    a1 = vfmaq_f32(a1, x, k1);
-                    a2 = vfmaq_f32(a2, x, k2);
-                    a3 = vfmaq_f32(a3, x, k3);
-                    a4 = vfmaq_f32(a4, y, k0);
-                    a5 = vfmaq_f32(a5, y, k1);
-                    a6 = vfmaq_f32(a6, y, k2);
-                    a7 = vfmaq_f32(a7, y, k3);
+                    a0 = vfmaq_laneq_f32::<0>(a0, x, k);
+                    a1 = vfmaq_laneq_f32::<1>(a1, x, k);
+                    a2 = vfmaq_laneq_f32::<2>(a2, x, k);
+                    a3 = vfmaq_laneq_f32::<3>(a3, x, k);
+                    a4 = vfmaq_laneq_f32::<0>(a4, y, k);
+                    a5 = vfmaq_laneq_f32::<1>(a5, y, k);
+                    a6 = vfmaq_laneq_f32::<2>(a6, y, k);
+                    a7 = vfmaq_laneq_f32::<3>(a7, y, k);
                 }
                 store4(i, a0, a1, a2, a3);
                 store4(i + 4, a4, a5, a6, a7);
