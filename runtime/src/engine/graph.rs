@@ -50,7 +50,8 @@ const POINTWISE: &[&str] = &[
     "Gelu",
 ];
 
-fn attr<'a>(node: &'a NodeProto, name: &str) -> Option<&'a AttributeProto> {
+/// A node's attribute by name.
+pub(crate) fn attr<'a>(node: &'a NodeProto, name: &str) -> Option<&'a AttributeProto> {
     node.attribute.iter().find(|a| a.name == name)
 }
 

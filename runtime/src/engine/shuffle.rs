@@ -11,7 +11,9 @@
 //! side's mode puts them where its own mode did.
 
 use std::collections::HashMap;
-use tract_onnx::pb::{AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto};
+use tract_onnx::pb::{GraphProto, ModelProto, NodeProto, TensorProto};
+
+use super::graph::attr;
 
 /// The ONNX `TensorProto` code of f32.
 const FLOAT: i32 = 1;
@@ -44,16 +46,14 @@ pub fn sum_before_shuffle(model: &mut ModelProto) -> usize {
     rewritten
 }
 
-/// An `Add` of two shuffles: node indices, and which shuffle's producer (a
-/// `Conv`) has its channels reordered to take the other's mode, if any.
+/// An `Add` of two shuffles: node indices (the shuffles in the Add's input
+/// order), the shuffle whose mode the result keeps, and which shuffle's
+/// producer (a `Conv`) has its channels reordered to take that mode, if any.
 struct Pair {
     add: usize,
     shuffles: [usize; 2],
+    kept: usize,
     reorder: Option<(usize, usize)>,
-}
-
-fn attr<'a>(node: &'a NodeProto, name: &str) -> Option<&'a AttributeProto> {
-    node.attribute.iter().find(|a| a.name == name)
 }
 
 fn blocksize(node: &NodeProto) -> Option<i64> {
@@ -105,6 +105,7 @@ fn find_pair(graph: &GraphProto) -> Option<Pair> {
             return Some(Pair {
                 add,
                 shuffles: [a, b],
+                kept: a,
                 reorder: None,
             });
         }
@@ -114,7 +115,8 @@ fn find_pair(graph: &GraphProto) -> Option<Pair> {
             let conv = producer(graph, input).filter(|_| read_once(input))?;
             reorderable(graph, &graph.node[conv], bs, &read_once).then_some(Pair {
                 add,
-                shuffles: [kept, reordered],
+                shuffles: [a, b],
+                kept,
                 reorder: Some((conv, reordered)),
             })
         })
@@ -192,7 +194,8 @@ fn reorder_rows(t: &mut TensorProto, order: &[usize]) {
 }
 
 fn apply(graph: &mut GraphProto, pair: Pair) {
-    let [kept, other] = pair.shuffles;
+    let kept = pair.kept;
+    let other = pair.shuffles[usize::from(pair.shuffles[0] == kept)];
     let bs = blocksize(&graph.node[kept]).unwrap_or(1) as usize;
     let to = mode(&graph.node[kept]);
     if let Some((conv, shuffle)) = pair.reorder {
@@ -211,14 +214,10 @@ fn apply(graph: &mut GraphProto, pair: Pair) {
     // shuffle reads that and writes what the Add wrote.
     let output = graph.node[pair.add].output[0].clone();
     let summed = format!("{output}.before_shuffle");
-    let inputs: Vec<String> = graph.node[pair.add]
-        .input
-        .iter()
-        .map(|i| {
-            let p = producer(graph, i).expect("a shuffle");
-            graph.node[p].input[0].clone()
-        })
-        .collect();
+    let inputs = pair
+        .shuffles
+        .map(|s| graph.node[s].input[0].clone())
+        .to_vec();
     let add = &mut graph.node[pair.add];
     add.input = inputs;
     add.output = vec![summed.clone()];

@@ -142,7 +142,8 @@ impl QConv {
         out
     }
 
-    fn output_type(&self) -> DatumType {
+    /// The output datum type: f32, or u8 when the conv requantizes.
+    pub(crate) fn output_type(&self) -> DatumType {
         match self.tail.output {
             Output::F32 => f32::datum_type(),
             Output::U8 { .. } => u8::datum_type(),

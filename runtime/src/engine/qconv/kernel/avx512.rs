@@ -40,10 +40,7 @@ pub(super) unsafe fn band(b: Band) {
         block_weights,
     } = b;
     let (g, t) = (&q.geo, &q.tail);
-    let elem = match t.output {
-        Output::F32 => 4,
-        Output::U8 { .. } => 1,
-    };
+    let elem = q.output_type().size_of();
     let zero = _mm512_setzero_ps();
     for y in 0..n {
         for b in 0..g.blocks() {
