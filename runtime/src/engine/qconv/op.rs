@@ -112,8 +112,9 @@ pub(crate) struct QConv {
     pub geo: Geometry,
     /// The input's zero point: what padding holds.
     pub zp_in: u8,
-    /// s8 weights as `[block][ky][kx][group][16 outputs][4 inputs]`, zero
-    /// where a block or group runs past the real channels.
+    /// s8 weights as `[block][ky][kx][group][16 outputs][4 inputs]` (AMX:
+    /// `[block][ky][16 outputs][kx][group][4 inputs]`), zero where a block
+    /// or group runs past the real channels.
     pub weights: Arc<Vec<i8>>,
     pub tail: Tail,
     /// The band kernel that runs it.
@@ -124,8 +125,8 @@ pub(crate) struct QConv {
 impl Eq for QConv {}
 
 impl QConv {
-    /// Pack OIHW s8 `kernel` for the kernels' layout.
-    pub fn pack_weights(geo: &Geometry, kernel: &[i8]) -> Vec<i8> {
+    /// Pack OIHW s8 `kernel` for the layout of kernel `kind`.
+    pub fn pack_weights(geo: &Geometry, kernel: &[i8], kind: Kind) -> Vec<i8> {
         let (g, b) = (geo.groups(), geo.blocks());
         let mut out = vec![0i8; b * geo.kh * geo.kw * g * 64];
         for o in 0..geo.cout {
@@ -134,7 +135,13 @@ impl QConv {
                     for kx in 0..geo.kw {
                         let src = ((o * geo.cin + c) * geo.kh + ky) * geo.kw + kx;
                         let tap = ((o / 16) * geo.kh + ky) * geo.kw + kx;
-                        out[((tap * g + c / 4) * 16 + o % 16) * 4 + c % 4] = kernel[src];
+                        let word = if kind.outputs_outer() {
+                            let row = ((o / 16) * geo.kh + ky) * 16 + o % 16;
+                            (row * geo.kw + kx) * g + c / 4
+                        } else {
+                            (tap * g + c / 4) * 16 + o % 16
+                        };
+                        out[word * 4 + c % 4] = kernel[src];
                     }
                 }
             }

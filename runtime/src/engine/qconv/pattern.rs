@@ -96,7 +96,8 @@ fn chain(model: &TypedModel, node: &TypedNode, kind: Kind) -> TractResult<Option
         v.resize(blocks, 0.0);
         v
     };
-    let weights = QConv::pack_weights(&geo, &kernel);
+    let kind = kind.for_conv(&geo);
+    let weights = QConv::pack_weights(&geo, &kernel, kind);
     if !kind.runs(&weights) {
         return Ok(None);
     }

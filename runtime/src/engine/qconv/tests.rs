@@ -11,19 +11,24 @@ use super::kernel::{self, Kind};
 use super::op::{Geometry, Output, QConv, Tail};
 use crate::noise::Rng;
 
-/// The kernels to check here: the scalar one everywhere, the SIMD ones
+/// The kernels to check here: the scalar one everywhere, every SIMD one
 /// the CPU runs.
 fn kinds() -> Vec<Kind> {
+    let mut kinds = vec![Kind::Scalar];
     #[cfg(target_arch = "x86_64")]
-    let simd = [
-        is_x86_feature_detected!("avx2").then_some(Kind::Avx2),
-        kernel::best().filter(|&b| b != Kind::Avx2),
-    ];
-    #[cfg(not(target_arch = "x86_64"))]
-    let simd: [Option<Kind>; 0] = [];
-    std::iter::once(Kind::Scalar)
-        .chain(simd.into_iter().flatten())
-        .collect()
+    {
+        if is_x86_feature_detected!("avx2") {
+            kinds.push(Kind::Avx2);
+        }
+        // The best kernel, then the ones it stands on (AMX's small convs
+        // run on VNNI).
+        let mut best = kernel::best().filter(|&b| b != Kind::Avx2);
+        while let Some(kind) = best {
+            kinds.push(kind);
+            best = kernel::under(kind);
+        }
+    }
+    kinds
 }
 
 /// Whole shipped graphs, fused against tract's plan. x86_64 only: elsewhere
@@ -42,6 +47,10 @@ mod graphs {
     }
 
     fn typed(name: &str, ch: usize, h: usize, w: usize) -> TypedModel {
+        // tract's own AMX kernel off, as in every plan the runtime builds
+        // (plan::tract_defaults says why): the reference plan below is
+        // tract's int8 lowering.
+        crate::engine::plan::tract_defaults();
         tract_onnx::onnx()
             .model_for_path(model_path(name))
             .and_then(|m| m.with_input_fact(0, f32::fact([1, ch, h, w]).into()))
@@ -214,6 +223,15 @@ fn kernels_equal_the_definition_on_odd_geometries() {
         (16, 32, 3, 3, (1, 1), (2, 2), [1, 1, 1, 1], 18, 67),
         (7, 17, 3, 5, (1, 2), (2, 3), [0, 3, 2, 1], 15, 50),
         (4, 16, 4, 4, (1, 1), (2, 2), [1, 1, 2, 2], 9, 33),
+        // AMX's channel-group tiles: 8, 10 and 16 groups per product, one and two chunks,
+        // odd blocks of outputs and pixels.
+        (32, 32, 3, 3, (1, 1), (1, 1), [1, 1, 1, 1], 6, 48),
+        (32, 48, 3, 3, (1, 1), (1, 1), [1, 1, 1, 1], 5, 45),
+        (160, 20, 3, 3, (2, 2), (1, 1), [2, 2, 2, 2], 7, 40),
+        (128, 16, 3, 3, (1, 1), (2, 2), [1, 1, 1, 1], 9, 35),
+        (61, 33, 1, 3, (1, 1), (1, 1), [0, 1, 0, 1], 4, 13),
+        // AMX's kernel-row tiles: one group, dilated columns, strided rows.
+        (4, 33, 3, 5, (1, 3), (2, 1), [1, 6, 1, 6], 10, 40),
     ];
     for (cin, cout, kh, kw, (dy, dx), (sy, sx), pad, h, w) in cases {
         let geo = Geometry {
@@ -246,7 +264,7 @@ fn kernels_equal_the_definition_on_odd_geometries() {
         }
         for (k, output, alpha) in variants {
             let q = QConv {
-                weights: Arc::new(QConv::pack_weights(&geo, k)),
+                weights: Arc::new(QConv::pack_weights(&geo, k, Kind::Scalar)),
                 geo: geo.clone(),
                 zp_in: rng.below(256) as u8,
                 tail: Tail {
@@ -261,7 +279,15 @@ fn kernels_equal_the_definition_on_odd_geometries() {
             let want = reference(&q, k, &x, h, w);
             let input = tract_ndarray::Array4::from_shape_vec((1, cin, h, w), x.clone()).unwrap();
             for kind in kinds().into_iter().filter(|k| k.runs(&q.weights)) {
-                let q = QConv { kind, ..q.clone() };
+                if kind.for_conv(&geo) != kind {
+                    continue;
+                }
+                let weights = Arc::new(QConv::pack_weights(&geo, k, kind));
+                let q = QConv {
+                    kind,
+                    weights,
+                    ..q.clone()
+                };
                 let got = q
                     .eval_out_of_plan(tvec!(Tensor::from(input.clone()).into_tvalue()))
                     .unwrap()

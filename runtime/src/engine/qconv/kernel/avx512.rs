@@ -8,7 +8,7 @@ use std::arch::x86_64::*;
 
 use super::Band;
 use super::{LIMIT, MAGIC};
-use crate::engine::qconv::op::Output;
+use crate::engine::qconv::op::{Output, QConv};
 
 /// Whether the CPU has every extension [`band`] uses (and tract's
 /// `TRACT_CPU_ISA` masks neither AVX-512 nor VNNI).
@@ -39,9 +39,8 @@ pub(super) unsafe fn band(b: Band) {
         row_bytes,
         block_weights,
     } = b;
-    let (g, t) = (&q.geo, &q.tail);
+    let g = &q.geo;
     let elem = q.output_type().size_of();
-    let zero = _mm512_setzero_ps();
     for y in 0..n {
         for b in 0..g.blocks() {
             let live = (g.cout - b * 16).min(16);
@@ -75,37 +74,54 @@ pub(super) unsafe fn band(b: Band) {
                 };
                 for (o, acc) in acc.iter().enumerate().take(live) {
                     let oc = b * 16 + o;
-                    let s = _mm512_add_epi32(*acc, _mm512_set1_epi32(t.corr[oc]));
-                    let v = _mm512_cvtepi32_ps(s);
-                    let v = _mm512_mul_ps(v, _mm512_set1_ps(t.mul[oc]));
-                    let mut v = _mm512_add_ps(v, _mm512_set1_ps(t.add[oc]));
-                    if let Some(alpha) = t.alpha {
-                        let neg = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(v, zero);
-                        v = _mm512_mask_mul_ps(v, neg, v, _mm512_set1_ps(alpha));
-                    }
                     let dst = unsafe { out.add((oc * plane + y * w + x0) * elem) };
-                    match t.output {
-                        Output::F32 => unsafe { _mm512_mask_storeu_ps(dst as *mut f32, mask, v) },
-                        Output::U8 {
-                            inv_scale,
-                            zero_point,
-                        } => {
-                            let v = _mm512_mul_ps(v, _mm512_set1_ps(inv_scale));
-                            let v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask::<_CMP_ORD_Q>(v, v), v);
-                            let v = _mm512_min_ps(
-                                _mm512_max_ps(v, _mm512_set1_ps(-LIMIT)),
-                                _mm512_set1_ps(LIMIT),
-                            );
-                            let magic = _mm512_set1_ps(MAGIC);
-                            let v = _mm512_sub_ps(_mm512_add_ps(v, magic), magic);
-                            let v = _mm512_add_ps(v, _mm512_set1_ps(zero_point as f32));
-                            let v = _mm512_min_ps(_mm512_max_ps(v, zero), _mm512_set1_ps(255.0));
-                            let bytes = _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(v));
-                            unsafe { _mm_mask_storeu_epi8(dst as *mut i8, mask, bytes) };
-                        }
-                    }
+                    // SAFETY: the caller's output, masked to the row's live pixels.
+                    unsafe { tail_store(q, oc, *acc, dst, mask) };
                 }
             }
+        }
+    }
+}
+
+/// Channel `oc`'s tail on 16 pixels' sums `acc`, stored at `dst` under
+/// `mask`: tract's Cast, Mul, Add, LeakyRelu select, then f32 or its
+/// branchless quantizer, each rounded on its own (no FMA).
+///
+/// # Safety
+/// `dst` must be valid for the masked pixels' writes of the conv's output
+/// type; the CPU must have AVX-512 F/BW/VL.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+pub(super) unsafe fn tail_store(q: &QConv, oc: usize, acc: __m512i, dst: *mut u8, mask: __mmask16) {
+    let t = &q.tail;
+    let zero = _mm512_setzero_ps();
+    let s = _mm512_add_epi32(acc, _mm512_set1_epi32(t.corr[oc]));
+    let v = _mm512_cvtepi32_ps(s);
+    let v = _mm512_mul_ps(v, _mm512_set1_ps(t.mul[oc]));
+    let mut v = _mm512_add_ps(v, _mm512_set1_ps(t.add[oc]));
+    if let Some(alpha) = t.alpha {
+        let neg = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(v, zero);
+        v = _mm512_mask_mul_ps(v, neg, v, _mm512_set1_ps(alpha));
+    }
+    match t.output {
+        // SAFETY (both stores): forwarded from the caller.
+        Output::F32 => unsafe { _mm512_mask_storeu_ps(dst as *mut f32, mask, v) },
+        Output::U8 {
+            inv_scale,
+            zero_point,
+        } => {
+            let v = _mm512_mul_ps(v, _mm512_set1_ps(inv_scale));
+            let v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask::<_CMP_ORD_Q>(v, v), v);
+            let v = _mm512_min_ps(
+                _mm512_max_ps(v, _mm512_set1_ps(-LIMIT)),
+                _mm512_set1_ps(LIMIT),
+            );
+            let magic = _mm512_set1_ps(MAGIC);
+            let v = _mm512_sub_ps(_mm512_add_ps(v, magic), magic);
+            let v = _mm512_add_ps(v, _mm512_set1_ps(zero_point as f32));
+            let v = _mm512_min_ps(_mm512_max_ps(v, zero), _mm512_set1_ps(255.0));
+            let bytes = _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(v));
+            unsafe { _mm_mask_storeu_epi8(dst as *mut i8, mask, bytes) };
         }
     }
 }

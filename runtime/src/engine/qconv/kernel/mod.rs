@@ -1,8 +1,11 @@
 //! [`super::QConv`]'s inner loops: packing input rows four channels to a
-//! 32-bit lane, and the band kernels — AVX-512 VNNI where the CPU has it,
-//! AVX2 where it has only that (for weights it is exact on), a scalar one
-//! of the same arithmetic (the reference in tests).
+//! 32-bit lane, and the band kernels — AMX-INT8 tiles where the CPU has
+//! them, AVX-512 VNNI, AVX2 where it
+//! has only that (for weights it is exact on), a scalar one of the same
+//! arithmetic (the reference in tests).
 
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+mod amx;
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 #[cfg(target_arch = "x86_64")]
@@ -31,6 +34,11 @@ pub(crate) enum Kind {
     /// AVX-512 VNNI: 16 pixels × 16 output channels per block.
     #[cfg(target_arch = "x86_64")]
     Avx512Vnni,
+    /// AMX-INT8: 32 pixels × 32 output channels per block in four tiles;
+    /// the convs whose shape [`Kind::for_conv`] accepts, the others on
+    /// [`Kind::Avx512Vnni`].
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    Amx,
     /// AVX2: 8 pixels × 8 output channels per block; exact only for
     /// weights [`Kind::runs`] accepts.
     #[cfg(target_arch = "x86_64")]
@@ -40,6 +48,10 @@ pub(crate) enum Kind {
 /// The fastest kernel this CPU has, if any is faster than tract's path
 /// (whether it suits a conv's weights is [`Kind::runs`]).
 pub(crate) fn best() -> Option<Kind> {
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    if amx::available() {
+        return Some(Kind::Amx);
+    }
     #[cfg(target_arch = "x86_64")]
     {
         if avx512::available() {
@@ -50,6 +62,17 @@ pub(crate) fn best() -> Option<Kind> {
         }
     }
     None
+}
+
+/// The kernel `kind` leaves a conv to when it does not take it
+/// ([`Kind::for_conv`]), if any.
+#[cfg(test)]
+pub(crate) fn under(kind: Kind) -> Option<Kind> {
+    match kind {
+        #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+        Kind::Amx => Some(Kind::Avx512Vnni),
+        _ => None,
+    }
 }
 
 /// Whether tract's `TRACT_CPU_ISA` knob masks `feature` (`-avx512vnni`,
@@ -70,9 +93,33 @@ impl Kind {
             Kind::Scalar => "scalar",
             #[cfg(target_arch = "x86_64")]
             Kind::Avx512Vnni => "avx512vnni",
+            #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+            Kind::Amx => "amx",
             #[cfg(target_arch = "x86_64")]
             Kind::Avx2 => "avx2",
         }
+    }
+
+    /// The kernel a conv of this geometry runs on: this one, or for AMX
+    /// and a conv its tiles would leave mostly idle (5 to 12 input
+    /// channels, say), AVX-512 VNNI.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
+    pub(crate) fn for_conv(self, geo: &Geometry) -> Kind {
+        match self {
+            #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+            Kind::Amx if amx::Tiling::of(geo).is_none() => Kind::Avx512Vnni,
+            _ => self,
+        }
+    }
+
+    /// Whether the weights are laid out `[block][ky][16 outputs][kx][group][4]`
+    /// (the AMX kernel's weight tiles) rather than `[block][ky][kx][group][16 outputs][4]`.
+    pub(crate) fn outputs_outer(self) -> bool {
+        #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+        if self == Kind::Amx {
+            return true;
+        }
+        false
     }
 
     /// Whether this kernel computes exact sums with these packed weights.
@@ -248,5 +295,7 @@ pub(crate) unsafe fn run_band(
         Kind::Avx512Vnni => unsafe { avx512::band(band) },
         #[cfg(target_arch = "x86_64")]
         Kind::Avx2 => unsafe { avx2::band(band) },
+        #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+        Kind::Amx => unsafe { amx::band(band) },
     }
 }
