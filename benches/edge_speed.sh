@@ -2,7 +2,8 @@
 # Issue 28's matrix, side by side in one run: tract f32 (im2col and direct
 # lowering), tract int8 (the shipped model.int8.onnx; tract's own lowering with
 # EDGEGAN_QCONV=off, then the product's plan with its int8 convs fused,
-# edgegan_runtime::fuse_int8) and onnxruntime f32 and
+# edgegan_runtime::fuse_int8, with its AMX-INT8 kernel where the CPU has one,
+# and without it: tint8_vnni) and onnxruntime f32 and
 # its fair int8 peer (quantize_static QDQ, benches/ort_qdq.py), whole image,
 # median of RUNS, for each model, side and thread count.
 #
@@ -26,7 +27,7 @@ THREADS="${4:-1 2}"
 PY="${EDGEGAN_PEERS_PY:-$(benches/setup_peers.sh)}"
 grep -m1 'model name' /proc/cpuinfo
 grep -m1 -o -w -E 'avx2|avx512f|avx512_vnni|amx_int8' /proc/cpuinfo | sort -u | tr '\n' ' '; echo
-printf '%-8s %5s %2s %9s %9s %9s %9s %9s %9s  %9s %9s %9s\n' model side th tf32_im2c tf32_dir tint8_trc tint8 ort_f32 ort_qdq \
+printf '%-8s %5s %2s %9s %9s %9s %10s %9s %9s %9s  %9s %9s %9s\n' model side th tf32_im2c tf32_dir tint8_trc tint8_vnni tint8 ort_f32 ort_qdq \
   tf32/ort int8/f32 int8/qdq
 for m in $MODELS; do
   ch=3; [ "$m" = inpaint ] && ch=4
@@ -38,14 +39,17 @@ for m in $MODELS; do
     for t in $THREADS; do
       im=$(CH=$ch TRACT_DISABLE_DIRECT_SPATIAL=true "$BIN" "models/$m/model.onnx" "$side" "$t" "$runs" | awk '/p50_ms/ {print $1}')
       di=$(CH=$ch TRACT_DISABLE_DIRECT_SPATIAL=false "$BIN" "models/$m/model.onnx" "$side" "$t" "$runs" | awk '/p50_ms/ {print $1}')
-      qt=$(CH=$ch EDGEGAN_QCONV=off "$BIN" "models/$m/model.int8.onnx" "$side" "$t" "$runs" | awk '/p50_ms/ {print $1}')
+      # -amx-int8: tract's own AMX kernel off, as the runtime has it
+      # (engine/plan.rs); for the fused conv, its VNNI kernel instead of AMX.
+      qt=$(CH=$ch EDGEGAN_QCONV=off TRACT_CPU_ISA=-amx-int8 "$BIN" "models/$m/model.int8.onnx" "$side" "$t" "$runs" | awk '/p50_ms/ {print $1}')
+      qv=$(CH=$ch TRACT_CPU_ISA=-amx-int8 "$BIN" "models/$m/model.int8.onnx" "$side" "$t" "$runs" | awk '/p50_ms/ {print $1}')
       q=$(CH=$ch "$BIN" "models/$m/model.int8.onnx" "$side" "$t" "$runs" | awk '/p50_ms/ {print $1}')
       read -r of oq < <("$PY" benches/ort_qdq.py "models/$m" "$side" "$t" "$runs" 2>/dev/null)
       best=$(awk -v a="$im" -v b="$di" 'BEGIN { print (a < b) ? a : b }')
       div() { awk -v a="$1" -v b="$2" 'BEGIN { print a / b }'; }
-      printf '%-8s %5s %2s %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f  %9.2f %9.2f %9.2f\n' "$m" "$side" "$t" "$im" "$di" "$qt" "$q" "$of" "$oq" \
+      printf '%-8s %5s %2s %9.1f %9.1f %9.1f %10.1f %9.1f %9.1f %9.1f  %9.2f %9.2f %9.2f\n' "$m" "$side" "$t" "$im" "$di" "$qt" "$qv" "$q" "$of" "$oq" \
         "$(div "$best" "$of")" "$(div "$q" "$best")" "$(div "$q" "$oq")"
     done
   done
 done
-echo "(ms, median; tint8_trc: tract's own int8 lowering, tint8: the product's plan, int8 convs fused; tf32/ort: the faster tract f32 lowering over onnxruntime f32; int8/f32: tint8 over that tract f32; int8/qdq: tint8 over onnxruntime's QDQ int8)"
+echo "(ms, median; tint8_trc: tract's own int8 lowering, tint8: the product's plan, int8 convs fused (AMX where the CPU has it), tint8_vnni: the same without AMX; tf32/ort: the faster tract f32 lowering over onnxruntime f32; int8/f32: tint8 over that tract f32; int8/qdq: tint8 over onnxruntime's QDQ int8)"

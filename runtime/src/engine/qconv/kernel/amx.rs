@@ -173,6 +173,52 @@ pub(super) unsafe fn band(b: Band) {
     let weights = q.weights.as_ptr() as *const u8;
     let palette = Palette::new(tiling.k(g));
     let mut sums = Sums([[0; 256]; 4]);
+    let sums = sums.0.as_mut_ptr() as *mut i32;
+    // The tail of rows `rows` (tile `r / 16`, output channel `r % 16` of
+    // it) of the block at output row `y`, channel blocks `b0, b0 + 1`,
+    // pixels `x0 .. x0 + 32`, whose sums are stored.
+    let tail = |(y, b0, x0): (usize, usize, usize), rows: std::ops::Range<usize>| {
+        debug_assert!(rows.end <= 64);
+        for r in rows {
+            let (t, o) = (r / 16, r % 16);
+            let (ob, xb) = (b0 + t / 2, x0 + 16 * (t % 2));
+            if ob >= blocks || xb >= w || ob * 16 + o >= g.cout {
+                continue;
+            }
+            let left = w - xb;
+            let mask: __mmask16 = if left >= 16 {
+                0xffff
+            } else {
+                ((1u32 << left) - 1) as u16
+            };
+            let oc = ob * 16 + o;
+            // SAFETY: row `r` of the stored tiles, 64 aligned bytes; the
+            // output the caller vouched for, masked to the row's live
+            // pixels.
+            unsafe {
+                let acc = _mm512_load_si512(sums.add(r * 16) as *const _);
+                let dst = out.add((oc * plane + y * w + xb) * elem);
+                super::avx512::tail_store(q, oc, acc, dst, mask);
+            }
+        }
+    };
+    // Steps of one block's products, and the block whose tail runs a slice
+    // at a time between them: the vector units work through one block's
+    // tail while the tile unit multiplies the next.
+    let steps = match tiling {
+        Tiling::Groups { .. } => g.kh * g.kw,
+        Tiling::Taps => g.kh,
+    };
+    // Rows of step `step`'s slice; none past the last step (a tap's
+    // chunks before its last).
+    let slice = |step: usize| {
+        if step < steps {
+            64 * step / steps..64 * (step + 1) / steps
+        } else {
+            0..0
+        }
+    };
+    let mut pending = None;
     // SAFETY: the palette is valid (rows ≤ 16, 64-byte rows at most).
     unsafe { asm!("ldtilecfg [{0}]", in(reg) &palette, options(nostack, readonly)) };
     for y in 0..n {
@@ -181,8 +227,9 @@ pub(super) unsafe fn band(b: Band) {
             for x0 in (0..w).step_by(32) {
                 let two_px = x0 + 16 < w;
                 // The products of one weight tile `a` and one input tile `x`
-                // (rows `stride` bytes apart) into the four accumulators.
-                let product = |a: *const u8, x: *const u8, stride: usize| {
+                // (rows `stride` bytes apart) into the four accumulators,
+                // then step `step`'s slice of the pending tail.
+                let product = |a: *const u8, x: *const u8, stride: usize, step: usize| {
                     // SAFETY (the tile loads): as the AVX-512 kernel's loads,
                     // input rows up to y·sy + (kh-1)·dy exist (checked by
                     // run_band) and a 16-pixel block starting at x0 or
@@ -204,6 +251,9 @@ pub(super) unsafe fn band(b: Band) {
                                 dot!("tmm3", "tmm5", "tmm7");
                             }
                         }
+                    }
+                    if let Some(block) = pending {
+                        tail(block, slice(step));
                     }
                 };
                 // SAFETY: no memory operands.
@@ -235,53 +285,41 @@ pub(super) unsafe fn band(b: Band) {
                                             row.add(g.tap_offset(w, kx, x0) + c * pw * 4),
                                         )
                                     };
-                                    product(a, x, pw * 4);
+                                    // The tail slice after a tap's last chunk.
+                                    let step = if c + kc == groups {
+                                        ky * g.kw + kx
+                                    } else {
+                                        steps
+                                    };
+                                    product(a, x, pw * 4, step);
                                 }
                             }
                         }
-                        // SAFETY: as above.
                         Tiling::Taps => {
-                            product(wk, unsafe { row.add(g.tap_offset(w, 0, x0)) }, 4 * g.dx)
+                            // SAFETY: as above.
+                            let x = unsafe { row.add(g.tap_offset(w, 0, x0)) };
+                            product(wk, x, 4 * g.dx, ky);
                         }
                     }
                 }
-                // SAFETY: stores four 1 KiB tiles into `sums`.
+                // SAFETY: stores four 1 KiB tiles into `sums`, whose
+                // previous block's tail is done.
                 unsafe {
-                    let s = sums.0.as_mut_ptr() as *mut u8;
                     asm!(
                         "tilestored [{0} + {1}*1], tmm0",
                         "tilestored [{0} + 1024 + {1}*1], tmm1",
                         "tilestored [{0} + 2048 + {1}*1], tmm2",
                         "tilestored [{0} + 3072 + {1}*1], tmm3",
-                        in(reg) s, in(reg) 64usize,
+                        in(reg) sums, in(reg) 64usize,
                         options(nostack, preserves_flags)
                     );
                 }
-                for (t, sum) in sums.0.iter().enumerate() {
-                    let (ob, xb) = (b0 + t / 2, x0 + 16 * (t % 2));
-                    if ob >= blocks || xb >= w {
-                        continue;
-                    }
-                    let left = w - xb;
-                    let mask: __mmask16 = if left >= 16 {
-                        0xffff
-                    } else {
-                        ((1u32 << left) - 1) as u16
-                    };
-                    for o in 0..(g.cout - ob * 16).min(16) {
-                        let oc = ob * 16 + o;
-                        // SAFETY: row `o` of the stored tile, 64 aligned bytes;
-                        // the output the caller vouched for, masked to the
-                        // row's live pixels.
-                        unsafe {
-                            let acc = _mm512_load_si512(sum[o * 16..].as_ptr() as *const _);
-                            let dst = out.add((oc * plane + y * w + xb) * elem);
-                            super::avx512::tail_store(q, oc, acc, dst, mask);
-                        }
-                    }
-                }
+                pending = Some((y, b0, x0));
             }
         }
+    }
+    if let Some(block) = pending {
+        tail(block, 0..64);
     }
     // SAFETY: gives the tile state back; nothing reads the tiles after.
     unsafe { asm!("tilerelease", options(nomem, nostack, preserves_flags)) };
