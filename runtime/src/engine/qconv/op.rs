@@ -106,6 +106,20 @@ pub(crate) struct Tail {
     pub output: Output,
 }
 
+impl Tail {
+    /// Whether every `(sum + corr) as f32 * mul + add` is finite for any
+    /// i32 sum: `mul` and `add` finite, |mul| < 2^90 and |add| < 2^126
+    /// (|sum| ≤ 2^31, f32's largest value is under 2^128). The AVX-512
+    /// tail relies on it to skip tract's NaN and range guards; [`fuse`]
+    /// leaves a chain with other constants to tract.
+    ///
+    /// [`fuse`]: super::fuse
+    pub fn bounded(&self) -> bool {
+        self.mul.iter().all(|m| m.abs() < 2f32.powi(90))
+            && self.add.iter().all(|a| a.abs() < 2f32.powi(126))
+    }
+}
+
 /// A quantized conv and its f32 tail as one node; see the module docs.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct QConv {

@@ -101,17 +101,21 @@ fn chain(model: &TypedModel, node: &TypedNode, kind: Kind) -> TractResult<Option
     if !kind.runs(&weights) {
         return Ok(None);
     }
+    let tail = Tail {
+        corr,
+        mul: pad(mul),
+        add: pad(add),
+        alpha,
+        output,
+    };
+    if !tail.bounded() {
+        return Ok(None);
+    }
     let op = QConv {
         weights: Arc::new(weights),
         geo,
         zp_in,
-        tail: Tail {
-            corr,
-            mul: pad(mul),
-            add: pad(add),
-            alpha,
-            output,
-        },
+        tail,
         kind,
     };
     let mut patch = TypedModelPatch::default();

@@ -261,6 +261,13 @@ fn kernels_equal_the_definition_on_odd_geometries() {
             };
             variants.push((k, u8_out, Some(0.1)));
             variants.push((k, Output::F32, None));
+            // Beyond tract's 2^22 clamp and beyond f32 (±inf), which the
+            // AVX-512 tail reaches without the clamp.
+            let huge = Output::U8 {
+                inv_scale: [3e5, 3e37][rng.below(2)],
+                zero_point: rng.below(256) as u8,
+            };
+            variants.push((k, huge, None));
         }
         for (k, output, alpha) in variants {
             let q = QConv {

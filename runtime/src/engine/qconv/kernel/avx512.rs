@@ -7,7 +7,7 @@
 use std::arch::x86_64::*;
 
 use super::Band;
-use super::{LIMIT, MAGIC};
+use super::MAGIC;
 use crate::engine::qconv::op::{Output, QConv};
 
 /// Whether the CPU has every extension [`band`] uses (and tract's
@@ -85,7 +85,8 @@ pub(super) unsafe fn band(b: Band) {
 
 /// Channel `oc`'s tail on 16 pixels' sums `acc`, stored at `dst` under
 /// `mask`: tract's Cast, Mul, Add, LeakyRelu select, then f32 or its
-/// branchless quantizer, each rounded on its own (no FMA).
+/// branchless quantizer, each rounded on its own (no FMA), for a tail
+/// whose constants are [`Tail::bounded`](crate::engine::qconv::op::Tail::bounded).
 ///
 /// # Safety
 /// `dst` must be valid for the masked pixels' writes of the conv's output
@@ -110,12 +111,14 @@ pub(super) unsafe fn tail_store(q: &QConv, oc: usize, acc: __m512i, dst: *mut u8
             inv_scale,
             zero_point,
         } => {
+            // tract zeroes NaNs and clamps |v| to 2^22 before rounding. Here
+            // v is never NaN (`Tail::bounded`: the sum times `mul` plus
+            // `add` is finite, and so is the LeakyRelu of it; times
+            // `inv_scale` it may overflow to ±inf, never to NaN), and a
+            // |v| ≥ 2^22, or ±inf, still lands beyond [0, 255] after the
+            // rounding below and the zero point, so the final clamp gives
+            // tract's 0 or 255: both steps are left out.
             let v = _mm512_mul_ps(v, _mm512_set1_ps(inv_scale));
-            let v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask::<_CMP_ORD_Q>(v, v), v);
-            let v = _mm512_min_ps(
-                _mm512_max_ps(v, _mm512_set1_ps(-LIMIT)),
-                _mm512_set1_ps(LIMIT),
-            );
             let magic = _mm512_set1_ps(MAGIC);
             let v = _mm512_sub_ps(_mm512_add_ps(v, magic), magic);
             let v = _mm512_add_ps(v, _mm512_set1_ps(zero_point as f32));
