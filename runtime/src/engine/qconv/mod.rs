@@ -7,12 +7,14 @@
 //! tract runs that chain as an eager im2col, an i32 matrix product and four
 //! element-wise passes over the activation. [`QConv`] packs each input row
 //! once (four channels per 32-bit lane; strided convs as column phases),
-//! accumulates with AVX-512 VNNI `vpdpbusd` (16 pixels × 16 output channels
-//! per block) or, on CPUs without VNNI, AVX2 `vpmaddubsw` + `vpmaddwd`
-//! (exact only for weights whose input-channel pairs sum to at most 128 in
-//! magnitude, which edgegan's export guarantees), and does the whole f32
-//! tail in registers, writing the next layer's u8 (or the f32 of a last
-//! conv) straight out.
+//! accumulates with AMX-INT8 tile products where the CPU has them (Intel
+//! Sapphire Rapids and later, Linux: 32 pixels × 32 output channels per
+//! block, read straight from the packed rows), AVX-512 VNNI `vpdpbusd`
+//! (16 pixels × 16 output channels per block) or, on CPUs without VNNI,
+//! AVX2 `vpmaddubsw` + `vpmaddwd` (exact only for weights whose
+//! input-channel pairs sum to at most 128 in magnitude, which edgegan's
+//! export guarantees), and does the whole f32 tail in registers, writing
+//! the next layer's u8 (or the f32 of a last conv) straight out.
 //!
 //! [`QConv`]: op::QConv
 //!
@@ -26,7 +28,9 @@
 //! [`fuse`] rewrites a decluttered graph; a chain it does not recognise
 //! (groups, a weight zero point, a layout other than NCHW/OIHW, no SIMD
 //! kernel exact on its weights) stays as tract lowers it.
-//! `EDGEGAN_QCONV=off` turns it off for side-by-side runs.
+//! `EDGEGAN_QCONV=off` turns it off for side-by-side runs;
+//! `TRACT_CPU_ISA=-amx-int8` (or `-avx512vnni`, ...) in the environment
+//! masks a kernel as it masks tract's.
 
 mod kernel;
 mod op;

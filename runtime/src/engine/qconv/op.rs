@@ -139,21 +139,35 @@ pub(crate) struct QConv {
 impl Eq for QConv {}
 
 impl QConv {
-    /// Pack OIHW s8 `kernel` for the layout of kernel `kind`.
+    /// Pack OIHW s8 `kernel` for the layout of kernel `kind`: per block of
+    /// 16 outputs, `[ky][kx][group][16 outputs][4 inputs]`, or for AMX
+    /// each output's words of one product side by side,
+    /// `[ky][16 outputs][kx][group][4]` (`[kx][16 outputs][ky][group][4]`
+    /// when its tiling runs down kernel columns).
     pub fn pack_weights(geo: &Geometry, kernel: &[i8], kind: Kind) -> Vec<i8> {
         let (g, b) = (geo.groups(), geo.blocks());
+        let tiling = kind.tiling(geo);
         let mut out = vec![0i8; b * geo.kh * geo.kw * g * 64];
         for o in 0..geo.cout {
+            let (block, oo) = (o / 16, o % 16);
             for c in 0..geo.cin {
                 for ky in 0..geo.kh {
                     for kx in 0..geo.kw {
                         let src = ((o * geo.cin + c) * geo.kh + ky) * geo.kw + kx;
-                        let tap = ((o / 16) * geo.kh + ky) * geo.kw + kx;
-                        let word = if kind.outputs_outer() {
-                            let row = ((o / 16) * geo.kh + ky) * 16 + o % 16;
-                            (row * geo.kw + kx) * g + c / 4
-                        } else {
-                            (tap * g + c / 4) * 16 + o % 16
+                        let word = match tiling {
+                            None => {
+                                let tap = (block * geo.kh + ky) * geo.kw + kx;
+                                (tap * g + c / 4) * 16 + oo
+                            }
+                            #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+                            Some(t) if t.columns() => {
+                                let row = (block * geo.kw + kx) * 16 + oo;
+                                (row * geo.kh + ky) * g + c / 4
+                            }
+                            Some(_) => {
+                                let row = (block * geo.kh + ky) * 16 + oo;
+                                (row * geo.kw + kx) * g + c / 4
+                            }
                         };
                         out[word * 4 + c % 4] = kernel[src];
                     }

@@ -62,37 +62,61 @@ pub(super) fn available() -> bool {
 
 /// How a conv's sums become tile products.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Tiling {
+pub(crate) enum Tiling {
     /// One product per tap and chunk of `kc` channel groups: the input
     /// tile's rows are groups (`phase_width · 4` bytes apart). `kc` is the
     /// largest divisor of the groups up to 16 (a tile row holds 64 bytes).
+    /// Weights `[block][ky][16 outputs][kx][group][4]`.
     Groups { kc: usize },
+    /// Stride 1 across, no dilation down: a packed row is then exactly
+    /// `groups` rows of `phase_width · 4` bytes, so the kernel rows of one
+    /// column are `kh · groups` input-tile rows at one stride, and one
+    /// product takes `kc` of them, across kernel rows (a 3×3 conv of 32
+    /// channels: 6 products of 12 groups a block, not 9 of 8). Weights
+    /// `[block][kx][16 outputs][ky][group][4]`.
+    Columns { kc: usize },
     /// One channel group (up to 4 input channels), stride 1: one product
     /// per kernel row, the input tile's `kw` rows being the taps (`4 · dx`
     /// bytes apart, the same packed row shifted), so a 5×5 first layer
-    /// takes 5 products, not 25 nearly empty ones.
+    /// takes 5 products, not 25 nearly empty ones. Weights as
+    /// [`Tiling::Groups`].
     Taps,
+}
+
+/// The largest divisor of `n` from 4 to 16: words per tile row.
+fn chunk(n: usize) -> Option<usize> {
+    (4..=16.min(n)).rev().find(|&k| n.is_multiple_of(k))
 }
 
 impl Tiling {
     /// The tiling for `geo`, or `None` where the tiles would be mostly
     /// idle (under 4 groups, unless [`Tiling::Taps`] fits) and the VNNI
     /// kernel is as fast.
-    pub(super) fn of(geo: &Geometry) -> Option<Tiling> {
+    pub(crate) fn of(geo: &Geometry) -> Option<Tiling> {
         let groups = geo.groups();
         if groups == 1 && geo.sx == 1 && geo.kw <= 16 {
             return Some(Tiling::Taps);
         }
-        (4..=16.min(groups))
-            .rev()
-            .find(|&k| groups.is_multiple_of(k))
-            .map(|kc| Tiling::Groups { kc })
+        let by_groups = chunk(groups);
+        let by_columns = (geo.sx == 1 && geo.dy == 1)
+            .then(|| chunk(geo.kh * groups))
+            .flatten();
+        match (by_groups, by_columns) {
+            (g, Some(c)) if c > g.unwrap_or(0) => Some(Tiling::Columns { kc: c }),
+            (g, _) => g.map(|kc| Tiling::Groups { kc }),
+        }
+    }
+
+    /// Whether the weights are laid out kernel column first
+    /// ([`Tiling::Columns`]).
+    pub(crate) fn columns(self) -> bool {
+        matches!(self, Tiling::Columns { .. })
     }
 
     /// 4-byte words in one product's weight-tile row (input-tile rows).
     fn k(self, geo: &Geometry) -> usize {
         match self {
-            Tiling::Groups { kc } => kc,
+            Tiling::Groups { kc } | Tiling::Columns { kc } => kc,
             Tiling::Taps => geo.kw,
         }
     }
@@ -165,10 +189,15 @@ pub(super) unsafe fn band(b: Band) {
     let g = &q.geo;
     let tiling = Tiling::of(g).expect("AMX conv without a tiling");
     let elem = q.output_type().size_of();
-    // One output channel's weights of one kernel row are `kw · groups`
-    // words; a block is 16 channels of every kernel row.
-    let (a_stride, ky_bytes) = (g.kw * groups * 4, 16 * g.kw * groups * 4);
-    let block_bytes = g.kh * ky_bytes;
+    // One output channel's weights of one kernel row (of one kernel
+    // column for `Columns`) are `a_stride` bytes; `line_bytes` are 16
+    // channels' of them, and a block is every row (column).
+    let (lines, a_words) = match tiling {
+        Tiling::Columns { .. } => (g.kw, g.kh * groups),
+        _ => (g.kh, g.kw * groups),
+    };
+    let (a_stride, line_bytes) = (a_words * 4, 16 * a_words * 4);
+    let block_bytes = lines * line_bytes;
     let blocks = g.blocks();
     let weights = q.weights.as_ptr() as *const u8;
     let palette = Palette::new(tiling.k(g));
@@ -207,6 +236,7 @@ pub(super) unsafe fn band(b: Band) {
     // tail while the tile unit multiplies the next.
     let steps = match tiling {
         Tiling::Groups { .. } => g.kh * g.kw,
+        Tiling::Columns { .. } => g.kw,
         Tiling::Taps => g.kh,
     };
     // Rows of step `step`'s slice; none past the last step (a tap's
@@ -266,22 +296,21 @@ pub(super) unsafe fn band(b: Band) {
                         options(nomem, nostack, preserves_flags)
                     )
                 };
-                for ky in 0..g.kh {
-                    // SAFETY: row and weight offsets as the loads above.
-                    let (row, wk) = unsafe {
-                        (
-                            packed.as_ptr().add((y * g.sy + ky * g.dy) * row_bytes),
-                            weights.add(b0 * block_bytes + ky * ky_bytes),
-                        )
-                    };
+                for line in 0..lines {
+                    // SAFETY: weight offsets as the loads above.
+                    let wl = unsafe { weights.add(b0 * block_bytes + line * line_bytes) };
                     match tiling {
                         Tiling::Groups { kc } => {
+                            let ky = line;
+                            // SAFETY: row offsets as the loads above.
+                            let row =
+                                unsafe { packed.as_ptr().add((y * g.sy + ky * g.dy) * row_bytes) };
                             for kx in 0..g.kw {
                                 for c in (0..groups).step_by(kc) {
                                     // SAFETY: as above.
                                     let (a, x) = unsafe {
                                         (
-                                            wk.add((kx * groups + c) * 4),
+                                            wl.add((kx * groups + c) * 4),
                                             row.add(g.tap_offset(w, kx, x0) + c * pw * 4),
                                         )
                                     };
@@ -295,10 +324,33 @@ pub(super) unsafe fn band(b: Band) {
                                 }
                             }
                         }
-                        Tiling::Taps => {
+                        Tiling::Columns { kc } => {
+                            // Input-tile row `c` is group `c % groups` of
+                            // packed row `y·sy + c / groups` (rows are
+                            // `groups · phase_width · 4` bytes when sx = 1).
+                            let kx = line;
                             // SAFETY: as above.
-                            let x = unsafe { row.add(g.tap_offset(w, 0, x0)) };
-                            product(wk, x, 4 * g.dx, ky);
+                            let col = unsafe {
+                                packed
+                                    .as_ptr()
+                                    .add(y * g.sy * row_bytes + g.tap_offset(w, kx, x0))
+                            };
+                            for c in (0..g.kh * groups).step_by(kc) {
+                                // SAFETY: as above.
+                                let (a, x) = unsafe { (wl.add(c * 4), col.add(c * pw * 4)) };
+                                let step = if c + kc == g.kh * groups { kx } else { steps };
+                                product(a, x, pw * 4, step);
+                            }
+                        }
+                        Tiling::Taps => {
+                            let ky = line;
+                            // SAFETY: as above.
+                            let x = unsafe {
+                                packed.as_ptr().add(
+                                    (y * g.sy + ky * g.dy) * row_bytes + g.tap_offset(w, 0, x0),
+                                )
+                            };
+                            product(wl, x, 4 * g.dx, ky);
                         }
                     }
                 }

@@ -6,6 +6,12 @@
 
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
 mod amx;
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+pub(crate) use amx::Tiling;
+/// No AMX here: [`Kind::tiling`] is always `None`.
+#[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Tiling;
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 #[cfg(target_arch = "x86_64")]
@@ -112,14 +118,16 @@ impl Kind {
         }
     }
 
-    /// Whether the weights are laid out `[block][ky][16 outputs][kx][group][4]`
-    /// (the AMX kernel's weight tiles) rather than `[block][ky][kx][group][16 outputs][4]`.
-    pub(crate) fn outputs_outer(self) -> bool {
+    /// The AMX tiling of a conv of this geometry, whose weight layout
+    /// [`QConv::pack_weights`](super::op::QConv::pack_weights) follows;
+    /// `None` for the other kernels (`[block][ky][kx][group][16 outputs][4]`).
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
+    pub(crate) fn tiling(self, geo: &Geometry) -> Option<Tiling> {
         #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
         if self == Kind::Amx {
-            return true;
+            return amx::Tiling::of(geo);
         }
-        false
+        None
     }
 
     /// Whether this kernel computes exact sums with these packed weights.
