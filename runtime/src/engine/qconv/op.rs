@@ -82,6 +82,11 @@ impl Geometry {
     }
 }
 
+thread_local! {
+    /// The packed input rows of the band this thread runs.
+    static PACKED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// What a conv's output becomes after its i32 sum, in tract's order.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Output {
@@ -194,20 +199,24 @@ impl QConv {
         let elem = self.output_type().size_of();
         let band = |y0: usize| {
             let n = rows.min(oh - y0);
-            let packed = kernel::pack_rows(&self.geo, self.zp_in, src, (h, w), ow, y0, n);
-            // SAFETY: bands write disjoint rows of every output plane, all
-            // inside the `cout * oh * ow` elements `dst` points at.
-            unsafe {
-                kernel::run_band(
-                    self.kind,
-                    self,
-                    &packed,
-                    ow,
-                    n,
-                    (dst + y0 * ow * elem) as *mut u8,
-                    oh * ow,
-                )
-            }
+            // One packing buffer per thread, reused from conv to conv: a
+            // fresh one was a page-faulting allocation and a fill per band.
+            PACKED.with_borrow_mut(|packed| {
+                kernel::pack_rows(&self.geo, self.zp_in, src, (h, w), ow, (y0, n), packed);
+                // SAFETY: bands write disjoint rows of every output plane,
+                // all inside the `cout * oh * ow` elements `dst` points at.
+                unsafe {
+                    kernel::run_band(
+                        self.kind,
+                        self,
+                        packed,
+                        ow,
+                        n,
+                        (dst + y0 * ow * elem) as *mut u8,
+                        oh * ow,
+                    )
+                }
+            })
         };
         if bands <= 1 {
             (0..oh).step_by(rows).for_each(band);

@@ -142,28 +142,34 @@ impl Kind {
 }
 
 /// The input rows that output rows `y0 .. y0 + n` read, of one NCHW u8
-/// image (`h`×`w`, `geo.cin` planes), as the kernels read them:
-/// `geo.band_rows(n)` rows of `geo.row_bytes(ow)` bytes, laid out
-/// `[column phase][group][phase_width][4]`, channel `4g + j` at byte `j` of
-/// its pixel; padding (rows and columns outside the image, channels past
-/// `cin`) holds the zero point `zp`.
+/// image (`h`×`w`, `geo.cin` planes), as the kernels read them, into
+/// `out` (resized to `geo.band_rows(n)` rows of `geo.row_bytes(ow)`
+/// bytes; its earlier contents are all overwritten): laid out
+/// `[column phase][group][phase_width][4]`, channel `4g + j` at byte `j`
+/// of its pixel; padding (rows and columns outside the image, channels
+/// past `cin`) holds the zero point `zp`.
 pub(crate) fn pack_rows(
     geo: &Geometry,
     zp: u8,
     src: &[u8],
     (h, w): (usize, usize),
     ow: usize,
-    y0: usize,
-    n: usize,
-) -> Vec<u8> {
+    (y0, n): (usize, usize),
+    out: &mut Vec<u8>,
+) {
     let (groups, pw, sx) = (geo.groups(), geo.phase_width(ow), geo.sx);
     let row_bytes = geo.row_bytes(ow);
-    let mut out = vec![zp; geo.band_rows(n) * row_bytes];
+    out.resize(geo.band_rows(n) * row_bytes, zp);
     let pad = [zp].repeat(w);
     for (r, row) in out.chunks_exact_mut(row_bytes).enumerate() {
         let Some(y) = (y0 * geo.sy + r).checked_sub(geo.pad[0]).filter(|&y| y < h) else {
+            row.fill(zp);
             continue;
         };
+        if sx != 1 {
+            // Column phases: only the image's columns are written below.
+            row.fill(zp);
+        }
         for g in 0..groups {
             let plane = |j: usize| {
                 let c = 4 * g + j;
@@ -175,8 +181,12 @@ pub(crate) fn pack_rows(
             };
             let (a, b, c, d) = (plane(0), plane(1), plane(2), plane(3));
             if sx == 1 {
+                // The group's pixels: left padding, the image, right padding.
                 let start = (g * pw + geo.pad[1]) * 4;
                 let len = w.min(pw - geo.pad[1]);
+                let group = &mut row[g * pw * 4..(g + 1) * pw * 4];
+                group[..geo.pad[1] * 4].fill(zp);
+                group[geo.pad[1] * 4 + len * 4..].fill(zp);
                 interleave4(
                     [&a[..len], &b[..len], &c[..len], &d[..len]],
                     &mut row[start..][..len * 4],
@@ -198,7 +208,6 @@ pub(crate) fn pack_rows(
             }
         }
     }
-    out
 }
 
 /// `dst[4x + j] = planes[j][x]`: four channel rows into one row of 4-byte
