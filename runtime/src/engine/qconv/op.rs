@@ -98,7 +98,9 @@ pub(crate) enum Output {
 }
 
 /// The per-output-channel tail: `((sum + corr) as f32 * mul + add)`, then
-/// LeakyRelu(`alpha`) if any, then [`Output`]. Vectors are padded to whole
+/// LeakyRelu(`alpha`) if any, then, for an f32 output with `skip`, plus
+/// the node's second input (an f32 tensor of the output's shape: an SR
+/// model's bicubic branch), then [`Output`]. Vectors are padded to whole
 /// blocks of 16.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Tail {
@@ -108,6 +110,8 @@ pub(crate) struct Tail {
     pub mul: Vec<f32>,
     pub add: Vec<f32>,
     pub alpha: Option<f32>,
+    /// Whether the node adds its second input (f32 outputs only).
+    pub skip: bool,
     pub output: Output,
 }
 
@@ -191,8 +195,17 @@ impl QConv {
     }
 
     /// Run one NCHW image `src` (`h`×`w`) into `dst`, which points at its
-    /// first output element and has room for `cout` planes of `oh * ow`.
-    fn run_image(&self, src: &[u8], (h, w): (usize, usize), (oh, ow): (usize, usize), dst: usize) {
+    /// first output element and has room for `cout` planes of `oh * ow`;
+    /// `skip`, when the tail adds one, holds as many f32 values, laid out
+    /// as the output.
+    fn run_image(
+        &self,
+        src: &[u8],
+        (h, w): (usize, usize),
+        (oh, ow): (usize, usize),
+        dst: usize,
+        skip: Option<&[f32]>,
+    ) {
         let threads = rayon::current_num_threads();
         let bands = if threads <= 1 { 1 } else { oh.min(4 * threads) };
         let rows = oh.div_ceil(bands.max(1)).max(1);
@@ -210,9 +223,9 @@ impl QConv {
                         self.kind,
                         self,
                         packed,
-                        ow,
-                        n,
+                        (ow, n),
                         (dst + y0 * ow * elem) as *mut u8,
+                        skip.map_or(std::ptr::null(), |s| s[y0 * ow..].as_ptr()),
                         oh * ow,
                     )
                 }
@@ -234,7 +247,7 @@ impl Op for QConv {
     fn info(&self) -> TractResult<Vec<String>> {
         let g = &self.geo;
         Ok(vec![format!(
-            "{}x{} dil {}x{} stride {}x{} pad {:?} {}->{} zp {} leaky {:?} -> {:?} ({})",
+            "{}x{} dil {}x{} stride {}x{} pad {:?} {}->{} zp {} leaky {:?} skip {} -> {:?} ({})",
             g.kh,
             g.kw,
             g.dy,
@@ -246,6 +259,7 @@ impl Op for QConv {
             g.cout,
             self.zp_in,
             self.tail.alpha,
+            self.tail.skip,
             self.tail.output,
             self.kind.name()
         )])
@@ -271,15 +285,25 @@ impl EvalOp for QConv {
             bail!("EdgeganQConv: a {h}x{w} input is smaller than the kernel");
         };
         let src = x.try_as_plain_ram()?.as_slice::<u8>()?;
+        let out_shape = [n, self.geo.cout, oh, ow];
+        let skip = match (self.tail.skip, inputs.get(1)) {
+            (false, None) => None,
+            (true, Some(s)) if s.datum_type() == f32::datum_type() && s.shape() == out_shape => {
+                Some(s.try_as_plain_ram()?.as_slice::<f32>()?)
+            }
+            _ => bail!("EdgeganQConv: the skip input does not match the output {out_shape:?}"),
+        };
         let dt = self.output_type();
         // SAFETY: every element is written below (each band writes all its
         // rows' pixels of every output channel).
-        let mut out = unsafe { Tensor::uninitialized_dt(dt, &[n, self.geo.cout, oh, ow])? };
+        let mut out = unsafe { Tensor::uninitialized_dt(dt, &out_shape)? };
         let image = self.geo.cout * oh * ow * dt.size_of();
         let base = out.try_as_plain_ram_mut()?.as_bytes_mut().as_mut_ptr() as usize;
         for i in 0..n {
             let img = &src[i * self.geo.cin * h * w..(i + 1) * self.geo.cin * h * w];
-            self.run_image(img, (h, w), (oh, ow), base + i * image);
+            let per = self.geo.cout * oh * ow;
+            let skip = skip.map(|s| &s[i * per..(i + 1) * per]);
+            self.run_image(img, (h, w), (oh, ow), base + i * image, skip);
         }
         Ok(tvec!(out.into_tvalue()))
     }
@@ -295,6 +319,9 @@ impl TypedOp for QConv {
             bail!("EdgeganQConv: a {h}x{w} input is smaller than the kernel");
         };
         let shape: TVec<TDim> = tvec![s[0].clone(), self.geo.cout.into(), oh.into(), ow.into()];
+        if self.tail.skip != (inputs.len() == 2) {
+            bail!("EdgeganQConv: a skip input is expected if and only if the tail adds one");
+        }
         Ok(tvec!(self.output_type().fact(shape)))
     }
 

@@ -85,6 +85,15 @@ fn chain(model: &TypedModel, node: &TypedNode, kind: Kind) -> TractResult<Option
             }
         }
     }
+    // An Add of an f32 tensor shaped as the output (an SR model's bicubic
+    // branch, the sum `sum_before_shuffle` makes): taken after an f32 end.
+    let mut skip = None;
+    if output == Output::F32 {
+        if let Some((add, other)) = skip_add(model, last)? {
+            skip = Some(other);
+            last = add;
+        }
+    }
     let blocks = geo.blocks() * 16;
     let mut corr = vec![0i32; blocks];
     for (o, c) in corr.iter_mut().enumerate().take(geo.cout) {
@@ -106,6 +115,7 @@ fn chain(model: &TypedModel, node: &TypedNode, kind: Kind) -> TractResult<Option
         mul: pad(mul),
         add: pad(add),
         alpha,
+        skip: skip.is_some(),
         output,
     };
     if !tail.bounded() {
@@ -119,8 +129,11 @@ fn chain(model: &TypedModel, node: &TypedNode, kind: Kind) -> TractResult<Option
         kind,
     };
     let mut patch = TypedModelPatch::default();
-    let x = patch.tap_model(model, node.inputs[0])?;
-    let y = patch.wire_node(format!("{}.qconv", node.name), op, &[x])?[0];
+    let mut inputs = vec![patch.tap_model(model, node.inputs[0])?];
+    if let Some(other) = skip {
+        inputs.push(patch.tap_model(model, other)?);
+    }
+    let y = patch.wire_node(format!("{}.qconv", node.name), op, &inputs)?[0];
     patch.shunt_outside(model, OutletId::new(last.id, 0), y)?;
     Ok(Some(patch))
 }
@@ -214,6 +227,42 @@ fn next<'m>(model: &'m TypedModel, node: &TypedNode) -> TractResult<Option<&'m T
         return Ok(None);
     }
     model.single_succ(node.id)
+}
+
+/// `prev`'s only reader, if it is an `Add` of `prev`'s f32 output and
+/// another f32 wire of the same concrete shape (no broadcast): that node
+/// and the other wire.
+fn skip_add<'m>(
+    model: &'m TypedModel,
+    prev: &TypedNode,
+) -> TractResult<Option<(&'m TypedNode, OutletId)>> {
+    let Some(node) = next(model, prev)? else {
+        return Ok(None);
+    };
+    let wire = OutletId::new(prev.id, 0);
+    let is_add = node
+        .op_as::<TypedBinOp>()
+        .is_some_and(|b| b.0.name() == "Add");
+    if !is_add || node.inputs.len() != 2 || node.inputs.iter().all(|&i| i == wire) {
+        return Ok(None);
+    }
+    let Some(&other) = node.inputs.iter().find(|&&i| i != wire) else {
+        return Ok(None);
+    };
+    let ours = model.outlet_fact(wire)?;
+    let (theirs, out) = (
+        model.outlet_fact(other)?,
+        model.outlet_fact(OutletId::new(node.id, 0))?,
+    );
+    let same = |f: &TypedFact| {
+        f.datum_type == f32::datum_type()
+            && f.shape.as_concrete().is_some()
+            && f.shape == ours.shape
+    };
+    if !same(theirs) || !same(out) {
+        return Ok(None);
+    }
+    Ok(Some((node, other)))
 }
 
 /// `prev`'s only reader, if it is the binary `name` ("Mul", "Add") of

@@ -51,8 +51,12 @@ mod graphs {
         // (plan::tract_defaults says why): the reference plan below is
         // tract's int8 lowering.
         crate::engine::plan::tract_defaults();
-        tract_onnx::onnx()
-            .model_for_path(model_path(name))
+        // As the SR loader reads it: the skip summed before one shuffle,
+        // so the tail conv's f32 output meets the skip in an Add.
+        let onnx = tract_onnx::onnx();
+        let mut proto = onnx.proto_model_for_path(model_path(name)).unwrap();
+        crate::engine::shuffle::sum_before_shuffle(&mut proto);
+        onnx.model_for_proto_model(&proto)
             .and_then(|m| m.with_input_fact(0, f32::fact([1, ch, h, w]).into()))
             .and_then(|m| m.into_typed())
             .and_then(|m| m.into_decluttered())
@@ -109,6 +113,15 @@ mod graphs {
             convs,
             "{name}: every int8 conv fused"
         );
+        // The last conv takes in the Add of its skip branch (an SR model's
+        // bicubic upscale, the inpainting network's prefill).
+        let skips = scalar
+            .nodes()
+            .iter()
+            .filter_map(|n| n.op_as::<QConv>())
+            .filter(|q| q.tail.skip)
+            .count();
+        assert_eq!(skips, 1, "{name}: the skip's Add fused");
         for kind in kinds() {
             let fused = fuse_with(model.clone(), kind).unwrap();
             let exact = scalar
@@ -164,7 +177,7 @@ mod graphs {
 
 /// One conv computed from its definition: OIHW weights, input rows and
 /// columns outside the image at the zero point, then the tail.
-fn reference(q: &QConv, k: &[i8], x: &[u8], h: usize, w: usize) -> Vec<u8> {
+fn reference(q: &QConv, k: &[i8], x: &[u8], h: usize, w: usize, skip: &[f32]) -> Vec<u8> {
     let g = &q.geo;
     let mut out = Vec::new();
     let (oh, ow) = g.output(h, w).unwrap();
@@ -190,7 +203,10 @@ fn reference(q: &QConv, k: &[i8], x: &[u8], h: usize, w: usize) -> Vec<u8> {
                         }
                     }
                 }
-                let v = kernel::tail_f32(&q.tail, o, acc);
+                let mut v = kernel::tail_f32(&q.tail, o, acc);
+                if q.tail.skip {
+                    v += skip[(o * oh + y) * ow + xx];
+                }
                 match q.tail.output {
                     Output::F32 => out.extend(v.to_ne_bytes()),
                     Output::U8 {
@@ -261,6 +277,7 @@ fn kernels_equal_the_definition_on_odd_geometries() {
             };
             variants.push((k, u8_out, Some(0.1)));
             variants.push((k, Output::F32, None));
+            variants.push((k, Output::F32, Some(0.2)));
             // Beyond tract's 2^22 clamp and beyond f32 (±inf), which the
             // AVX-512 tail reaches without the clamp.
             let huge = Output::U8 {
@@ -269,7 +286,15 @@ fn kernels_equal_the_definition_on_odd_geometries() {
             };
             variants.push((k, huge, None));
         }
+        let (oh, ow) = geo.output(h, w).unwrap();
+        // A skip input for the f32 variants: values of either sign, a few
+        // orders of magnitude above and below the conv's.
+        let skip: Vec<f32> = (0..cout * oh * ow)
+            .map(|_| (rng.unit() - 0.5) * [0.01, 1.0, 100.0][rng.below(3)])
+            .collect();
         for (k, output, alpha) in variants {
+            // The second f32 variant of each weight set adds the skip.
+            let adds = output == Output::F32 && alpha.is_some();
             let q = QConv {
                 weights: Arc::new(QConv::pack_weights(&geo, k, Kind::Scalar)),
                 geo: geo.clone(),
@@ -279,11 +304,12 @@ fn kernels_equal_the_definition_on_odd_geometries() {
                     mul: (0..blocks).map(|_| 0.01 * rng.unit() + 1e-4).collect(),
                     add: (0..blocks).map(|_| rng.unit() - 0.5).collect(),
                     alpha,
+                    skip: adds,
                     output,
                 },
                 kind: Kind::Scalar,
             };
-            let want = reference(&q, k, &x, h, w);
+            let want = reference(&q, k, &x, h, w, &skip);
             let input = tract_ndarray::Array4::from_shape_vec((1, cin, h, w), x.clone()).unwrap();
             for kind in kinds().into_iter().filter(|k| k.runs(&q.weights)) {
                 if kind.for_conv(&geo) != kind {
@@ -295,15 +321,17 @@ fn kernels_equal_the_definition_on_odd_geometries() {
                     weights,
                     ..q.clone()
                 };
-                let got = q
-                    .eval_out_of_plan(tvec!(Tensor::from(input.clone()).into_tvalue()))
-                    .unwrap()
-                    .unwrap();
+                let mut inputs = tvec!(Tensor::from(input.clone()).into_tvalue());
+                if adds {
+                    let t = tract_ndarray::Array4::from_shape_vec((1, cout, oh, ow), skip.clone());
+                    inputs.push(Tensor::from(t.unwrap()).into_tvalue());
+                }
+                let got = q.eval_out_of_plan(inputs).unwrap().unwrap();
                 let bytes = got[0].try_as_plain_ram().unwrap().as_bytes();
                 assert_eq!(
                     bytes,
                     &want[..],
-                    "{kind:?} {cin}->{cout} {kh}x{kw} dil {dy}x{dx} stride {sy}x{sx} {pad:?} {h}x{w} {:?}",
+                    "{kind:?} {cin}->{cout} {kh}x{kw} dil {dy}x{dx} stride {sy}x{sx} {pad:?} {h}x{w} {:?} skip {adds}",
                     q.tail.output
                 );
             }

@@ -180,6 +180,7 @@ pub(super) unsafe fn band(b: Band) {
         w,
         n,
         out,
+        skip,
         plane,
         groups,
         pw,
@@ -226,8 +227,14 @@ pub(super) unsafe fn band(b: Band) {
             // pixels.
             unsafe {
                 let acc = _mm512_load_si512(sums.add(r * 16) as *const _);
-                let dst = out.add((oc * plane + y * w + xb) * elem);
-                super::avx512::tail_store(q, oc, acc, dst, mask);
+                let at = oc * plane + y * w + xb;
+                super::avx512::tail_store(
+                    q,
+                    oc,
+                    acc,
+                    (out.add(at * elem), skip.wrapping_add(at)),
+                    mask,
+                );
             }
         }
     };

@@ -39,6 +39,7 @@ pub(super) unsafe fn band(b: Band) {
         w,
         n,
         out,
+        skip,
         plane,
         groups,
         pw,
@@ -91,6 +92,12 @@ pub(super) unsafe fn band(b: Band) {
                         Output::F32 => {
                             let mut lanes = [0f32; 8];
                             unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), v) };
+                            if t.skip {
+                                // tract's Add of the skip branch, lane by lane.
+                                for (i, l) in lanes.iter_mut().take(left).enumerate() {
+                                    *l += unsafe { *skip.add(at + i) };
+                                }
+                            }
                             let dst = unsafe { (out as *mut f32).add(at) };
                             unsafe { std::ptr::copy_nonoverlapping(lanes.as_ptr(), dst, left) };
                         }

@@ -33,6 +33,7 @@ pub(super) unsafe fn band(b: Band) {
         w,
         n,
         out,
+        skip,
         plane,
         groups,
         pw,
@@ -74,9 +75,18 @@ pub(super) unsafe fn band(b: Band) {
                 };
                 for (o, acc) in acc.iter().enumerate().take(live) {
                     let oc = b * 16 + o;
-                    let dst = unsafe { out.add((oc * plane + y * w + x0) * elem) };
-                    // SAFETY: the caller's output, masked to the row's live pixels.
-                    unsafe { tail_store(q, oc, *acc, dst, mask) };
+                    let at = oc * plane + y * w + x0;
+                    // SAFETY: the caller's output and skip input, masked to
+                    // the row's live pixels.
+                    unsafe {
+                        tail_store(
+                            q,
+                            oc,
+                            *acc,
+                            (out.add(at * elem), skip.wrapping_add(at)),
+                            mask,
+                        )
+                    };
                 }
             }
         }
@@ -84,16 +94,24 @@ pub(super) unsafe fn band(b: Band) {
 }
 
 /// Channel `oc`'s tail on 16 pixels' sums `acc`, stored at `dst` under
-/// `mask`: tract's Cast, Mul, Add, LeakyRelu select, then f32 or its
+/// `mask` (`skip`, ignored where the tail adds none, at the same element
+/// of the skip input): tract's Cast, Mul, Add, LeakyRelu select, then f32 or its
 /// branchless quantizer, each rounded on its own (no FMA), for a tail
 /// whose constants are [`Tail::bounded`](crate::engine::qconv::op::Tail::bounded).
 ///
 /// # Safety
 /// `dst` must be valid for the masked pixels' writes of the conv's output
-/// type; the CPU must have AVX-512 F/BW/VL.
+/// type, and `skip` for their f32 reads when the tail adds it; the CPU
+/// must have AVX-512 F/BW/VL.
 #[inline]
 #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
-pub(super) unsafe fn tail_store(q: &QConv, oc: usize, acc: __m512i, dst: *mut u8, mask: __mmask16) {
+pub(super) unsafe fn tail_store(
+    q: &QConv,
+    oc: usize,
+    acc: __m512i,
+    (dst, skip): (*mut u8, *const f32),
+    mask: __mmask16,
+) {
     let t = &q.tail;
     let zero = _mm512_setzero_ps();
     let s = _mm512_add_epi32(acc, _mm512_set1_epi32(t.corr[oc]));
@@ -103,6 +121,11 @@ pub(super) unsafe fn tail_store(q: &QConv, oc: usize, acc: __m512i, dst: *mut u8
     if let Some(alpha) = t.alpha {
         let neg = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(v, zero);
         v = _mm512_mask_mul_ps(v, neg, v, _mm512_set1_ps(alpha));
+    }
+    if t.skip {
+        // tract's Add of the skip branch: one rounding, either order.
+        // SAFETY: forwarded from the caller.
+        v = _mm512_add_ps(v, unsafe { _mm512_maskz_loadu_ps(mask, skip) });
     }
     match t.output {
         // SAFETY (both stores): forwarded from the caller.

@@ -256,6 +256,9 @@ pub(crate) struct Band<'a> {
     pub n: usize,
     /// The band's first output element of channel 0.
     pub out: *mut u8,
+    /// The skip input's element there (f32, laid out as the output), or
+    /// null when the tail adds none.
+    pub skip: *const f32,
     /// Elements between output channel planes (rows are `w` apart).
     pub plane: usize,
     /// Groups of four input channels.
@@ -273,19 +276,21 @@ pub(crate) struct Band<'a> {
 /// Run output rows `0..n` of a band with kernel `kind`: `packed` from
 /// [`pack_rows`], `w` the output width, `out` at the band's first output
 /// element of channel 0, channel planes `plane` elements apart, rows `w`
-/// apart.
+/// apart; `skip` (null when the tail adds none) at the same element of
+/// the skip input.
 ///
 /// # Safety
 /// `out` must be valid for writes of `cout` planes of `plane` elements of
-/// the conv's output type from there, `n * w` of each written; `kind` must
+/// the conv's output type from there, `n * w` of each written, and `skip`,
+/// when the tail adds it, for reads of the same f32 elements; `kind` must
 /// run on this CPU.
 pub(crate) unsafe fn run_band(
     kind: Kind,
     q: &QConv,
     packed: &[u8],
-    w: usize,
-    n: usize,
+    (w, n): (usize, usize),
     out: *mut u8,
+    skip: *const f32,
     plane: usize,
 ) {
     let g = &q.geo;
@@ -295,6 +300,7 @@ pub(crate) unsafe fn run_band(
         w,
         n,
         out,
+        skip: if q.tail.skip { skip } else { std::ptr::null() },
         plane,
         groups: g.groups(),
         pw: g.phase_width(w),

@@ -29,6 +29,7 @@ pub(super) unsafe fn band(b: Band) {
         w,
         n,
         out,
+        skip,
         plane,
         groups,
         pw,
@@ -54,8 +55,12 @@ pub(super) unsafe fn band(b: Band) {
                         }
                     }
                 }
-                let v = tail_f32(&q.tail, o, acc);
                 let at = o * plane + y * w + x;
+                let mut v = tail_f32(&q.tail, o, acc);
+                if q.tail.skip {
+                    // SAFETY: the skip element the caller vouched for.
+                    v += unsafe { *skip.add(at) };
+                }
                 // SAFETY: `at` is inside the output the caller vouched for.
                 unsafe {
                     match q.tail.output {
