@@ -1,6 +1,7 @@
 //! One ONNX file through tract, as benches/edge_speed.sh times it:
 //!
 //! `edge-speed MODEL.onnx [SIDE=256] [THREADS=1] [RUNS=5] [prof|dump]`
+//! (or `edge-speed amx-probe`: [`probe`]'s tile and VNNI rates on this core)
 //!
 //! Input 1×CH×SIDE×SIDE (env `CH`, default 3) with the pattern
 //! (x·7 + y·3 + c) % 255 / 255, the plan optimized for that shape (tract's
@@ -18,6 +19,9 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
+#[cfg(target_arch = "x86_64")]
+mod probe;
+
 use std::collections::BTreeMap;
 use std::time::Instant;
 use tract_linalg::multithread::{multithread_tract_scope, Executor};
@@ -29,6 +33,11 @@ fn main() -> TractResult<()> {
         unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
     }
     let a: Vec<String> = std::env::args().skip(1).collect();
+    #[cfg(target_arch = "x86_64")]
+    if a.first().map(String::as_str) == Some("amx-probe") {
+        probe::run();
+        return Ok(());
+    }
     let path = &a[0];
     let side: usize = a.get(1).map_or(256, |s| s.parse().unwrap());
     let threads: usize = a.get(2).map_or(1, |s| s.parse().unwrap());

@@ -82,6 +82,9 @@ impl Geometry {
     }
 }
 
+/// About the packed input rows a band should hold (see `run_image`).
+const BAND_BYTES: usize = 1 << 20;
+
 thread_local! {
     /// The packed input rows of the band this thread runs.
     static PACKED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -207,8 +210,17 @@ impl QConv {
         skip: Option<&[f32]>,
     ) {
         let threads = rayon::current_num_threads();
-        let bands = if threads <= 1 { 1 } else { oh.min(4 * threads) };
-        let rows = oh.div_ceil(bands.max(1)).max(1);
+        // Output rows per band: as many as keep the band's packed input
+        // rows within about a megabyte (a core's L2: packed once, read by
+        // every output channel block), and on several threads at most an
+        // even share of four bands a thread.
+        let fit = (BAND_BYTES / self.geo.row_bytes(ow)) / self.geo.sy;
+        let mut rows = fit.max(4);
+        if threads > 1 {
+            rows = rows.min(oh.div_ceil(4 * threads));
+        }
+        let rows = rows.clamp(1, oh.max(1));
+        let bands = oh.div_ceil(rows);
         let elem = self.output_type().size_of();
         let band = |y0: usize| {
             let n = rows.min(oh - y0);
@@ -231,7 +243,7 @@ impl QConv {
                 }
             })
         };
-        if bands <= 1 {
+        if bands <= 1 || threads <= 1 {
             (0..oh).step_by(rows).for_each(band);
         } else {
             (0..oh).into_par_iter().step_by(rows).for_each(band);

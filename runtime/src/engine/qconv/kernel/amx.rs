@@ -2,18 +2,21 @@
 //! products, the f32 tail as the AVX-512 kernel's.
 //!
 //! Per output row, a block is 32 output channels × 32 pixels in four
-//! 16×16 i32 accumulator tiles (`tmm0..3`). For each tap and each chunk of
-//! `kc` channel groups, a weight tile `A` (16 output channels × `kc`
-//! groups of 4 bytes; `tmm4`, `tmm5`) and an input tile `B` (`kc` groups ×
-//! 16 pixels × 4 bytes; `tmm6`, `tmm7`) are loaded and multiplied in by
-//! `tdpbsud` (signed weights × unsigned inputs, exact i32 sums, no
-//! saturation): `C[o][x] += Σ_k Σ_j A[o][4k + j] · B[k][4x + j]`. `B` is
-//! read straight out of the packed rows, whose `[group][pixel][4]` layout
-//! is already a tile with rows `phase_width · 4` bytes apart; `A` needs
-//! the weights as `[block][ky][kx][16 outputs][group][4]`
-//! (`QConv::pack_weights` for this kind). The accumulators are stored,
-//! one output channel per 64-byte row, and each row goes through
-//! [`super::avx512::tail_store`].
+//! 16×16 i32 accumulator tiles (`tmm0..3`). A product loads a weight tile
+//! `A` (16 output channels × `k` words of 4 input bytes; `tmm4`, `tmm5`)
+//! and an input tile `B` (`k` rows of 16 pixels × 4 bytes; `tmm6`,
+//! `tmm7`) and multiplies them in with `tdpbsud` (signed weights ×
+//! unsigned inputs, exact i32 sums, no saturation):
+//! `C[o][x] += Σ_k Σ_j A[o][4k + j] · B[k][4x + j]`. `B` is read straight
+//! out of the packed rows, whose `[group][pixel][4]` layout is already a
+//! tile: its rows are channel groups `phase_width · 4` bytes apart, or the
+//! same row shifted tap by tap; [`Tiling`] says which words a product
+//! takes, and `QConv::pack_weights` lays each output channel's words of a
+//! product side by side for `A`. The accumulators are stored, one output
+//! channel per 64-byte row, and each row goes through
+//! [`super::avx512::tail_store`], a slice of one block's rows between the
+//! next block's products, so the vector units work while the tile unit
+//! multiplies.
 //!
 //! The tile instructions are written with `asm!`: Rust's AMX intrinsics
 //! are not stable. Linux hands a process the tile state only when asked
@@ -171,7 +174,7 @@ macro_rules! dot {
 ///
 /// # Safety
 /// As `super::run_band`, on a CPU where [`available`] holds, with weights
-/// packed for this kind and [`chunk`] of the conv's groups `Some`.
+/// packed for this kind and [`Tiling::of`] the conv's geometry `Some`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
 pub(super) unsafe fn band(b: Band) {
     let Band {
