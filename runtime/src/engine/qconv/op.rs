@@ -103,7 +103,8 @@ pub(crate) enum Output {
 /// The per-output-channel tail: `((sum + corr) as f32 * mul + add)`, then
 /// LeakyRelu(`alpha`) if any, then, for an f32 output with `skip`, plus
 /// the node's second input (an f32 tensor of the output's shape: an SR
-/// model's bicubic branch), then [`Output`]. Vectors are padded to whole
+/// model's bicubic branch, the inpainting network's prefill), then
+/// [`Output`]. Vectors are padded to whole
 /// blocks of 16.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Tail {
@@ -138,9 +139,8 @@ pub(crate) struct QConv {
     pub geo: Geometry,
     /// The input's zero point: what padding holds.
     pub zp_in: u8,
-    /// s8 weights as `[block][ky][kx][group][16 outputs][4 inputs]` (AMX:
-    /// `[block][ky][16 outputs][kx][group][4 inputs]`), zero where a block
-    /// or group runs past the real channels.
+    /// s8 weights laid out for `kind` ([`QConv::pack_weights`]), zero where
+    /// a block or group runs past the real channels.
     pub weights: Arc<Vec<i8>>,
     pub tail: Tail,
     /// The band kernel that runs it.
