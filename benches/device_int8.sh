@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Issue 28's int8 matrix on the device machine's host CPU (the "AVX-512 VNNI
+# host"), which has no registry access: build and pack here, run there.
+#
+#   benches/device_int8.sh pack          # here: data/devbench/ (ignored, ~6 MB)
+#   benches/device_int8.sh run [SECONDS] # there, with data/devbench carried
+#
+# pack: the edge_speed harness (release, stripped, xz) and onnxruntime's QDQ
+# files of the three models (benches/ort_qdq.py's cache, built if missing).
+# run: edge-speed amx-probe on each of CORES (default 2,3), per-node profiles
+# of sr-x2 int8 (AMX, then AMX masked) on the first, then benches/edge_speed.sh
+# pinned to CORES with
+# the host's own python3 (onnxruntime there) in rounds until SECONDS (default
+# 300) have passed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+pack=data/devbench
+case "${1:-}" in
+  pack)
+    dir="$HOME/.cache/edgegan/edge-speed"
+    cargo build -q --release --manifest-path benches/edge_speed/Cargo.toml --target-dir "$dir"
+    mkdir -p "$pack/qdq"
+    strip -o "$pack/edge-speed" "$dir/release/edge-speed"
+    xz -f -T0 -9 "$pack/edge-speed"
+    PY="$(benches/setup_peers.sh)"
+    for m in sr-x2 sr-x4 inpaint; do
+      EDGEGAN_ORT_QDQ_DIR="$pack/qdq" "$PY" benches/ort_qdq.py "models/$m" 256 1 1 >/dev/null
+    done
+    du -sh "$pack"
+    ;;
+  run)
+    bin=/tmp/edge-speed cores="${CORES:-2,3}" first="${CORES%%,*}"
+    first="${first:-2}"
+    python3 -c "import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], 'wb'))" \
+      "$pack/edge-speed.xz" "$bin"
+    chmod +x "$bin"
+    grep -m1 'model name' /proc/cpuinfo
+    for c in ${cores//,/ }; do echo -n "amx-probe core $c: "; taskset -c "$c" "$bin" amx-probe | tr '\n' ' '; echo; done
+    echo "== sr-x2 int8, 256², one thread, per node: AMX, then AMX masked"
+    CH=3 taskset -c "$first" "$bin" models/sr-x2/model.int8.onnx 256 1 15 prof | head -12
+    CH=3 TRACT_CPU_ISA=-amx-int8 taskset -c "$first" "$bin" models/sr-x2/model.int8.onnx 256 1 15 prof | head -12
+    start=$SECONDS r=0
+    while [ $((SECONDS - start)) -lt "${2:-300}" ]; do
+      r=$((r + 1)); echo "== round $r"
+      EDGEGAN_PEERS_PY=python3 EDGEGAN_ORT_QDQ_DIR="$pack/qdq" taskset -c "$cores" benches/edge_speed.sh "$bin"
+    done
+    ;;
+  *) sed -n '2,/^set /{/^#/p}' "$0"; exit 2 ;;
+esac
