@@ -309,11 +309,12 @@ impl EvalOp for QConv {
         // SAFETY: every element is written below (each band writes all its
         // rows' pixels of every output channel).
         let mut out = unsafe { Tensor::uninitialized_dt(dt, &out_shape)? };
-        let image = self.geo.cout * oh * ow * dt.size_of();
+        // Elements of one image's output (and skip input).
+        let per = self.geo.cout * oh * ow;
+        let image = per * dt.size_of();
         let base = out.try_as_plain_ram_mut()?.as_bytes_mut().as_mut_ptr() as usize;
         for i in 0..n {
             let img = &src[i * self.geo.cin * h * w..(i + 1) * self.geo.cin * h * w];
-            let per = self.geo.cout * oh * ow;
             let skip = skip.map(|s| &s[i * per..(i + 1) * per]);
             self.run_image(img, (h, w), (oh, ow), base + i * image, skip);
         }

@@ -86,7 +86,9 @@ fn chain(model: &TypedModel, node: &TypedNode, kind: Kind) -> TractResult<Option
         }
     }
     // An Add of an f32 tensor shaped as the output (an SR model's bicubic
-    // branch, the sum `sum_before_shuffle` makes): taken after an f32 end.
+    // branch once `sum_before_shuffle` has moved the sum before the
+    // shuffle, the inpainting network's input image): taken after an f32
+    // end.
     let mut skip = None;
     if output == Output::F32 {
         if let Some((add, other)) = skip_add(model, last)? {
@@ -229,6 +231,34 @@ fn next<'m>(model: &'m TypedModel, node: &TypedNode) -> TractResult<Option<&'m T
     model.single_succ(node.id)
 }
 
+/// `prev`'s only reader, if it is the binary `name` ("Mul", "Add") of
+/// `prev`'s output and another wire: that node, its output fact and the
+/// other wire.
+fn binary_after<'m>(
+    model: &'m TypedModel,
+    prev: &TypedNode,
+    name: &str,
+) -> TractResult<Option<(&'m TypedNode, &'m TypedFact, OutletId)>> {
+    let Some(node) = next(model, prev)? else {
+        return Ok(None);
+    };
+    let is_op = node
+        .op_as::<TypedBinOp>()
+        .is_some_and(|b| b.0.name() == name);
+    if !is_op || node.inputs.len() != 2 {
+        return Ok(None);
+    }
+    let wire = OutletId::new(prev.id, 0);
+    let Some(&other) = node.inputs.iter().find(|&&i| i != wire) else {
+        return Ok(None);
+    };
+    Ok(Some((
+        node,
+        model.outlet_fact(OutletId::new(node.id, 0))?,
+        other,
+    )))
+}
+
 /// `prev`'s only reader, if it is an `Add` of `prev`'s f32 output and
 /// another f32 wire of the same concrete shape (no broadcast): that node
 /// and the other wire.
@@ -236,30 +266,16 @@ fn skip_add<'m>(
     model: &'m TypedModel,
     prev: &TypedNode,
 ) -> TractResult<Option<(&'m TypedNode, OutletId)>> {
-    let Some(node) = next(model, prev)? else {
+    let Some((node, out, other)) = binary_after(model, prev, "Add")? else {
         return Ok(None);
     };
-    let wire = OutletId::new(prev.id, 0);
-    let is_add = node
-        .op_as::<TypedBinOp>()
-        .is_some_and(|b| b.0.name() == "Add");
-    if !is_add || node.inputs.len() != 2 || node.inputs.iter().all(|&i| i == wire) {
-        return Ok(None);
-    }
-    let Some(&other) = node.inputs.iter().find(|&&i| i != wire) else {
-        return Ok(None);
-    };
-    let ours = model.outlet_fact(wire)?;
-    let (theirs, out) = (
-        model.outlet_fact(other)?,
-        model.outlet_fact(OutletId::new(node.id, 0))?,
-    );
+    let ours = model.outlet_fact(OutletId::new(prev.id, 0))?;
     let same = |f: &TypedFact| {
         f.datum_type == f32::datum_type()
             && f.shape.as_concrete().is_some()
             && f.shape == ours.shape
     };
-    if !same(theirs) || !same(out) {
+    if !same(model.outlet_fact(other)?) || !same(out) {
         return Ok(None);
     }
     Ok(Some((node, other)))
@@ -275,23 +291,11 @@ fn per_channel<'m>(
     name: &str,
     cout: usize,
 ) -> TractResult<Option<(&'m TypedNode, Vec<f32>)>> {
-    let Some(node) = next(model, prev)? else {
+    let Some((node, out, other)) = binary_after(model, prev, name)? else {
         return Ok(None);
     };
-    let is_op = node
-        .op_as::<TypedBinOp>()
-        .is_some_and(|b| b.0.name() == name);
-    if !is_op || node.inputs.len() != 2 {
-        return Ok(None);
-    }
+    let fact = model.outlet_fact(other)?;
     let wire = OutletId::new(prev.id, 0);
-    let Some(other) = node.inputs.iter().find(|&&i| i != wire) else {
-        return Ok(None);
-    };
-    let (fact, out) = (
-        model.outlet_fact(*other)?,
-        model.outlet_fact(OutletId::new(node.id, 0))?,
-    );
     if out.shape != model.outlet_fact(wire)?.shape || out.datum_type != f32::datum_type() {
         return Ok(None);
     }

@@ -239,8 +239,10 @@ fn kernels_equal_the_definition_on_odd_geometries() {
         (16, 32, 3, 3, (1, 1), (2, 2), [1, 1, 1, 1], 18, 67),
         (7, 17, 3, 5, (1, 2), (2, 3), [0, 3, 2, 1], 15, 50),
         (4, 16, 4, 4, (1, 1), (2, 2), [1, 1, 2, 2], 9, 33),
-        // AMX's channel-group tiles: 8, 10 and 16 groups per product, one and two chunks,
-        // odd blocks of outputs and pixels.
+        // AMX's tilings: kernel columns in chunks of 12 words (32 channels,
+        // 3×3), channel groups in 4 chunks of 10 (dilated), 2 of 16
+        // (strided) and 1 of 16 (one kernel row); odd blocks of outputs and
+        // pixels.
         (32, 32, 3, 3, (1, 1), (1, 1), [1, 1, 1, 1], 6, 48),
         (32, 48, 3, 3, (1, 1), (1, 1), [1, 1, 1, 1], 5, 45),
         (160, 20, 3, 3, (2, 2), (1, 1), [2, 2, 2, 2], 7, 40),

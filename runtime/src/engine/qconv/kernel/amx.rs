@@ -42,8 +42,7 @@ const XFEATURE_XTILEDATA: libc::c_ulong = 18;
 pub(super) fn available() -> bool {
     static OK: OnceLock<bool> = OnceLock::new();
     *OK.get_or_init(|| {
-        let masked = std::env::var("TRACT_CPU_ISA")
-            .is_ok_and(|isa| isa.split(',').any(|f| f.trim() == "-amx-int8"));
+        let masked = std::env::var("TRACT_CPU_ISA").is_ok_and(|isa| super::masks(&isa, "amx-int8"));
         if masked || !super::avx512::available() {
             return false;
         }
@@ -218,12 +217,7 @@ pub(super) unsafe fn band(b: Band) {
             if ob >= blocks || xb >= w || ob * 16 + o >= g.cout {
                 continue;
             }
-            let left = w - xb;
-            let mask: __mmask16 = if left >= 16 {
-                0xffff
-            } else {
-                ((1u32 << left) - 1) as u16
-            };
+            let mask = super::avx512::row_mask(w - xb);
             let oc = ob * 16 + o;
             // SAFETY: row `r` of the stored tiles, 64 aligned bytes; the
             // output the caller vouched for, masked to the row's live

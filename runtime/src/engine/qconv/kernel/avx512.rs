@@ -67,12 +67,7 @@ pub(super) unsafe fn band(b: Band) {
                         }
                     }
                 }
-                let left = w - x0;
-                let mask: __mmask16 = if left >= 16 {
-                    0xffff
-                } else {
-                    ((1u32 << left) - 1) as u16
-                };
+                let mask = row_mask(w - x0);
                 for (o, acc) in acc.iter().enumerate().take(live) {
                     let oc = b * 16 + o;
                     let at = oc * plane + y * w + x0;
@@ -90,6 +85,16 @@ pub(super) unsafe fn band(b: Band) {
                 }
             }
         }
+    }
+}
+
+/// The store mask of a 16-pixel block with `left` pixels left in its row.
+#[inline]
+pub(super) fn row_mask(left: usize) -> __mmask16 {
+    if left >= 16 {
+        0xffff
+    } else {
+        ((1u32 << left) - 1) as u16
     }
 }
 

@@ -89,7 +89,15 @@ pub(crate) fn under(kind: Kind) -> Option<Kind> {
 fn masked(feature: &str) -> bool {
     tract_linalg::knobs::TRACT_CPU_ISA
         .get()
-        .is_some_and(|isa| isa.split(',').any(|f| f.trim() == format!("-{feature}")))
+        .is_some_and(|isa| masks(&isa, feature))
+}
+
+/// Whether the `TRACT_CPU_ISA` value `isa` (`+sve2,-fp16`, say) removes
+/// `feature`.
+#[cfg(target_arch = "x86_64")]
+fn masks(isa: &str, feature: &str) -> bool {
+    isa.split(',')
+        .any(|f| f.trim().strip_prefix('-') == Some(feature))
 }
 
 impl Kind {
@@ -300,7 +308,7 @@ pub(crate) unsafe fn run_band(
         w,
         n,
         out,
-        skip: if q.tail.skip { skip } else { std::ptr::null() },
+        skip,
         plane,
         groups: g.groups(),
         pw: g.phase_width(w),
