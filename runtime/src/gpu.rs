@@ -201,7 +201,9 @@ mod tests {
 
     #[test]
     fn pixel_tail_matches_the_host_conversion() {
-        // Values around the rounding and clamping edges, run on tract's CPU.
+        // Values around the rounding and clamping edges, run on tract's CPU
+        // (with the runtime's tract defaults, as every plan it builds).
+        crate::engine::plan::tract_defaults();
         let v: Vec<f32> = (0..3 * 4 * 5).map(|i| i as f32 * 0.0213 - 0.1).collect();
         let x = tract_ndarray::Array4::from_shape_vec((1, 3, 4, 5), v).unwrap();
         let x: Tensor = x.into();

@@ -240,6 +240,10 @@ mod tests {
 
     #[test]
     fn matmul_probe_multiplies() {
+        // tract's instruction set is fixed on first use: as every plan the
+        // runtime builds, this one goes through tract_defaults first, so a
+        // test process never enables tract's own AMX kernel.
+        crate::engine::plan::tract_defaults();
         let n = 8;
         let plan = matmul_model(n).unwrap().into_optimized().unwrap();
         let plan = plan.into_runnable().unwrap();
