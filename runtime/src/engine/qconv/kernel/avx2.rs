@@ -9,8 +9,8 @@
 use std::arch::x86_64::*;
 
 use super::Band;
-use super::{LIMIT, MAGIC};
-use crate::engine::qconv::op::Output;
+use super::MAGIC;
+use crate::engine::qconv::op::{Output, QConv};
 
 /// Whether the CPU has AVX2 (and tract's `TRACT_CPU_ISA` does not mask it).
 pub(super) fn available() -> bool {
@@ -33,6 +33,7 @@ pub(crate) fn bounded(weights: &[i8]) -> bool {
 /// for which [`bounded`] holds (else sums saturate: wrong, not unsafe).
 #[target_feature(enable = "avx2")]
 pub(super) unsafe fn band(b: Band) {
+    let offsets = b.offsets();
     let Band {
         q,
         packed,
@@ -41,91 +42,129 @@ pub(super) unsafe fn band(b: Band) {
         out,
         skip,
         plane,
-        groups,
-        pw,
         row_bytes,
         block_weights,
+        ..
     } = b;
-    let (g, t) = (&q.geo, &q.tail);
+    let g = &q.geo;
     let ones = _mm256_set1_epi16(1);
-    let zero = _mm256_setzero_ps();
     for y in 0..n {
+        // SAFETY (all pointer arithmetic below): as in the AVX-512
+        // kernel; an 8-pixel block ends at most at x0 + 7 + (kw-1)·dx
+        // / sx < phase_width; half blocks of weights are inside blocks.
+        let row = unsafe { packed.as_ptr().add(y * g.sy * row_bytes) };
         for o0 in (0..g.cout).step_by(8) {
-            let live = (g.cout - o0).min(8);
-            // SAFETY (all pointer arithmetic below): as in the AVX-512
-            // kernel; an 8-pixel block ends at most at x0 + 7 + (kw-1)·dx
-            // / sx < phase_width; half blocks of weights are inside blocks.
             let wb = unsafe {
                 (q.weights.as_ptr() as *const i32).add((o0 / 16) * block_weights + o0 % 16)
             };
             for x0 in (0..w).step_by(8) {
+                let col = unsafe { row.add(x0 * 4) };
                 let mut acc = [_mm256_setzero_si256(); 8];
-                for ky in 0..g.kh {
-                    let row = unsafe { packed.as_ptr().add((y * g.sy + ky * g.dy) * row_bytes) };
-                    for kx in 0..g.kw {
-                        let col = unsafe { row.add(g.tap_offset(w, kx, x0)) };
-                        let wt = unsafe { wb.add((ky * g.kw + kx) * groups * 16) };
-                        for gi in 0..groups {
-                            let a = unsafe { _mm256_loadu_si256(col.add(gi * pw * 4) as *const _) };
-                            let wg = unsafe { wt.add(gi * 16) };
-                            for (o, acc) in acc.iter_mut().enumerate() {
-                                let k = _mm256_set1_epi32(unsafe { *wg.add(o) });
-                                let pairs = _mm256_maddubs_epi16(a, k);
-                                *acc = _mm256_add_epi32(*acc, _mm256_madd_epi16(pairs, ones));
-                            }
-                        }
+                for (i, &off) in offsets.iter().enumerate() {
+                    let a = unsafe { _mm256_loadu_si256(col.add(off) as *const _) };
+                    let wg = unsafe { wb.add(i * 16) };
+                    for (o, acc) in acc.iter_mut().enumerate() {
+                        let k = _mm256_set1_epi32(unsafe { *wg.add(o) });
+                        let pairs = _mm256_maddubs_epi16(a, k);
+                        *acc = _mm256_add_epi32(*acc, _mm256_madd_epi16(pairs, ones));
                     }
                 }
-                let left = (w - x0).min(8);
-                for (o, acc) in acc.iter().enumerate().take(live) {
-                    let oc = o0 + o;
-                    let s = _mm256_add_epi32(*acc, _mm256_set1_epi32(t.corr[oc]));
-                    let v = _mm256_cvtepi32_ps(s);
-                    let v = _mm256_mul_ps(v, _mm256_set1_ps(t.mul[oc]));
-                    let mut v = _mm256_add_ps(v, _mm256_set1_ps(t.add[oc]));
-                    if let Some(alpha) = t.alpha {
-                        let neg = _mm256_cmp_ps::<_CMP_LT_OQ>(v, zero);
-                        v = _mm256_blendv_ps(v, _mm256_mul_ps(v, _mm256_set1_ps(alpha)), neg);
-                    }
-                    let at = oc * plane + y * w + x0;
-                    match t.output {
-                        Output::F32 => {
-                            let mut lanes = [0f32; 8];
-                            unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), v) };
-                            if t.skip {
-                                // tract's Add of the skip branch, lane by lane.
-                                for (i, l) in lanes.iter_mut().take(left).enumerate() {
-                                    *l += unsafe { *skip.add(at + i) };
-                                }
-                            }
-                            let dst = unsafe { (out as *mut f32).add(at) };
-                            unsafe { std::ptr::copy_nonoverlapping(lanes.as_ptr(), dst, left) };
-                        }
-                        Output::U8 {
-                            inv_scale,
-                            zero_point,
-                        } => {
-                            let v = _mm256_mul_ps(v, _mm256_set1_ps(inv_scale));
-                            let v = _mm256_and_ps(v, _mm256_cmp_ps::<_CMP_ORD_Q>(v, v));
-                            let v = _mm256_min_ps(
-                                _mm256_max_ps(v, _mm256_set1_ps(-LIMIT)),
-                                _mm256_set1_ps(LIMIT),
-                            );
-                            let magic = _mm256_set1_ps(MAGIC);
-                            let v = _mm256_sub_ps(_mm256_add_ps(v, magic), magic);
-                            let v = _mm256_add_ps(v, _mm256_set1_ps(zero_point as f32));
-                            let v = _mm256_min_ps(_mm256_max_ps(v, zero), _mm256_set1_ps(255.0));
-                            let mut lanes = [0i32; 8];
-                            unsafe {
-                                _mm256_storeu_si256(
-                                    lanes.as_mut_ptr() as *mut _,
-                                    _mm256_cvttps_epi32(v),
-                                )
-                            };
-                            for (i, l) in lanes.iter().take(left).enumerate() {
-                                unsafe { *out.add(at + i) = *l as u8 };
-                            }
-                        }
+                let at = o0 * plane + y * w + x0;
+                // SAFETY: the caller's output and skip input, from the
+                // block's first element, `plane` apart per channel.
+                unsafe { tail_store(q, o0, &acc, (out, skip), (at, plane), w - x0) };
+            }
+        }
+    }
+}
+
+/// Output channels `o0 ..` (at most 8, up to `cout`) of one block's sums
+/// `acc` through the f32 tail (as the AVX-512 one: tract's Cast, Mul, Add,
+/// LeakyRelu select, skip Add, then f32 or the quantizer, each rounded on
+/// its own), stored at element `at` of `out` onwards, channels `plane`
+/// elements apart, `left.min(8)` pixels each.
+///
+/// # Safety
+/// `out` (and `skip` where the tail adds it, as f32) must be valid for
+/// those elements of the conv's output type; the CPU must have AVX2.
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn tail_store(
+    q: &QConv,
+    o0: usize,
+    acc: &[__m256i; 8],
+    (out, skip): (*mut u8, *const f32),
+    (at, plane): (usize, usize),
+    left: usize,
+) {
+    let t = &q.tail;
+    let live = (q.geo.cout - o0).min(8);
+    let left = left.min(8);
+    let zero = _mm256_setzero_ps();
+    // Lanes below `left`, for the masked loads and stores at a row's end.
+    let mask = _mm256_cmpgt_epi32(
+        _mm256_set1_epi32(left as i32),
+        _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+    );
+    let mut v = [zero; 8];
+    for (o, v) in v.iter_mut().enumerate().take(live) {
+        let oc = o0 + o;
+        let s = _mm256_add_epi32(acc[o], _mm256_set1_epi32(t.corr[oc]));
+        let x = _mm256_mul_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(t.mul[oc]));
+        let mut x = _mm256_add_ps(x, _mm256_set1_ps(t.add[oc]));
+        if let Some(alpha) = t.alpha {
+            let neg = _mm256_cmp_ps::<_CMP_LT_OQ>(x, zero);
+            x = _mm256_blendv_ps(x, _mm256_mul_ps(x, _mm256_set1_ps(alpha)), neg);
+        }
+        if t.skip {
+            // tract's Add of the skip branch: one rounding, either order.
+            // SAFETY: the caller's skip input, masked to the live pixels.
+            let s = unsafe { _mm256_maskload_ps(skip.add(at + o * plane), mask) };
+            x = _mm256_add_ps(x, s);
+        }
+        *v = x;
+    }
+    match t.output {
+        Output::F32 => {
+            for (o, v) in v.iter().enumerate().take(live) {
+                // SAFETY: the caller's output, masked to the live pixels.
+                unsafe { _mm256_maskstore_ps((out as *mut f32).add(at + o * plane), mask, *v) };
+            }
+        }
+        Output::U8 {
+            inv_scale,
+            zero_point,
+        } => {
+            // tract's NaN and 2^22 guards are left out, as in the AVX-512
+            // tail (`Tail::bounded`): they cannot change a result.
+            let magic = _mm256_set1_ps(MAGIC);
+            let quantize = |x: __m256| {
+                let x = _mm256_mul_ps(x, _mm256_set1_ps(inv_scale));
+                let x = _mm256_sub_ps(_mm256_add_ps(x, magic), magic);
+                let x = _mm256_add_ps(x, _mm256_set1_ps(zero_point as f32));
+                let x = _mm256_min_ps(_mm256_max_ps(x, zero), _mm256_set1_ps(255.0));
+                _mm256_cvttps_epi32(x)
+            };
+            // Four channels' 8 bytes each per register: the packs keep
+            // 128-bit lanes apart, the permute puts each channel's two
+            // halves together. Values are in [0, 255], so no pack saturates.
+            let order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+            for q4 in 0..live.div_ceil(4) {
+                let c = |j: usize| quantize(v[4 * q4 + j]);
+                let lo = _mm256_packus_epi32(c(0), c(1));
+                let hi = _mm256_packus_epi32(c(2), c(3));
+                let bytes = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(lo, hi), order);
+                let mut lanes = [0u64; 4];
+                // SAFETY: a 32-byte store into a 32-byte array.
+                unsafe { _mm256_storeu_si256(lanes.as_mut_ptr() as *mut _, bytes) };
+                for (j, lane) in lanes.iter().enumerate().take(live - 4 * q4) {
+                    let dst = unsafe { out.add(at + (4 * q4 + j) * plane) };
+                    // SAFETY: the caller's output, `left` bytes of this channel.
+                    if left == 8 {
+                        unsafe { (dst as *mut u64).write_unaligned(lane.to_le()) };
+                    } else {
+                        let bytes = lane.to_le_bytes();
+                        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), dst, left) };
                     }
                 }
             }

@@ -23,11 +23,10 @@ pub(crate) use scalar::tail_f32;
 
 use super::op::{Geometry, QConv};
 
-/// tract's quantizer bounds (`ops/quant.rs`), which the SIMD tails repeat:
-/// |v| clamped to 2^22, then rounded half to even by adding and
-/// subtracting 1.5·2^23.
-#[cfg(target_arch = "x86_64")]
-const LIMIT: f32 = 4194304.0;
+/// tract's quantizer rounding (`ops/quant.rs`), which the SIMD tails
+/// repeat: half to even by adding and subtracting 1.5·2^23 (tract first
+/// clamps |v| to 2^22, which cannot change a result the tails store; see
+/// the AVX-512 tail).
 #[cfg(target_arch = "x86_64")]
 const MAGIC: f32 = 12582912.0;
 
@@ -279,6 +278,27 @@ pub(crate) struct Band<'a> {
     /// kernels' stride; the scalar one indexes bytes).
     #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     pub block_weights: usize,
+}
+
+impl Band<'_> {
+    /// Byte offsets from an output row's packed input (row `y · sy`,
+    /// column 0) to each (kernel row, kernel column, group) the kernels
+    /// read, in the weights' order: worked out once per band, so the
+    /// inner loops walk one list instead of re-deriving each tap's column
+    /// (a division for strided convs) per block. A block at output
+    /// column `x0` reads 4 · `x0` bytes further on.
+    #[cfg(target_arch = "x86_64")]
+    pub fn offsets(&self) -> Vec<usize> {
+        let g = &self.q.geo;
+        let mut offsets = Vec::with_capacity(g.kh * g.kw * self.groups);
+        for ky in 0..g.kh {
+            for kx in 0..g.kw {
+                let tap = ky * g.dy * self.row_bytes + g.tap_offset(self.w, kx, 0);
+                offsets.extend((0..self.groups).map(|gi| tap + gi * self.pw * 4));
+            }
+        }
+        offsets
+    }
 }
 
 /// Run output rows `0..n` of a band with kernel `kind`: `packed` from
