@@ -108,3 +108,60 @@ fn quantize_writes_a_checked_int8_graph_and_refuses_bad_input() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(image::image_dimensions(&out).unwrap(), (512, 512));
 }
+
+/// An inpainting model directory goes through the inpainting exporter;
+/// what it refuses leaves the directory as it was. (Its happy path takes
+/// minutes of calibration and measurement: it wrote the shipped int8
+/// graph and card, which `eval_reproduces_the_card_and_beats_telea` checks.)
+#[test]
+fn quantize_of_an_inpainting_model_refuses_bad_input_and_changes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("inpaint");
+    std::fs::create_dir(&dir).unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/inpaint");
+    let files = ["card.toml", "model.onnx", "model.int8.onnx"];
+    for f in files {
+        std::fs::copy(src.join(f), dir.join(f)).unwrap();
+    }
+    let card = std::fs::read_to_string(dir.join("card.toml")).unwrap();
+    let data = tmp.path().join("dev");
+    std::fs::create_dir(&data).unwrap();
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let here = |data: &Path| {
+        let mut t: toml::Table = toml::from_str(&card).unwrap();
+        let m = t["metrics"].as_table_mut().unwrap();
+        m.insert("data".into(), data.display().to_string().into());
+        std::fs::write(dir.join("card.toml"), toml::to_string(&t).unwrap()).unwrap();
+    };
+    for (metrics_data, calib, says) in [
+        (tmp.path().join("gone"), examples.into(), "metrics.data"),
+        (data.clone(), empty.clone(), "no calibration photo"),
+    ] {
+        here(&metrics_data);
+        let before: Vec<Vec<u8>> = files
+            .iter()
+            .map(|f| std::fs::read(dir.join(f)).unwrap())
+            .collect();
+        let o = Command::new(bin())
+            .arg("quantize")
+            .arg(&dir)
+            .arg("--calib")
+            .arg(&calib)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success());
+        assert!(err.contains(says) && err.lines().count() == 1, "{err}");
+        let after: Vec<Vec<u8>> = files
+            .iter()
+            .map(|f| std::fs::read(dir.join(f)).unwrap())
+            .collect();
+        assert!(
+            before == after,
+            "a failed quantize changed {}",
+            dir.display()
+        );
+    }
+}

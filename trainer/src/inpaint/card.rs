@@ -189,7 +189,7 @@ fn card(cfg: &InpaintConfig, run: &RunInfo<'_>, o: &InpaintOutcome, params: usiz
 
 /// The card's metrics: the `edgegan eval` protocol on `data` for both
 /// precisions and the OpenCV baselines.
-fn measure(
+pub(crate) fn measure(
     card: &mut ModelCard,
     data: &std::path::Path,
     f32_bytes: &[u8],

@@ -13,6 +13,7 @@ pub mod dead_leaves;
 pub mod export;
 pub mod import;
 pub mod model;
+pub mod quantize;
 pub mod training;
 pub mod widen;
 

@@ -455,8 +455,11 @@ pub fn train_inpaint(
     })
 }
 
-/// Calibration inputs for int8 export: 4 batches of 8 training samples
-/// (never the validation photos), drawn from `seed`.
+/// Training crops the int8 export's ranges are calibrated on.
+pub const CALIBRATION_CROPS: usize = 32;
+
+/// Calibration inputs for int8 export: [`CALIBRATION_CROPS`] training
+/// samples in batches of 8 (never the validation photos), drawn from `seed`.
 pub fn calibration_batches(
     photos: &InpaintPhotos,
     patch: usize,
@@ -464,7 +467,7 @@ pub fn calibration_batches(
     device: &Device,
 ) -> Vec<Tensor<4>> {
     let mut rng = Rng(seed);
-    (0..4)
+    (0..CALIBRATION_CROPS / 8)
         .map(|_| {
             tensor(
                 photos.batch(&mut rng, 8, patch).input,

@@ -10,7 +10,7 @@
 //! LeakyReLU). The bicubic skip stays f32; the input is quantized with scale
 //! 1/255 and zero point 0, exact for 8-bit images.
 
-mod model_dir;
+pub(crate) mod model_dir;
 
 pub use model_dir::{quantize_model_dir, Quantized};
 

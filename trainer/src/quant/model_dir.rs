@@ -98,7 +98,8 @@ pub fn quantize_model_dir(
     })
 }
 
-fn replace(path: &Path, data: &[u8]) -> Result<(), TrainError> {
+/// Replace `path` with `data` atomically.
+pub(crate) fn replace(path: &Path, data: &[u8]) -> Result<(), TrainError> {
     write_atomic(path, true, |w| {
         std::io::Write::write_all(w, data).map_err(|e| RuntimeError::Write {
             path: path.into(),
