@@ -11,6 +11,8 @@
 #
 # Prints one line per round and cell (ms), then per cell the median over
 # rounds of int8 fused / the faster tract f32 lowering of the same round.
+# TRACT_INT8=0 leaves out tract's own int8 lowering (seconds per run at
+# 1024²; its column then reads -).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="${1:-}"
@@ -34,7 +36,9 @@ for r in $(seq "$ROUNDS"); do
       for t in $THREADS; do
         di=$(CH=$ch TRACT_DISABLE_DIRECT_SPATIAL=false "$BIN" "models/$m/model.onnx" "$side" "$t" "$runs" | p50)
         im=$(CH=$ch TRACT_DISABLE_DIRECT_SPATIAL=true "$BIN" "models/$m/model.onnx" "$side" "$t" "$runs" | p50)
-        qt=$(CH=$ch EDGEGAN_QCONV=off "$BIN" "models/$m/model.int8.onnx" "$side" "$t" "$runs" | p50)
+        qt=-
+        [ "${TRACT_INT8:-1}" = 1 ] &&
+          qt=$(CH=$ch EDGEGAN_QCONV=off "$BIN" "models/$m/model.int8.onnx" "$side" "$t" "$runs" | p50)
         q=$(CH=$ch "$BIN" "models/$m/model.int8.onnx" "$side" "$t" "$runs" | p50)
         echo "round $r $m $side th$t f32_direct $di f32_im2col $im int8_tract $qt int8_fused $q"
       done
@@ -45,7 +49,8 @@ import sys, statistics as st
 cells = {}
 for line in sys.stdin:
     f = line.split()
-    v = dict(zip(f[5::2], map(float, f[6::2])))
+    v = dict(zip(f[5::2], f[6::2]))
+    v = {k: float(x) for k, x in v.items() if x != "-"}
     cells.setdefault(tuple(f[2:5]), []).append(v["int8_fused"] / min(v["f32_direct"], v["f32_im2col"]))
 print("| model | side | threads | rounds | int8 fused / tract f32, median (min-max) |")
 print("|---|---|---|---|---|")
