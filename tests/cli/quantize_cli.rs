@@ -26,6 +26,28 @@ fn eval_psnr(model: &Path, precision: &str, data: &str) -> f64 {
     v["mean"]["psnr_y"].as_f64().unwrap()
 }
 
+/// `edgegan quantize MODEL --calib CALIB` fails with one line saying `says`.
+fn refused(model: &Path, calib: &Path, says: &str) {
+    let o = Command::new(bin())
+        .arg("quantize")
+        .arg(model)
+        .arg("--calib")
+        .arg(calib)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(err.contains(says) && err.lines().count() == 1, "{err}");
+}
+
+/// The bytes of `files` in `dir`.
+fn contents(dir: &Path, files: &[&str]) -> Vec<Vec<u8>> {
+    files
+        .iter()
+        .map(|f| std::fs::read(dir.join(f)).unwrap())
+        .collect()
+}
+
 #[test]
 fn quantize_writes_a_checked_int8_graph_and_refuses_bad_input() {
     let tmp = tempfile::tempdir().unwrap();
@@ -63,37 +85,14 @@ fn quantize_writes_a_checked_int8_graph_and_refuses_bad_input() {
         "f32 {f32_psnr} vs int8 {int8_psnr}"
     );
     // Bad input: an empty calibration folder, a missing model directory.
-    let before: Vec<Vec<u8>> = ["card.toml", "model.int8.onnx"]
-        .iter()
-        .map(|f| std::fs::read(dir.join(f)).unwrap())
-        .collect();
+    let files = ["card.toml", "model.int8.onnx"];
+    let before = contents(&dir, &files);
     let empty = tmp.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
-    for (model, calib, says) in [
-        (dir.clone(), empty.clone(), "no calibration photo"),
-        (
-            tmp.path().join("missing"),
-            empty.clone(),
-            "not a model directory",
-        ),
-    ] {
-        let o = Command::new(bin())
-            .arg("quantize")
-            .arg(&model)
-            .arg("--calib")
-            .arg(&calib)
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert!(!o.status.success());
-        assert!(err.contains(says) && err.lines().count() == 1, "{err}");
-    }
-    let after: Vec<Vec<u8>> = ["card.toml", "model.int8.onnx"]
-        .iter()
-        .map(|f| std::fs::read(dir.join(f)).unwrap())
-        .collect();
+    refused(&dir, &empty, "no calibration photo");
+    refused(&tmp.path().join("missing"), &empty, "not a model directory");
     assert!(
-        before == after,
+        before == contents(&dir, &files),
         "a failed quantize changed the model directory"
     );
     // The embedded default model runs as int8 too.
@@ -140,26 +139,10 @@ fn quantize_of_an_inpainting_model_refuses_bad_input_and_changes_nothing() {
         (data.clone(), empty.clone(), "no calibration photo"),
     ] {
         here(&metrics_data);
-        let before: Vec<Vec<u8>> = files
-            .iter()
-            .map(|f| std::fs::read(dir.join(f)).unwrap())
-            .collect();
-        let o = Command::new(bin())
-            .arg("quantize")
-            .arg(&dir)
-            .arg("--calib")
-            .arg(&calib)
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert!(!o.status.success());
-        assert!(err.contains(says) && err.lines().count() == 1, "{err}");
-        let after: Vec<Vec<u8>> = files
-            .iter()
-            .map(|f| std::fs::read(dir.join(f)).unwrap())
-            .collect();
+        let before = contents(&dir, &files);
+        refused(&dir, &calib, says);
         assert!(
-            before == after,
+            before == contents(&dir, &files),
             "a failed quantize changed {}",
             dir.display()
         );
