@@ -13,6 +13,7 @@ use crate::noise::Rng;
 
 /// The kernels to check here: the scalar one everywhere, every SIMD one
 /// the CPU runs.
+#[cfg_attr(not(target_arch = "x86_64"), allow(unused_mut))]
 fn kinds() -> Vec<Kind> {
     let mut kinds = vec![Kind::Scalar];
     #[cfg(target_arch = "x86_64")]

@@ -71,7 +71,7 @@ pub(crate) fn best() -> Option<Kind> {
 
 /// The kernel `kind` leaves a conv to when it does not take it
 /// ([`Kind::for_conv`]), if any.
-#[cfg(test)]
+#[cfg(all(test, target_arch = "x86_64"))]
 pub(crate) fn under(kind: Kind) -> Option<Kind> {
     match kind {
         #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
