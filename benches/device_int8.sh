@@ -29,16 +29,17 @@ case "${1:-}" in
     du -sh "$pack"
     ;;
   run)
-    bin=/tmp/edge-speed cores="${CORES:-2,3}" first="${CORES%%,*}"
-    first="${first:-2}"
+    bin=/tmp/edge-speed cores="${CORES:-2,3}"
+    first="${cores%%,*}"
     python3 -c "import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], 'wb'))" \
       "$pack/edge-speed.xz" "$bin"
     chmod +x "$bin"
     grep -m1 'model name' /proc/cpuinfo
     for c in ${cores//,/ }; do echo -n "amx-probe core $c: "; taskset -c "$c" "$bin" amx-probe | tr '\n' ' '; echo; done
     echo "== sr-x2 int8, 256², one thread, per node: AMX, then AMX masked"
-    CH=3 taskset -c "$first" "$bin" models/sr-x2/model.int8.onnx 256 1 15 prof | head -12
-    CH=3 TRACT_CPU_ISA=-amx-int8 taskset -c "$first" "$bin" models/sr-x2/model.int8.onnx 256 1 15 prof | head -12
+    # awk reads to the end: head's early exit would break the harness's pipe
+    CH=3 taskset -c "$first" "$bin" models/sr-x2/model.int8.onnx 256 1 15 prof | awk 'NR <= 12'
+    CH=3 TRACT_CPU_ISA=-amx-int8 taskset -c "$first" "$bin" models/sr-x2/model.int8.onnx 256 1 15 prof | awk 'NR <= 12'
     start=$SECONDS r=0
     while [ $((SECONDS - start)) -lt "${2:-300}" ]; do
       r=$((r + 1)); echo "== round $r"
