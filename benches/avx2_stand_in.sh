@@ -15,12 +15,7 @@
 # 1024²; its column then reads -).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN="${1:-}"
-if [ -z "$BIN" ]; then
-  dir="$HOME/.cache/edgegan/edge-speed"
-  cargo build -q --release --manifest-path benches/edge_speed/Cargo.toml --target-dir "$dir"
-  BIN="$dir/release/edge-speed"
-fi
+BIN="${1:-$(benches/edge_speed_bin.sh)}"
 ROUNDS="${2:-3}" MODELS="${3:-sr-x2 sr-x4 inpaint}" SIDES="${4:-256 1024}" THREADS="${5:-1 2}"
 export TRACT_CPU_ISA=-avx512vnni,-avxvnni,-amx-int8,-avx512f
 grep -m1 'model name' /proc/cpuinfo

@@ -17,10 +17,9 @@ cd "$(dirname "$0")/.."
 pack=data/devbench
 case "${1:-}" in
   pack)
-    dir="$HOME/.cache/edgegan/edge-speed"
-    cargo build -q --release --manifest-path benches/edge_speed/Cargo.toml --target-dir "$dir"
+    bin=$(benches/edge_speed_bin.sh)
     mkdir -p "$pack/qdq"
-    strip -o "$pack/edge-speed" "$dir/release/edge-speed"
+    strip -o "$pack/edge-speed" "$bin"
     xz -f -T0 -9 "$pack/edge-speed"
     PY="$(benches/setup_peers.sh)"
     for m in sr-x2 sr-x4 inpaint; do

@@ -10,16 +10,11 @@
 #   benches/edge_speed.sh [PROFILE_BIN] [MODELS] [SIDES] [THREADS]
 #
 # PROFILE_BIN: the harness benches/edge_speed/ (patched tract, release),
-# built into ~/.cache/edgegan/edge-speed when not given. Prints the CPU, one
+# built by benches/edge_speed_bin.sh when not given. Prints the CPU, one
 # row per cell and the ratios the issue asks for.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN="${1:-}"
-if [ -z "$BIN" ]; then
-  dir="$HOME/.cache/edgegan/edge-speed"
-  cargo build -q --release --manifest-path benches/edge_speed/Cargo.toml --target-dir "$dir"
-  BIN="$dir/release/edge-speed"
-fi
+BIN="${1:-$(benches/edge_speed_bin.sh)}"
 MODELS="${2:-sr-x2 sr-x4 inpaint}"
 SIDES="${3:-256 1024}"
 THREADS="${4:-1 2}"
