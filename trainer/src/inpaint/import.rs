@@ -44,10 +44,19 @@ fn floats(t: &TensorProto) -> Option<Vec<f32>> {
 /// The generator whose f32 graph is the ONNX file `path` (as
 /// [`crate::inpaint::export::inpaint_onnx`] writes it), on `device`.
 pub fn import(path: &Path, device: &Device) -> Result<InpaintGenerator, TrainError> {
+    let bytes =
+        std::fs::read(path).map_err(|e| TrainError::Config(format!("{}: {e}", path.display())))?;
+    import_bytes(&bytes, path, device)
+}
+
+/// [`import`] of the file's bytes, already read (`path` names it in errors).
+pub fn import_bytes(
+    bytes: &[u8],
+    path: &Path,
+    device: &Device,
+) -> Result<InpaintGenerator, TrainError> {
     let bad = |reason: String| TrainError::Config(format!("{}: {reason}", path.display()));
-    let bytes = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
-    let model = ModelProto::decode(bytes.as_slice())
-        .map_err(|e| bad(format!("not an ONNX model ({e})")))?;
+    let model = ModelProto::decode(bytes).map_err(|e| bad(format!("not an ONNX model ({e})")))?;
     let graph = model.graph.ok_or_else(|| bad("no graph".into()))?;
     let inits: Inits = graph
         .initializer

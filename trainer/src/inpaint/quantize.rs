@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use super::card::measure;
 use super::data::{Augment, InpaintPhotos};
-use super::import::import;
+use super::import::import_bytes;
 use super::training::{export_graphs, CALIBRATION_CROPS};
 use crate::error::TrainError;
 use crate::quant::model_dir::{replace, Quantized};
@@ -47,7 +47,7 @@ pub fn quantize_inpaint_dir(
             ))
         })?;
     let device = burn::prelude::Device::flex();
-    let generator = import(&f32_path, &device)?;
+    let generator = import_bytes(&shipped, &f32_path, &device)?;
     let scales = card
         .training
         .get("scales")
