@@ -123,7 +123,9 @@ fn main() -> TractResult<()> {
     // The same time by op, so passes tract runs on one thread stand out.
     let mut by_op: BTreeMap<String, f64> = BTreeMap::new();
     for ((_, n), t) in &v {
-        *by_op.entry(n.split(' ').next().unwrap_or("").to_string()).or_default() += t;
+        *by_op
+            .entry(n.split(' ').next().unwrap_or("").to_string())
+            .or_default() += t;
     }
     let mut by_op: Vec<_> = by_op.into_iter().collect();
     by_op.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap());
@@ -139,5 +141,6 @@ fn main() -> TractResult<()> {
         .sum();
     println!("checksum {s:.6} shape {:?}", o.shape());
     println!("{:.3} p50_ms", walls[walls.len() / 2]);
+    println!("{:.3} min_ms", walls[0]);
     Ok(())
 }

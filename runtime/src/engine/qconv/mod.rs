@@ -25,6 +25,10 @@
 //! (tested on the shipped models, real and random inputs, odd sizes; and
 //! the SIMD kernel against the scalar one on odd geometries).
 //!
+//! Gated convolutions (the inpainting network's `f(x) · sigmoid(g(x))`)
+//! then become one node of two [`QConv`]s, which packs the input once and
+//! gates and quantizes in cache ([`gated`]).
+//!
 //! [`fuse`] rewrites a decluttered graph; a chain it does not recognise
 //! (groups, a weight zero point, a layout other than NCHW/OIHW, no SIMD
 //! kernel exact on its weights) stays as tract lowers it.
@@ -32,6 +36,7 @@
 //! `TRACT_CPU_ISA=-amx-int8` (or `-avx512vnni`, ...) in the environment
 //! masks a kernel as it masks tract's.
 
+mod gated;
 mod kernel;
 mod op;
 mod pattern;

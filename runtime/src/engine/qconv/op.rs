@@ -209,25 +209,14 @@ impl QConv {
         dst: usize,
         skip: Option<&[f32]>,
     ) {
-        let threads = rayon::current_num_threads();
-        // Output rows per band: as many as keep the band's packed input
-        // rows within about a megabyte (a core's L2: packed once, read by
-        // every output channel block), and on several threads at most an
-        // even share of four bands a thread.
-        let fit = (BAND_BYTES / self.geo.row_bytes(ow)) / self.geo.sy;
-        let mut rows = fit.max(4);
-        if threads > 1 {
-            rows = rows.min(oh.div_ceil(4 * threads));
-        }
-        let rows = rows.clamp(1, oh.max(1));
-        let bands = oh.div_ceil(rows);
         let elem = self.output_type().size_of();
-        let band = |y0: usize| {
-            let n = rows.min(oh - y0);
-            // One packing buffer per thread, reused from conv to conv: a
-            // fresh one was a page-faulting allocation and a fill per band.
-            PACKED.with_borrow_mut(|packed| {
-                kernel::pack_rows(&self.geo, self.zp_in, src, (h, w), ow, (y0, n), packed);
+        each_band(
+            &self.geo,
+            self.zp_in,
+            src,
+            (h, w),
+            (oh, ow),
+            |packed, y0, n| {
                 // SAFETY: bands write disjoint rows of every output plane,
                 // all inside the `cout * oh * ow` elements `dst` points at.
                 unsafe {
@@ -241,13 +230,95 @@ impl QConv {
                         oh * ow,
                     )
                 }
-            })
-        };
-        if bands <= 1 || threads <= 1 {
-            (0..oh).step_by(rows).for_each(band);
-        } else {
-            (0..oh).into_par_iter().step_by(rows).for_each(band);
+            },
+        );
+    }
+}
+
+/// Run `band(packed, y0, n)` for every band of output rows `y0 .. y0 + n`
+/// of one NCHW image `src` (`h`×`w`) of a conv of geometry `geo`, on the
+/// caller's rayon pool: `packed` holds the rows the band reads, packed by
+/// [`kernel::pack_rows`] with padding `zp`.
+pub(super) fn each_band(
+    geo: &Geometry,
+    zp: u8,
+    src: &[u8],
+    (h, w): (usize, usize),
+    (oh, ow): (usize, usize),
+    band: impl Fn(&[u8], usize, usize) + Sync,
+) {
+    let threads = rayon::current_num_threads();
+    // Output rows per band: as many as keep the band's packed input
+    // rows within about a megabyte (a core's L2: packed once, read by
+    // every output channel block), and on several threads at most an
+    // even share of four bands a thread.
+    let fit = (BAND_BYTES / geo.row_bytes(ow)) / geo.sy;
+    let mut rows = fit.max(4);
+    if threads > 1 {
+        rows = rows.min(oh.div_ceil(4 * threads));
+    }
+    let rows = rows.clamp(1, oh.max(1));
+    let bands = oh.div_ceil(rows);
+    let run = |y0: usize| {
+        let n = rows.min(oh - y0);
+        // One packing buffer per thread, reused from conv to conv: a
+        // fresh one was a page-faulting allocation and a fill per band.
+        PACKED.with_borrow_mut(|packed| {
+            kernel::pack_rows(geo, zp, src, (h, w), ow, (y0, n), packed);
+            band(packed, y0, n)
+        })
+    };
+    if bands <= 1 || threads <= 1 {
+        (0..oh).step_by(rows).for_each(run);
+    } else {
+        (0..oh).into_par_iter().step_by(rows).for_each(run);
+    }
+}
+
+/// One fused node's u8 NCHW input, checked against its geometry, and its
+/// output size.
+pub(super) struct Input<'a> {
+    /// Every image's planes, one after another.
+    pub src: &'a [u8],
+    /// Images, input height and width.
+    pub n: usize,
+    pub h: usize,
+    pub w: usize,
+    /// Output height and width.
+    pub oh: usize,
+    pub ow: usize,
+}
+
+impl<'a> Input<'a> {
+    /// `x` as a conv of geometry `geo` reads it (`node` names the op in
+    /// errors).
+    pub fn of(geo: &Geometry, x: &'a TValue, node: &str) -> TractResult<Input<'a>> {
+        let shape = x.shape();
+        if x.datum_type() != u8::datum_type() || shape.len() != 4 || shape[1] != geo.cin {
+            bail!(
+                "{node} expects a u8 NCHW input with {} channels, got {x:?}",
+                geo.cin
+            );
         }
+        let (n, h, w) = (shape[0], shape[2], shape[3]);
+        let Some((oh, ow)) = geo.output(h, w) else {
+            bail!("{node}: a {h}x{w} input is smaller than the kernel");
+        };
+        let src = x.try_as_plain_ram()?.as_slice::<u8>()?;
+        Ok(Input {
+            src,
+            n,
+            h,
+            w,
+            oh,
+            ow,
+        })
+    }
+
+    /// Image `i`'s planes.
+    pub fn image(&self, i: usize, cin: usize) -> &'a [u8] {
+        let len = cin * self.h * self.w;
+        &self.src[i * len..(i + 1) * len]
     }
 }
 
@@ -284,19 +355,8 @@ impl EvalOp for QConv {
     tract_onnx::tract_core::op_out_of_plan!();
 
     fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
-        let x = &inputs[0];
-        let shape = x.shape();
-        if x.datum_type() != u8::datum_type() || shape.len() != 4 || shape[1] != self.geo.cin {
-            bail!(
-                "EdgeganQConv expects a u8 NCHW input with {} channels, got {x:?}",
-                self.geo.cin
-            );
-        }
-        let (n, h, w) = (shape[0], shape[2], shape[3]);
-        let Some((oh, ow)) = self.geo.output(h, w) else {
-            bail!("EdgeganQConv: a {h}x{w} input is smaller than the kernel");
-        };
-        let src = x.try_as_plain_ram()?.as_slice::<u8>()?;
+        let x = Input::of(&self.geo, &inputs[0], "EdgeganQConv")?;
+        let (n, oh, ow) = (x.n, x.oh, x.ow);
         let out_shape = [n, self.geo.cout, oh, ow];
         let skip = match (self.tail.skip, inputs.get(1)) {
             (false, None) => None,
@@ -314,9 +374,9 @@ impl EvalOp for QConv {
         let image = per * dt.size_of();
         let base = out.try_as_plain_ram_mut()?.as_bytes_mut().as_mut_ptr() as usize;
         for i in 0..n {
-            let img = &src[i * self.geo.cin * h * w..(i + 1) * self.geo.cin * h * w];
             let skip = skip.map(|s| &s[i * per..(i + 1) * per]);
-            self.run_image(img, (h, w), (oh, ow), base + i * image, skip);
+            let img = x.image(i, self.geo.cin);
+            self.run_image(img, (x.h, x.w), (oh, ow), base + i * image, skip);
         }
         Ok(tvec!(out.into_tvalue()))
     }

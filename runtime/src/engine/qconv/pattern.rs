@@ -31,14 +31,15 @@ pub(crate) fn fuse(model: TypedModel) -> TractResult<TypedModel> {
 /// [`fuse`] with the kernel `kind` (tests run the scalar one anywhere).
 /// One pass in evaluation order: a patch leaves every other node's id as
 /// it was (the chain it replaces becomes dummies, which are no convs), and
-/// a later conv reading a fused chain reads the new node.
+/// a later conv reading a fused chain reads the new node. Then gated
+/// pairs of fused convs become one node ([`super::gated`]).
 pub(crate) fn fuse_with(mut model: TypedModel, kind: Kind) -> TractResult<TypedModel> {
     for id in model.eval_order()? {
         if let Some(patch) = chain(&model, &model.nodes()[id], kind)? {
             patch.apply(&mut model)?;
         }
     }
-    model.into_compact()
+    super::gated::fuse_gates(model.into_compact()?)
 }
 
 /// The patch replacing the chain that starts at `node`, if it is one.
@@ -224,7 +225,10 @@ fn conv_parts(model: &TypedModel, node: &TypedNode, conv: &Conv) -> TractResult<
 
 /// The only reader of `node`'s single output, unless that output is also a
 /// model output.
-fn next<'m>(model: &'m TypedModel, node: &TypedNode) -> TractResult<Option<&'m TypedNode>> {
+pub(super) fn next<'m>(
+    model: &'m TypedModel,
+    node: &TypedNode,
+) -> TractResult<Option<&'m TypedNode>> {
     if model.output_outlets()?.contains(&OutletId::new(node.id, 0)) {
         return Ok(None);
     }
@@ -234,7 +238,7 @@ fn next<'m>(model: &'m TypedModel, node: &TypedNode) -> TractResult<Option<&'m T
 /// `prev`'s only reader, if it is the binary `name` ("Mul", "Add") of
 /// `prev`'s output and another wire: that node, its output fact and the
 /// other wire.
-fn binary_after<'m>(
+pub(super) fn binary_after<'m>(
     model: &'m TypedModel,
     prev: &TypedNode,
     name: &str,
@@ -323,7 +327,7 @@ fn per_channel<'m>(
 }
 
 /// `node`'s element-wise mini-op as `T`, if it is one.
-fn element_wise<T: ElementWiseMiniOp>(node: &TypedNode) -> Option<&T> {
+pub(super) fn element_wise<T: ElementWiseMiniOp>(node: &TypedNode) -> Option<&T> {
     node.op_as::<ElementWiseOp>()
         .and_then(|e| e.0.downcast_ref::<T>())
 }
