@@ -36,7 +36,11 @@ for m in $MODELS; do
       di=$(CH=$ch TRACT_DISABLE_DIRECT_SPATIAL=false "$BIN" "models/$m/model.onnx" "$side" "$t" "$runs" | awk '/p50_ms/ {print $1}')
       # The harness keeps tract's own AMX kernel off as the runtime does;
       # TRACT_CPU_ISA=-amx-int8 in the environment masks the fused conv's too.
-      qt=$(CH=$ch EDGEGAN_QCONV=off "$BIN" "models/$m/model.int8.onnx" "$side" "$t" "$runs" | awk '/p50_ms/ {print $1}')
+      # TRACT_INT8=0 leaves tract's own int8 lowering out (seconds a run at
+      # 1024² without VNNI); its column then reads nan.
+      qt=nan
+      [ "${TRACT_INT8:-1}" = 1 ] &&
+        qt=$(CH=$ch EDGEGAN_QCONV=off "$BIN" "models/$m/model.int8.onnx" "$side" "$t" "$runs" | awk '/p50_ms/ {print $1}')
       qv=$(CH=$ch TRACT_CPU_ISA=-amx-int8 "$BIN" "models/$m/model.int8.onnx" "$side" "$t" "$runs" | awk '/p50_ms/ {print $1}')
       q=$(CH=$ch "$BIN" "models/$m/model.int8.onnx" "$side" "$t" "$runs" | awk '/p50_ms/ {print $1}')
       read -r of oq < <("$PY" benches/ort_qdq.py "models/$m" "$side" "$t" "$runs" 2>/dev/null)

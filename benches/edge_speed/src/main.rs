@@ -1,7 +1,8 @@
 //! One ONNX file through tract, as benches/edge_speed.sh times it:
 //!
 //! `edge-speed MODEL.onnx [SIDE=256] [THREADS=1] [RUNS=5] [prof|dump]`
-//! (or `edge-speed amx-probe`: [`probe`]'s tile and VNNI rates on this core)
+//! (or `edge-speed amx-probe`: [`probe`]'s tile and VNNI rates on this core;
+//! or `edge-speed cmp SIDE THREADS ROUNDS PLAN...`: [`compare`])
 //!
 //! Input 1×CH×SIDE×SIDE (env `CH`, default 3) with the pattern
 //! (x·7 + y·3 + c) % 255 / 255, the plan optimized for that shape (tract's
@@ -38,31 +39,22 @@ fn main() -> TractResult<()> {
         probe::run();
         return Ok(());
     }
+    if a.first().map(String::as_str) == Some("cmp") {
+        let num = |i: usize| {
+            a.get(i)
+                .and_then(|s| s.parse().ok())
+                .expect("cmp SIDE THREADS ROUNDS PLAN...")
+        };
+        return compare(num(1), num(2), num(3), &a[4..]);
+    }
     let path = &a[0];
     let side: usize = a.get(1).map_or(256, |s| s.parse().unwrap());
     let threads: usize = a.get(2).map_or(1, |s| s.parse().unwrap());
     let runs: usize = a.get(3).map_or(5, |s| s.parse().unwrap());
     let prof = a.get(4).map(|s| s == "prof").unwrap_or(false);
     let dump = a.get(4).map(|s| s == "dump").unwrap_or(false);
-    let ch: usize = std::env::var("CH").ok().map_or(3, |s| s.parse().unwrap());
-    // AMX int8 off as the runtime has it, unless TRACT_CPU_ISA says otherwise
-    // (e.g. `-avx512vnni,-avxvnni,-amx-int8,-avx512f` for the AVX2 kernels).
-    let isa = std::env::var("TRACT_CPU_ISA").unwrap_or_else(|_| "-amx-int8".into());
-    let _ = tract_onnx::tract_core::knobs::set_config_global("TRACT_CPU_ISA", &isa);
-    // As the runtime loads an SR graph: its two pixel shuffles made one
-    // (edgegan_runtime::sum_before_shuffle), unless EDGEGAN_SHUFFLE=two.
-    let onnx = tract_onnx::onnx();
-    let mut proto = onnx.proto_model_for_path(path)?;
-    if std::env::var("EDGEGAN_SHUFFLE").as_deref() != Ok("two") {
-        edgegan_runtime::sum_before_shuffle(&mut proto);
-    }
-    let plan = onnx
-        .model_for_proto_model(&proto)?
-        .with_input_fact(0, f32::fact([1, ch, side, side]).into())?
-        .into_typed()?;
-    // As the runtime builds its plans: int8 conv chains fused where the
-    // CPU has the kernel (EDGEGAN_QCONV=off for tract's own lowering).
-    let plan = edgegan_runtime::fuse_int8(plan)?.into_optimized()?;
+    let ch = channels();
+    let plan = optimized(path, side, ch)?;
     if dump {
         for n in plan.eval_order()? {
             let n = &plan.nodes[n];
@@ -70,17 +62,8 @@ fn main() -> TractResult<()> {
         }
     }
     let plan = plan.into_runnable()?;
-    let input: Tensor =
-        tract_ndarray::Array4::<f32>::from_shape_fn((1, ch, side, side), |(_, c, y, x)| {
-            ((x * 7 + y * 3 + c) % 255) as f32 / 255.0
-        })
-        .into();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap();
-    let pool = std::sync::Arc::new(pool);
-    let ex = Executor::MultiThread(pool.clone());
+    let input = input(side, ch);
+    let (pool, ex) = pool(threads);
     let mut state = TypedSimpleState::new(&plan)?;
     let mut times: BTreeMap<(usize, String), f64> = BTreeMap::new();
     let mut walls = vec![];
@@ -142,5 +125,117 @@ fn main() -> TractResult<()> {
     println!("checksum {s:.6} shape {:?}", o.shape());
     println!("{:.3} p50_ms", walls[walls.len() / 2]);
     println!("{:.3} min_ms", walls[0]);
+    Ok(())
+}
+
+/// Input channels: env `CH`, default 3.
+fn channels() -> usize {
+    std::env::var("CH").ok().map_or(3, |s| s.parse().unwrap())
+}
+
+/// The plan for `path` at 1×`ch`×`side`², optimized as the runtime builds it.
+fn optimized(path: &str, side: usize, ch: usize) -> TractResult<TypedModel> {
+    // AMX int8 off as the runtime has it, unless TRACT_CPU_ISA says otherwise
+    // (e.g. `-avx512vnni,-avxvnni,-amx-int8,-avx512f` for the AVX2 kernels).
+    let isa = std::env::var("TRACT_CPU_ISA").unwrap_or_else(|_| "-amx-int8".into());
+    let _ = tract_onnx::tract_core::knobs::set_config_global("TRACT_CPU_ISA", &isa);
+    // As the runtime loads an SR graph: its two pixel shuffles made one
+    // (edgegan_runtime::sum_before_shuffle), unless EDGEGAN_SHUFFLE=two.
+    let onnx = tract_onnx::onnx();
+    let mut proto = onnx.proto_model_for_path(path)?;
+    if std::env::var("EDGEGAN_SHUFFLE").as_deref() != Ok("two") {
+        edgegan_runtime::sum_before_shuffle(&mut proto);
+    }
+    let plan = onnx
+        .model_for_proto_model(&proto)?
+        .with_input_fact(0, f32::fact([1, ch, side, side]).into())?
+        .into_typed()?;
+    // As the runtime builds its plans: int8 conv chains fused where the
+    // CPU has the kernel (EDGEGAN_QCONV=off for tract's own lowering).
+    edgegan_runtime::fuse_int8(plan)?.into_optimized()
+}
+
+/// The input pattern (x·7 + y·3 + c) % 255 / 255.
+fn input(side: usize, ch: usize) -> Tensor {
+    tract_ndarray::Array4::<f32>::from_shape_fn((1, ch, side, side), |(_, c, y, x)| {
+        ((x * 7 + y * 3 + c) % 255) as f32 / 255.0
+    })
+    .into()
+}
+
+/// A rayon pool of `threads` and tract's executor on it.
+fn pool(threads: usize) -> (std::sync::Arc<rayon::ThreadPool>, Executor) {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    let pool = std::sync::Arc::new(pool);
+    let ex = Executor::MultiThread(pool.clone());
+    (pool, ex)
+}
+
+/// `cmp SIDE THREADS ROUNDS PLAN...`: several plans timed in turn, one
+/// run each per round, so that a slow minute of a shared machine slows
+/// them all alike. A PLAN is `MODEL.onnx` or `MODEL.onnx@K=V,K=V`: those
+/// environment variables (tract's knobs, `EDGEGAN_QCONV`, `EDGEGAN_QGATED`)
+/// are set while its plan is built. Prints each round's times (ms, one
+/// column per plan) and per plan the minimum, the median and the median
+/// of its per-round ratio to the first plan.
+fn compare(side: usize, threads: usize, rounds: usize, specs: &[String]) -> TractResult<()> {
+    let ch = channels();
+    let mut plans = vec![];
+    for spec in specs {
+        let (path, vars) = spec.split_once('@').unwrap_or((spec, ""));
+        let vars: Vec<(&str, &str)> = vars
+            .split(',')
+            .filter_map(|kv| kv.split_once('='))
+            .collect();
+        let before: Vec<_> = vars.iter().map(|(k, _)| std::env::var_os(k)).collect();
+        for (k, v) in &vars {
+            std::env::set_var(k, v);
+        }
+        let plan = optimized(path, side, ch)?.into_runnable()?;
+        for ((k, _), old) in vars.iter().zip(before) {
+            match old {
+                Some(old) => std::env::set_var(k, old),
+                None => std::env::remove_var(k),
+            }
+        }
+        plans.push(TypedSimpleState::new(&plan)?);
+    }
+    let input = input(side, ch);
+    let (pool, ex) = pool(threads);
+    let mut times = vec![vec![]; plans.len()];
+    for round in 0..=rounds {
+        for (i, state) in plans.iter_mut().enumerate() {
+            let t0 = Instant::now();
+            pool.install(|| {
+                multithread_tract_scope(ex.clone(), || state.run(tvec!(input.clone().into())))
+            })?;
+            // Round 0 warms every plan up.
+            if round > 0 {
+                times[i].push(t0.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+        if round > 0 {
+            let row: Vec<String> = times
+                .iter()
+                .map(|t| format!("{:.3}", t[round - 1]))
+                .collect();
+            println!("round {round} {}", row.join(" "));
+        }
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        v[v.len() / 2]
+    };
+    for (i, (t, spec)) in times.iter().zip(specs).enumerate() {
+        let ratio = median(t.iter().zip(&times[0]).map(|(a, b)| a / b).collect());
+        let min = t.iter().cloned().fold(f64::INFINITY, f64::min);
+        println!(
+            "plan {i} min_ms {min:.3} p50_ms {:.3} ratio_to_0 {ratio:.3} {spec}",
+            median(t.clone())
+        );
+    }
     Ok(())
 }

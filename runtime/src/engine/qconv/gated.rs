@@ -6,23 +6,31 @@
 //! tract's `Sigmoid`, `Mul` and `QuantizeLinearU8` passes over whole
 //! tensors. [`QGated`] packs each band's input rows once, runs both convs
 //! into a few rows of f32 scratch that stay in cache, and gates and
-//! quantizes those rows there, band by band on every thread.
+//! quantizes those rows there, band by band on every thread. What follows
+//! the product is taken in too ([`Then`]): the quantizer; or the quantizer
+//! and the f32 product both (an encoder layer whose product is also a
+//! decoder's skip); or a decoder's nearest 2× upsampling, the Add of its
+//! skip and the quantizer.
 //!
 //! **The same values as tract.** Both convs are [`QConv`]s as they were;
 //! the sigmoid is tract's own kernel for this CPU (`tract_linalg`'s
 //! `Func::Sigmoid`, the one its `Sigmoid` op runs, element by element
 //! independent of where a value sits), the product one f32 multiply, the
-//! quantizer tract's function, so the node's output equals the unfused
-//! plan's bit for bit (the whole-graph tests check it).
+//! upsampling a copy, the skip's Add one f32 add, the quantizer tract's
+//! function, so the node's outputs equal the unfused plan's bit for bit
+//! (the whole-graph tests check it).
 
 use tract_linalg::routines::Func;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::*;
+use tract_onnx::tract_core::ops::array::MultiBroadcastTo;
+use tract_onnx::tract_core::ops::change_axes::AxisOp;
 use tract_onnx::tract_core::ops::nn::Sigmoid;
 use tract_onnx::tract_core::ops::quant::{quantize_linear_f32_u8, QuantizeLinearU8};
 
 use super::kernel;
 use super::op::{each_band, Input, Output, QConv};
+use super::pattern::skip_add;
 use super::pattern::{binary_after, element_wise, next};
 
 /// About the f32 scratch a band's sub-bands fill (both halves): rows of
@@ -34,25 +42,77 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// `f · sigmoid(g)` of two fused convs of one input, then [`Output`].
+/// tract's `QuantizeLinearU8`: `inv_scale` its (reciprocal) scale.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Quant {
+    pub inv_scale: f32,
+    pub zero_point: u8,
+}
+
+impl Quant {
+    #[inline(always)]
+    fn apply(self, v: f32) -> u8 {
+        quantize_linear_f32_u8(v, self.inv_scale, self.zero_point as i32)
+    }
+}
+
+/// What [`QGated`] makes of the product `p = f · sigmoid(g)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Then {
+    /// `p` (f32).
+    F32,
+    /// `p` quantized (u8).
+    U8(Quant),
+    /// Two outputs: `p`, and `p` quantized.
+    Both(Quant),
+    /// `p` upsampled 2× (nearest), plus the node's second input (f32, the
+    /// upsampled shape), quantized: one u8 output at twice the size.
+    Up2Add(Quant),
+}
+
+/// `f · sigmoid(g)` of two fused convs of one input, then [`Then`].
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct QGated {
     /// The feature half (f32 out, no skip).
     pub f: QConv,
     /// The gate half: the same geometry, input zero point and kernel.
     pub g: QConv,
-    /// The product as it is, or quantized to u8.
-    pub output: Output,
+    pub then: Then,
 }
 
 // Constants compare bit for bit, so `==` is an equivalence.
 impl Eq for QGated {}
 
+/// Where one image's outputs go: the f32 output's and the u8 output's
+/// first element (0 when the node has no such output), and the skip
+/// input's (null without one).
+#[derive(Clone, Copy)]
+struct Dst {
+    f32s: usize,
+    u8s: usize,
+    skip: *const f32,
+}
+
+// SAFETY: the pointers are the node's own output tensors and its skip
+// input, which outlive the bands; bands write disjoint rows.
+unsafe impl Send for Dst {}
+unsafe impl Sync for Dst {}
+
 impl QGated {
-    fn output_type(&self) -> DatumType {
-        match self.output {
-            Output::F32 => f32::datum_type(),
-            Output::U8 { .. } => u8::datum_type(),
+    /// The output types, in order.
+    fn output_types(&self) -> TVec<DatumType> {
+        match self.then {
+            Then::F32 => tvec!(f32::datum_type()),
+            Then::U8(_) | Then::Up2Add(_) => tvec!(u8::datum_type()),
+            Then::Both(_) => tvec!(f32::datum_type(), u8::datum_type()),
+        }
+    }
+
+    /// The outputs' height and width for a conv output of `oh`×`ow`.
+    fn out_size(&self, (oh, ow): (usize, usize)) -> (usize, usize) {
+        match self.then {
+            Then::Up2Add(_) => (2 * oh, 2 * ow),
+            _ => (oh, ow),
         }
     }
 
@@ -62,18 +122,17 @@ impl QGated {
         (SCRATCH_BYTES / (2 * 4 * self.f.geo.cout * ow)).max(1)
     }
 
-    /// Run one image, as `QConv::run_image` (no skip).
+    /// Run one image, as `QConv::run_image`, into `dst`.
     fn run_image(
         &self,
         src: &[u8],
         (h, w): (usize, usize),
         (oh, ow): (usize, usize),
-        dst: usize,
+        dst: Dst,
     ) -> TractResult<()> {
         let sigmoid = Func::Sigmoid.ew_f32()?;
         let geo = &self.f.geo;
         let (cout, row_bytes) = (geo.cout, geo.row_bytes(ow));
-        let elem = self.output_type().size_of();
         let sub = self.sub_rows(ow);
         each_band(geo, self.f.zp_in, src, (h, w), (oh, ow), |packed, y0, n| {
             SCRATCH.with_borrow_mut(|scratch| {
@@ -100,36 +159,63 @@ impl QGated {
                         }
                     }
                     sigmoid.run(gs).expect("tract's f32 sigmoid kernel");
+                    // The product, in place of the feature half.
+                    fs.iter_mut().zip(&*gs).for_each(|(f, s)| *f *= s);
                     for o in 0..cout {
-                        let at = o * oh * ow + (y0 + y) * ow;
-                        let (f, s) = (&fs[o * k * ow..][..k * ow], &gs[o * k * ow..][..k * ow]);
-                        // SAFETY: sub-bands of bands write disjoint rows of
-                        // every output plane, inside the image's output.
-                        let dst = (dst + at * elem) as *mut u8;
-                        match self.output {
-                            Output::F32 => {
-                                let d = unsafe {
-                                    std::slice::from_raw_parts_mut(dst as *mut f32, k * ow)
-                                };
-                                d.iter_mut()
-                                    .zip(f.iter().zip(s))
-                                    .for_each(|(d, (f, s))| *d = f * s);
-                            }
-                            Output::U8 {
-                                inv_scale,
-                                zero_point,
-                            } => {
-                                let d = unsafe { std::slice::from_raw_parts_mut(dst, k * ow) };
-                                d.iter_mut().zip(f.iter().zip(s)).for_each(|(d, (f, s))| {
-                                    *d = quantize_linear_f32_u8(f * s, inv_scale, zero_point as i32)
-                                });
-                            }
+                        for r in 0..k {
+                            let p = &fs[(o * k + r) * ow..][..ow];
+                            // SAFETY: sub-bands of bands write disjoint rows
+                            // of every output plane, inside the image's.
+                            unsafe { self.store(p, dst, o, y0 + y + r, (oh, ow)) };
                         }
                     }
                 }
             })
         });
         Ok(())
+    }
+
+    /// Store product row `p` (conv output row `y` of channel `o`) as
+    /// [`Then`] says.
+    ///
+    /// # Safety
+    /// `dst` must hold the image's outputs (and skip input) for a conv
+    /// output of `oh`×`ow`, and no other thread may write that row.
+    #[inline]
+    unsafe fn store(&self, p: &[f32], dst: Dst, o: usize, y: usize, (oh, ow): (usize, usize)) {
+        let at = o * oh * ow + y * ow;
+        let f32s = |at: usize| unsafe {
+            std::slice::from_raw_parts_mut((dst.f32s as *mut f32).add(at), ow)
+        };
+        let u8s = |at: usize, len: usize| unsafe {
+            std::slice::from_raw_parts_mut((dst.u8s as *mut u8).add(at), len)
+        };
+        match self.then {
+            Then::F32 => f32s(at).copy_from_slice(p),
+            Then::U8(q) => u8s(at, ow)
+                .iter_mut()
+                .zip(p)
+                .for_each(|(d, &v)| *d = q.apply(v)),
+            Then::Both(q) => {
+                f32s(at).copy_from_slice(p);
+                u8s(at, ow)
+                    .iter_mut()
+                    .zip(p)
+                    .for_each(|(d, &v)| *d = q.apply(v));
+            }
+            Then::Up2Add(q) => {
+                // Output rows 2y and 2y + 1 of the 2oh × 2ow plane.
+                for dy in 0..2 {
+                    let at = o * 4 * oh * ow + (2 * y + dy) * 2 * ow;
+                    let skip = unsafe { std::slice::from_raw_parts(dst.skip.add(at), 2 * ow) };
+                    let d = u8s(at, 2 * ow);
+                    for ((d, s), &v) in d.chunks_exact_mut(2).zip(skip.chunks_exact(2)).zip(p) {
+                        d[0] = q.apply(v + s[0]);
+                        d[1] = q.apply(v + s[1]);
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -143,7 +229,7 @@ impl Op for QGated {
         Ok(vec![
             format!("f: {}", f.join(" ")),
             format!("g: {}", g.join(" ")),
-            format!("-> {:?}", self.output),
+            format!("-> {:?}", self.then),
         ])
     }
 
@@ -156,26 +242,60 @@ impl EvalOp for QGated {
     fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
         let geo = &self.f.geo;
         let x = Input::of(geo, &inputs[0], "EdgeganQGated")?;
-        let dt = self.output_type();
-        let out_shape = [x.n, geo.cout, x.oh, x.ow];
+        let (oh2, ow2) = self.out_size((x.oh, x.ow));
+        let out_shape = [x.n, geo.cout, oh2, ow2];
+        let per = geo.cout * oh2 * ow2;
+        let skip = match (self.then, inputs.get(1)) {
+            (Then::Up2Add(_), Some(s))
+                if s.datum_type() == f32::datum_type() && s.shape() == out_shape =>
+            {
+                Some(s.try_as_plain_ram()?.as_slice::<f32>()?)
+            }
+            (Then::Up2Add(_), _) => {
+                bail!("EdgeganQGated: the skip input does not match the output {out_shape:?}")
+            }
+            _ => None,
+        };
         // SAFETY: every element is written below (each sub-band writes all
         // its rows' pixels of every output channel).
-        let mut out = unsafe { Tensor::uninitialized_dt(dt, &out_shape)? };
-        let image = geo.cout * x.oh * x.ow * dt.size_of();
-        let base = out.try_as_plain_ram_mut()?.as_bytes_mut().as_mut_ptr() as usize;
-        for i in 0..x.n {
-            let img = x.image(i, geo.cin);
-            self.run_image(img, (x.h, x.w), (x.oh, x.ow), base + i * image)?;
+        let mut outs: TVec<Tensor> = self
+            .output_types()
+            .iter()
+            .map(|&dt| unsafe { Tensor::uninitialized_dt(dt, &out_shape) })
+            .collect::<TractResult<_>>()?;
+        let mut base = [0usize; 2];
+        for t in outs.iter_mut() {
+            let slot = (t.datum_type() == u8::datum_type()) as usize;
+            base[slot] = t.try_as_plain_ram_mut()?.as_bytes_mut().as_mut_ptr() as usize;
         }
-        Ok(tvec!(out.into_tvalue()))
+        for i in 0..x.n {
+            let dst = Dst {
+                f32s: base[0] + i * per * 4,
+                u8s: base[1] + i * per,
+                skip: skip.map_or(std::ptr::null(), |s| s[i * per..].as_ptr()),
+            };
+            self.run_image(x.image(i, geo.cin), (x.h, x.w), (x.oh, x.ow), dst)?;
+        }
+        Ok(outs.into_iter().map(|t| t.into_tvalue()).collect())
     }
 }
 
 impl TypedOp for QGated {
     fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
-        let mut fact = self.f.output_facts(inputs)?.remove(0);
-        fact.datum_type = self.output_type();
-        Ok(tvec!(fact))
+        let conv = self.f.output_facts(&inputs[..1])?.remove(0);
+        let mut shape: TVec<TDim> = conv.shape.iter().cloned().collect();
+        if let Then::Up2Add(_) = self.then {
+            shape[2] = shape[2].clone() * 2;
+            shape[3] = shape[3].clone() * 2;
+            if inputs.len() != 2 || inputs[1].shape.iter().cloned().collect::<TVec<_>>() != shape {
+                bail!("EdgeganQGated: the skip input does not match the output {shape:?}");
+            }
+        }
+        Ok(self
+            .output_types()
+            .into_iter()
+            .map(|dt| dt.fact(shape.clone()))
+            .collect())
     }
 
     as_op!();
@@ -184,10 +304,9 @@ impl TypedOp for QGated {
 /// `model` with every gated pair of fused convs made one [`QGated`]: a
 /// `Sigmoid` reading (only) the f32 output of a [`QConv`] `g`, a `Mul` of
 /// it and (only) the f32 output of a [`QConv`] `f` of the same input,
-/// geometry, zero point and kernel, neither with a skip, and a
-/// `QuantizeLinearU8` after the `Mul` if it is the product's only reader.
-/// `EDGEGAN_QGATED=off` leaves the pairs as two [`QConv`]s (for
-/// side-by-side runs).
+/// geometry, zero point and kernel, neither with a skip; then what [`Then`]
+/// lists, where it follows. `EDGEGAN_QGATED=off` leaves the pairs as two
+/// [`QConv`]s (for side-by-side runs).
 pub(crate) fn fuse_gates(mut model: TypedModel) -> TractResult<TypedModel> {
     if std::env::var("EDGEGAN_QGATED").as_deref() == Ok("off") {
         return Ok(model);
@@ -233,23 +352,115 @@ fn gate(model: &TypedModel, node: &TypedNode) -> TractResult<Option<TypedModelPa
     if !same {
         return Ok(None);
     }
-    let mut last = mul;
-    let mut output = Output::F32;
-    if let Some(n) = next(model, mul)? {
-        if let Some(q) = element_wise::<QuantizeLinearU8>(n) {
-            if q.scale.is_finite() {
-                output = Output::U8 {
-                    inv_scale: q.scale,
-                    zero_point: q.zero_point,
-                };
-                last = n;
-            }
-        }
-    }
+    let product = OutletId::new(mul.id, 0);
+    let mut inputs = vec![node.inputs[0]];
+    // The outlets the node's outputs replace, in order, and what it does.
+    let (replaced, then) = if let Some((q, quant)) = next(model, mul)?.and_then(quantizer) {
+        (vec![OutletId::new(q.id, 0)], Then::U8(quant))
+    } else if let Some((q, skip, quant)) = up2_add(model, mul)? {
+        inputs.push(skip);
+        (vec![OutletId::new(q.id, 0)], Then::Up2Add(quant))
+    } else if let Some((q, quant)) = beside(model, mul)? {
+        (vec![product, OutletId::new(q.id, 0)], Then::Both(quant))
+    } else {
+        (vec![product], Then::F32)
+    };
     let name = format!("{}.gated", f_node.name);
     let mut patch = TypedModelPatch::default();
-    let x = patch.tap_model(model, node.inputs[0])?;
-    let y = patch.wire_node(name, QGated { f, g, output }, &[x])?[0];
-    patch.shunt_outside(model, OutletId::new(last.id, 0), y)?;
+    let taps = inputs
+        .iter()
+        .map(|&i| patch.tap_model(model, i))
+        .collect::<TractResult<Vec<_>>>()?;
+    let ys = patch.wire_node(name, QGated { f, g, then }, &taps)?;
+    for (old, y) in replaced.into_iter().zip(ys) {
+        patch.shunt_outside(model, old, y)?;
+    }
     Ok(Some(patch))
+}
+
+/// `node` as tract's `QuantizeLinearU8` with a finite scale: the node and
+/// its parameters.
+fn quantizer(node: &TypedNode) -> Option<(&TypedNode, Quant)> {
+    let q = element_wise::<QuantizeLinearU8>(node).filter(|q| q.scale.is_finite())?;
+    Some((
+        node,
+        Quant {
+            inv_scale: q.scale,
+            zero_point: q.zero_point,
+        },
+    ))
+}
+
+/// A quantizer reading `mul`'s output beside exactly one other reader:
+/// that quantizer. The product stays an output too.
+fn beside<'m>(
+    model: &'m TypedModel,
+    mul: &TypedNode,
+) -> TractResult<Option<(&'m TypedNode, Quant)>> {
+    let readers = &mul.outputs[0].successors;
+    if readers.len() != 2 {
+        return Ok(None);
+    }
+    let found = readers
+        .iter()
+        .filter_map(|r| quantizer(&model.nodes()[r.node]))
+        .collect::<Vec<_>>();
+    Ok(match found[..] {
+        [one] => Some(one),
+        _ => None,
+    })
+}
+
+/// After `mul` (f32, `[n, c, h, w]`): a nearest 2× upsampling spelt as
+/// the ONNX export writes it (reshape to `[n, c, h, 1, w, 1]`, broadcast to
+/// `[n, c, h, 2, w, 2]`, reshape to `[n, c, 2h, 2w]`), an Add of an f32
+/// input of that shape, and a quantizer, each the only reader of the one
+/// before: the quantizer, the Add's other input and the quantizer's
+/// parameters.
+fn up2_add<'m>(
+    model: &'m TypedModel,
+    mul: &TypedNode,
+) -> TractResult<Option<(&'m TypedNode, OutletId, Quant)>> {
+    let shape_of = |n: &TypedNode| -> TractResult<Option<Vec<usize>>> {
+        let fact = model.outlet_fact(OutletId::new(n.id, 0))?;
+        Ok(fact.shape.as_concrete().map(|s| s.to_vec()))
+    };
+    let Some(s) = shape_of(mul)? else {
+        return Ok(None);
+    };
+    let [n, c, h, w] = s[..] else {
+        return Ok(None);
+    };
+    // Reshapes that keep the elements in order (no axis moved), as many
+    // as follow one another: the last of them.
+    let reshaped = |mut node: &'m TypedNode| -> TractResult<&'m TypedNode> {
+        while let Some(r) = next(model, node)? {
+            let keeps = matches!(
+                r.op_as::<AxisOp>(),
+                Some(AxisOp::Add(_) | AxisOp::Rm(_) | AxisOp::Reshape(..))
+            );
+            if !keeps {
+                break;
+            }
+            node = r;
+        }
+        Ok(node)
+    };
+    let r1 = reshaped(&model.nodes()[mul.id])?;
+    let Some(b) = next(model, r1)?.filter(|b| b.op_is::<MultiBroadcastTo>()) else {
+        return Ok(None);
+    };
+    let r2 = reshaped(b)?;
+    if shape_of(r1)? != Some(vec![n, c, h, 1, w, 1])
+        || shape_of(b)? != Some(vec![n, c, h, 2, w, 2])
+        || shape_of(r2)? != Some(vec![n, c, 2 * h, 2 * w])
+    {
+        return Ok(None);
+    }
+    let Some((add, skip)) = skip_add(model, r2)? else {
+        return Ok(None);
+    };
+    Ok(next(model, add)?
+        .and_then(quantizer)
+        .map(|(q, quant)| (q, skip, quant)))
 }

@@ -266,7 +266,7 @@ pub(super) fn binary_after<'m>(
 /// `prev`'s only reader, if it is an `Add` of `prev`'s f32 output and
 /// another f32 wire of the same concrete shape (no broadcast): that node
 /// and the other wire.
-fn skip_add<'m>(
+pub(super) fn skip_add<'m>(
     model: &'m TypedModel,
     prev: &TypedNode,
 ) -> TractResult<Option<(&'m TypedNode, OutletId)>> {

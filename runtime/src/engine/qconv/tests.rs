@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::*;
 
-use super::gated::QGated;
+use super::gated::{QGated, Then};
 use super::kernel::{self, Kind};
 use super::op::{Geometry, Output, QConv, Tail};
 use crate::noise::Rng;
@@ -81,15 +81,19 @@ mod graphs {
         count::<QConv>(model) + 2 * count::<QGated>(model)
     }
 
-    /// [`QGated`] nodes, and those of them with a u8 output.
-    fn gated(model: &TypedModel) -> (usize, usize) {
-        let all: Vec<_> = model
-            .nodes()
-            .iter()
-            .filter_map(|n| n.op_as::<QGated>())
-            .collect();
-        let u8s = all.iter().filter(|p| p.output != Output::F32).count();
-        (all.len(), u8s)
+    /// [`QGated`] nodes by what follows their product: none (f32), the
+    /// quantizer, both, a decoder's upsampling, skip and quantizer.
+    fn gated(model: &TypedModel) -> [usize; 4] {
+        let mut counts = [0; 4];
+        for p in model.nodes().iter().filter_map(|n| n.op_as::<QGated>()) {
+            counts[match p.then {
+                Then::F32 => 0,
+                Then::U8(_) => 1,
+                Then::Both(_) => 2,
+                Then::Up2Add(_) => 3,
+            }] += 1;
+        }
+        counts
     }
 
     /// An input in [0, 1]: uniform noise, or the bundled photo's top-left crop.
@@ -126,10 +130,15 @@ mod graphs {
         // The scalar kernel fuses every conv; another fuses those whose
         // weights it is exact on (all of them for VNNI).
         let scalar = fuse_with(model.clone(), Kind::Scalar).unwrap();
-        // Every conv fused, the inpainting network's gated pairs (and the
-        // quantizer after those whose product has no other reader) as one
-        // node each.
-        let want_gated = if name == "inpaint" { (11, 5) } else { (0, 0) };
+        // Every conv fused, the inpainting network's 11 gated pairs as one
+        // node each: 5 with the quantizer after them, the 3 encoder layers
+        // whose product is a skip too with both, the 3 decoder layers with
+        // their upsampling, skip and quantizer.
+        let want_gated = if name == "inpaint" {
+            [0, 5, 3, 3]
+        } else {
+            [0; 4]
+        };
         assert_eq!(gated(&scalar), want_gated, "{name}: gated pairs fused");
         assert_eq!(convs_in(&scalar), convs, "{name}: every int8 conv fused");
         // The last conv takes in the Add of its skip branch (an SR model's
