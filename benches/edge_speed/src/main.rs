@@ -2,7 +2,8 @@
 //!
 //! `edge-speed MODEL.onnx [SIDE=256] [THREADS=1] [RUNS=5] [prof|dump]`
 //! (or `edge-speed amx-probe`: [`probe`]'s tile and VNNI rates on this core;
-//! or `edge-speed cmp SIDE THREADS ROUNDS PLAN...`: [`compare`])
+//! or `edge-speed cmp SIDE THREADS ROUNDS PLAN...`: [`compare`]; or
+//! `edge-speed serve SIDE THREADS PLAN...`: [`serve`])
 //!
 //! Input 1×CH×SIDE×SIDE (env `CH`, default 3) with the pattern
 //! (x·7 + y·3 + c) % 255 / 255, the plan optimized for that shape (tract's
@@ -46,6 +47,14 @@ fn main() -> TractResult<()> {
                 .expect("cmp SIDE THREADS ROUNDS PLAN...")
         };
         return compare(num(1), num(2), num(3), &a[4..]);
+    }
+    if a.first().map(String::as_str) == Some("serve") {
+        let num = |i: usize| {
+            a.get(i)
+                .and_then(|s| s.parse().ok())
+                .expect("serve SIDE THREADS PLAN...")
+        };
+        return serve(num(1), num(2), &a[3..]);
     }
     let path = &a[0];
     let side: usize = a.get(1).map_or(256, |s| s.parse().unwrap());
@@ -183,26 +192,7 @@ fn pool(threads: usize) -> (std::sync::Arc<rayon::ThreadPool>, Executor) {
 /// of its per-round ratio to the first plan.
 fn compare(side: usize, threads: usize, rounds: usize, specs: &[String]) -> TractResult<()> {
     let ch = channels();
-    let mut plans = vec![];
-    for spec in specs {
-        let (path, vars) = spec.split_once('@').unwrap_or((spec, ""));
-        let vars: Vec<(&str, &str)> = vars
-            .split(',')
-            .filter_map(|kv| kv.split_once('='))
-            .collect();
-        let before: Vec<_> = vars.iter().map(|(k, _)| std::env::var_os(k)).collect();
-        for (k, v) in &vars {
-            std::env::set_var(k, v);
-        }
-        let plan = optimized(path, side, ch)?.into_runnable()?;
-        for ((k, _), old) in vars.iter().zip(before) {
-            match old {
-                Some(old) => std::env::set_var(k, old),
-                None => std::env::remove_var(k),
-            }
-        }
-        plans.push(TypedSimpleState::new(&plan)?);
-    }
+    let mut plans = states(specs, side, ch)?;
     let input = input(side, ch);
     let (pool, ex) = pool(threads);
     let mut times = vec![vec![]; plans.len()];
@@ -236,6 +226,67 @@ fn compare(side: usize, threads: usize, rounds: usize, specs: &[String]) -> Trac
             "plan {i} min_ms {min:.3} p50_ms {:.3} ratio_to_0 {ratio:.3} {spec}",
             median(t.clone())
         );
+    }
+    Ok(())
+}
+
+/// The plans of `specs` (`MODEL.onnx` or `MODEL.onnx@K=V,K=V`, see
+/// [`compare`]) for 1×`ch`×`side`², each ready to run.
+fn states(specs: &[String], side: usize, ch: usize) -> TractResult<Vec<TypedSimpleState>> {
+    let mut plans = vec![];
+    for spec in specs {
+        let (path, vars) = spec.split_once('@').unwrap_or((spec, ""));
+        let vars: Vec<(&str, &str)> = vars
+            .split(',')
+            .filter_map(|kv| kv.split_once('='))
+            .collect();
+        let before: Vec<_> = vars.iter().map(|(k, _)| std::env::var_os(k)).collect();
+        for (k, v) in &vars {
+            std::env::set_var(k, v);
+        }
+        let plan = optimized(path, side, ch)?.into_runnable()?;
+        for ((k, _), old) in vars.iter().zip(before) {
+            match old {
+                Some(old) => std::env::set_var(k, old),
+                None => std::env::remove_var(k),
+            }
+        }
+        plans.push(TypedSimpleState::new(&plan)?);
+    }
+    Ok(plans)
+}
+
+/// `serve SIDE THREADS PLAN...`: the plans of [`compare`], each run once
+/// to warm up, then `ready` on stdout; each line read from stdin holding a
+/// plan's index runs that plan once and prints its wall time (ms), until
+/// the input ends. A driver in another language (benches/interleaved.py,
+/// onnxruntime beside tract) takes its turns between the runs.
+fn serve(side: usize, threads: usize, specs: &[String]) -> TractResult<()> {
+    use std::io::{BufRead, Write};
+    let ch = channels();
+    let mut plans = states(specs, side, ch)?;
+    let input = input(side, ch);
+    let (pool, ex) = pool(threads);
+    let mut run = |i: usize| -> TractResult<f64> {
+        let Some(state) = plans.get_mut(i) else {
+            return Err(TractError::msg(format!("no plan {i}")));
+        };
+        let t0 = Instant::now();
+        pool.install(|| {
+            multithread_tract_scope(ex.clone(), || state.run(tvec!(input.clone().into())))
+        })?;
+        Ok(t0.elapsed().as_secs_f64() * 1e3)
+    };
+    for i in 0..specs.len() {
+        run(i)?;
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "ready")?;
+    out.flush()?;
+    for line in std::io::stdin().lock().lines() {
+        let i: usize = line?.trim().parse()?;
+        writeln!(out, "{:.3}", run(i)?)?;
+        out.flush()?;
     }
     Ok(())
 }
