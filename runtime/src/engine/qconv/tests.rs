@@ -7,7 +7,6 @@ use std::sync::Arc;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::*;
 
-use super::gated::{QGated, Then};
 use super::kernel::{self, Kind};
 use super::op::{Geometry, Output, QConv, Tail};
 use crate::noise::Rng;
@@ -39,6 +38,7 @@ fn kinds() -> Vec<Kind> {
 #[cfg(target_arch = "x86_64")]
 mod graphs {
     use super::*;
+    use crate::engine::qconv::gated::{QGated, Then};
     use crate::engine::qconv::pattern::fuse_with;
 
     fn model_path(name: &str) -> String {
