@@ -14,7 +14,10 @@ Prints each round's times (ms) on stderr and one line on stdout:
 `MODEL SIDE THREADS ROUNDS f32/ort int8/f32 int8/qdq` (tract f32 is the
 faster lowering of the round). onnxruntime keeps its default thread
 spinning (its best path); a 50 ms pause before every run lets the other
-engine's spinning threads go quiet.
+engine's spinning threads go quiet (EDGEGAN_PAUSE=SECONDS sets it,
+EDGEGAN_ORT_SPIN=0 turns onnxruntime's spinning off: to check that
+neither engine slows the other; on the dev Xeon neither moved the ratios
+beyond a round's noise).
 """
 import os, statistics, subprocess, sys, time
 from pathlib import Path
@@ -25,13 +28,15 @@ import onnxruntime as ort
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ort_qdq import qdq  # noqa: E402
 
-PAUSE = 0.05
+PAUSE = float(os.environ.get("EDGEGAN_PAUSE", "0.05"))
 
 
 def session(path, threads):
     o = ort.SessionOptions()
     o.intra_op_num_threads = threads
     o.inter_op_num_threads = 1
+    if os.environ.get("EDGEGAN_ORT_SPIN") == "0":
+        o.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(str(path), o, providers=["CPUExecutionProvider"])
 
 
