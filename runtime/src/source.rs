@@ -113,6 +113,18 @@ impl ModelSource {
         Ok(crate::sr::choose_precision(f32_model, int8_model))
     }
 
+    /// The inpainting model at the precision
+    /// [`crate::inpaint::choose_precision`] measures faster here (f32 where
+    /// the card lists no int8 graph).
+    pub fn inpainter_auto(&self) -> Result<Inpainter> {
+        let f32_model = self.inpainter(Precision::F32)?;
+        if f32_model.card().files.int8.is_none() {
+            return Ok(f32_model);
+        }
+        let int8_model = self.inpainter(Precision::Int8)?;
+        Ok(crate::inpaint::choose_precision(f32_model, int8_model))
+    }
+
     /// The inpainting model at `precision`.
     pub fn inpainter(&self, precision: Precision) -> Result<Inpainter> {
         match self {

@@ -45,8 +45,9 @@ pub struct InpaintArgs {
     /// Model: a directory, models/NAME, or an embedded name.
     #[arg(short, long, value_name = "NAME|DIR", default_value = DEFAULT_INPAINT_MODEL)]
     pub model: String,
-    /// Numeric precision of the model graph (`auto` = f32) [default: the
-    /// board's, else f32].
+    /// Numeric precision of the model graph (`auto`: int8 where the card's
+    /// int8 fill is within 0.3 dB of f32's in every bin and measures
+    /// faster here, cached) [default: the board's, else f32].
     #[arg(long, value_enum)]
     pub precision: Option<PrecisionChoice>,
     /// Apply a board profile (`edgegan boards list`): its precision and
@@ -103,7 +104,7 @@ pub fn run(mut a: InpaintArgs) -> Result<ExitCode> {
         let board = edgegan_boards::get(name)?;
         apply_inpaint(&board, &mut a.precision, &mut a.threads);
     }
-    let precision = a.precision.unwrap_or(PrecisionChoice::F32).fixed();
+    let choice = a.precision.unwrap_or(PrecisionChoice::F32);
     if let Some(f) = &a.format {
         output_format(Path::new(&format!("x.{f}")))?;
     }
@@ -125,7 +126,11 @@ pub fn run(mut a: InpaintArgs) -> Result<ExitCode> {
     };
     let total = jobs.len();
     let (jobs, skipped) = prepare(jobs, a.skip_existing);
-    let model = crate::models::source(&a.model)?.inpainter(precision)?;
+    let source = crate::models::source(&a.model)?;
+    let model = match choice {
+        PrecisionChoice::Auto => source.inpainter_auto()?,
+        fixed => source.inpainter(fixed.fixed())?,
+    };
     if !batch && skipped == 1 {
         eprintln!("{}: already written; skipped", a.output.display());
         return Ok(ExitCode::SUCCESS);

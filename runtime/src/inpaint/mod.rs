@@ -3,6 +3,7 @@
 //! windows), the network-driven [`Inpainter`], and the metric protocol
 //! ([`protocol_crop`], [`eval_mask`], [`score`]).
 
+mod auto;
 mod cascade;
 mod eval;
 mod fill;
@@ -10,6 +11,7 @@ mod inpainter;
 mod mask;
 mod protocol;
 
+pub use auto::{choose_precision, MAX_INT8_HOLE_DROP_DB};
 pub use cascade::*;
 pub use eval::*;
 pub use fill::*;

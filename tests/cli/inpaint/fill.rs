@@ -131,6 +131,55 @@ fn outside_the_mask_is_bit_identical() {
     }
 }
 
+/// `--precision auto` measures both graphs once, caches the choice, fills
+/// as that precision does, and follows the cache after.
+#[test]
+fn auto_precision_fills_as_the_precision_it_chose_and_follows_its_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let mask = free_form(256, 256, 3, HoleBin::new(20));
+    let img = image::open(example()).unwrap();
+    let fill = |precision: &str| {
+        let out = dir.path().join(format!("{precision}.png"));
+        let (i, m) = (dir.path().join("in.png"), dir.path().join("mask.png"));
+        img.save(&i).unwrap();
+        mask.to_luma().save(&m).unwrap();
+        let o = Command::new(bin())
+            .args(["inpaint", "--precision", precision, "--overwrite", "--mask"])
+            .args([&m, &i])
+            .arg("-o")
+            .arg(&out)
+            .env("XDG_CACHE_HOME", dir.path())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read(&out).unwrap()
+    };
+    let auto = fill("auto");
+    let cache = dir.path().join("edgegan/precision.toml");
+    let text = std::fs::read_to_string(&cache).unwrap();
+    let table: toml::Table = text.parse().unwrap();
+    assert_eq!(table.len(), 1, "{text}");
+    let (key, chosen) = table.iter().next().unwrap();
+    let chosen = chosen.as_str().unwrap().to_string();
+    let card = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("models/inpaint/card.toml"),
+    )
+    .unwrap();
+    let card: toml::Table = card.parse().unwrap();
+    let sha = card["files"]["f32"]["sha256"].as_str().unwrap();
+    assert!(key.contains(sha), "the key names the graphs: {key}");
+    assert_eq!(auto, fill(&chosen), "auto fills as {chosen} does");
+    // The other precision written into the cache: auto follows it.
+    let other = if chosen == "int8" { "f32" } else { "int8" };
+    std::fs::write(&cache, format!("{key:?} = {other:?}\n")).unwrap();
+    assert_eq!(fill("auto"), fill(other), "auto follows the cache");
+    assert_ne!(
+        fill("f32"),
+        fill("int8"),
+        "the two precisions fill differently"
+    );
+}
+
 #[test]
 fn one_image_on_several_threads_is_filled_as_on_one() {
     use edgegan_runtime::{inpaint::Inpainter, Precision};
