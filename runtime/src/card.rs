@@ -56,7 +56,7 @@ impl std::fmt::Display for Precision {
 }
 
 /// The precision asked for: a file's, or `auto`, which measures and picks
-/// (see [`crate::sr::choose_precision`]).
+/// (see [`crate::sr::choose_precision`], [`crate::inpaint::choose_precision`]).
 ///
 /// ```
 /// use edgegan_runtime::card::{Precision, PrecisionChoice};
