@@ -158,6 +158,8 @@ impl QGated {
                             )
                         }
                     }
+                    // tract's element-wise runner returns Ok for every
+                    // slice (it only aligns it through a scratch buffer).
                     sigmoid.run(gs).expect("tract's f32 sigmoid kernel");
                     // The product, in place of the feature half.
                     fs.iter_mut().zip(&*gs).for_each(|(f, s)| *f *= s);
