@@ -31,6 +31,22 @@ pub fn read_precision_cache(text: &str) -> toml::Table {
     text.parse().unwrap_or_default()
 }
 
+/// The fastest of 3 runs of `run` after one warm-up (ms); infinite if a
+/// run fails (`run` returns false), so that a failing model is never picked.
+pub(crate) fn best_ms(mut run: impl FnMut() -> bool) -> f64 {
+    let mut best = f64::INFINITY;
+    for i in 0..4 {
+        let t = std::time::Instant::now();
+        if !run() {
+            return f64::INFINITY;
+        }
+        if i > 0 {
+            best = best.min(t.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    best
+}
+
 /// `int8` if it is cached as this machine's choice for the pair of graphs
 /// `files`, or else measured (`ms_per_run` times a model and hands it
 /// back) under 0.9× `f32`'s time; `f32` otherwise. `what` names the unit

@@ -4,8 +4,6 @@
 //! `auto` makes too: one S×S window through the network, single-threaded,
 //! the best of 3 runs after one warm-up).
 
-use std::time::Instant;
-
 use crate::card::ModelCard;
 use crate::engine::choice;
 use crate::inpaint::Inpainter;
@@ -47,17 +45,7 @@ fn ms_per_run(m: Inpainter) -> (f64, Inpainter) {
             }
         })
         .collect();
-    let mut best = f64::INFINITY;
-    for i in 0..4 {
-        let t = Instant::now();
-        if m.cpu_net(&input).is_err() {
-            return (f64::INFINITY, m);
-        }
-        if i > 0 {
-            best = best.min(t.elapsed().as_secs_f64() * 1e3);
-        }
-    }
-    (best, m)
+    (choice::best_ms(|| m.cpu_net(&input).is_ok()), m)
 }
 
 /// The model to run: the int8 one only if its card's fill quality allows

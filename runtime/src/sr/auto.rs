@@ -8,7 +8,6 @@
 use crate::engine::choice;
 use crate::sr::{Model, UpscaleOptions, Upscaler};
 use std::sync::Arc;
-use std::time::Instant;
 
 pub use choice::read_precision_cache;
 
@@ -31,17 +30,7 @@ fn ms_per_run(m: Model) -> (f64, Model) {
     let img = image::RgbImage::from_fn(128, 128, |x, y| {
         image::Rgb([(x * 2) as u8, (y * 2) as u8, ((x ^ y) * 2) as u8])
     });
-    let mut best = f64::INFINITY;
-    for i in 0..4 {
-        let t = Instant::now();
-        if up.run(&img).is_err() {
-            best = f64::INFINITY;
-            break;
-        }
-        if i > 0 {
-            best = best.min(t.elapsed().as_secs_f64() * 1e3);
-        }
-    }
+    let best = choice::best_ms(|| up.run(&img).is_ok());
     drop(up);
     let model = Arc::try_unwrap(model).unwrap_or_else(|_| unreachable!("the upscaler is dropped"));
     (best, model)

@@ -26,12 +26,10 @@ use tract_onnx::tract_core::internal::*;
 use tract_onnx::tract_core::ops::array::MultiBroadcastTo;
 use tract_onnx::tract_core::ops::change_axes::AxisOp;
 use tract_onnx::tract_core::ops::nn::Sigmoid;
-use tract_onnx::tract_core::ops::quant::{quantize_linear_f32_u8, QuantizeLinearU8};
 
 use super::kernel;
-use super::op::{each_band, Input, Output, QConv};
-use super::pattern::skip_add;
-use super::pattern::{binary_after, element_wise, next};
+use super::op::{each_band, Input, Output, QConv, Quant};
+use super::pattern::{binary_after, element_wise, next, quantizer, rewrite, skip_add};
 
 /// About the f32 scratch a band's sub-bands fill (both halves): rows of
 /// it are gated while they are still in L2.
@@ -40,20 +38,6 @@ const SCRATCH_BYTES: usize = 256 << 10;
 thread_local! {
     /// The two halves' f32 rows of the sub-band this thread gates.
     static SCRATCH: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// tract's `QuantizeLinearU8`: `inv_scale` its (reciprocal) scale.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Quant {
-    pub inv_scale: f32,
-    pub zero_point: u8,
-}
-
-impl Quant {
-    #[inline(always)]
-    fn apply(self, v: f32) -> u8 {
-        quantize_linear_f32_u8(v, self.inv_scale, self.zero_point as i32)
-    }
 }
 
 /// What [`QGated`] makes of the product `p = f · sigmoid(g)`.
@@ -192,19 +176,15 @@ impl QGated {
         let u8s = |at: usize, len: usize| unsafe {
             std::slice::from_raw_parts_mut((dst.u8s as *mut u8).add(at), len)
         };
+        if let Then::F32 | Then::Both(_) = self.then {
+            f32s(at).copy_from_slice(p);
+        }
         match self.then {
-            Then::F32 => f32s(at).copy_from_slice(p),
-            Then::U8(q) => u8s(at, ow)
+            Then::F32 => {}
+            Then::U8(q) | Then::Both(q) => u8s(at, ow)
                 .iter_mut()
                 .zip(p)
                 .for_each(|(d, &v)| *d = q.apply(v)),
-            Then::Both(q) => {
-                f32s(at).copy_from_slice(p);
-                u8s(at, ow)
-                    .iter_mut()
-                    .zip(p)
-                    .for_each(|(d, &v)| *d = q.apply(v));
-            }
             Then::Up2Add(q) => {
                 // Output rows 2y and 2y + 1 of the 2oh × 2ow plane.
                 for dy in 0..2 {
@@ -276,7 +256,7 @@ impl EvalOp for QGated {
                 u8s: base[1] + i * per,
                 skip: skip.map_or(std::ptr::null(), |s| s[i * per..].as_ptr()),
             };
-            self.run_image(x.image(i, geo.cin), (x.h, x.w), (x.oh, x.ow), dst)?;
+            self.run_image(x.image(i), (x.h, x.w), (x.oh, x.ow), dst)?;
         }
         Ok(outs.into_iter().map(|t| t.into_tvalue()).collect())
     }
@@ -309,16 +289,11 @@ impl TypedOp for QGated {
 /// geometry, zero point and kernel, neither with a skip; then what [`Then`]
 /// lists, where it follows. `EDGEGAN_QGATED=off` leaves the pairs as two
 /// [`QConv`]s (for side-by-side runs).
-pub(crate) fn fuse_gates(mut model: TypedModel) -> TractResult<TypedModel> {
+pub(crate) fn fuse_gates(model: TypedModel) -> TractResult<TypedModel> {
     if std::env::var("EDGEGAN_QGATED").as_deref() == Ok("off") {
         return Ok(model);
     }
-    for id in model.eval_order()? {
-        if let Some(patch) = gate(&model, &model.nodes()[id])? {
-            patch.apply(&mut model)?;
-        }
-    }
-    model.into_compact()
+    rewrite(model, gate)
 }
 
 /// The patch for the gated pair whose gate conv is `node`, if it is one.
@@ -357,13 +332,14 @@ fn gate(model: &TypedModel, node: &TypedNode) -> TractResult<Option<TypedModelPa
     let product = OutletId::new(mul.id, 0);
     let mut inputs = vec![node.inputs[0]];
     // The outlets the node's outputs replace, in order, and what it does.
-    let (replaced, then) = if let Some((q, quant)) = next(model, mul)?.and_then(quantizer) {
-        (vec![OutletId::new(q.id, 0)], Then::U8(quant))
+    let quantized = |n: &TypedNode| quantizer(n).map(|q| (n.id, q));
+    let (replaced, then) = if let Some((q, quant)) = next(model, mul)?.and_then(quantized) {
+        (vec![OutletId::new(q, 0)], Then::U8(quant))
     } else if let Some((q, skip, quant)) = up2_add(model, mul)? {
         inputs.push(skip);
-        (vec![OutletId::new(q.id, 0)], Then::Up2Add(quant))
+        (vec![OutletId::new(q, 0)], Then::Up2Add(quant))
     } else if let Some((q, quant)) = beside(model, mul)? {
-        (vec![product, OutletId::new(q.id, 0)], Then::Both(quant))
+        (vec![product, OutletId::new(q, 0)], Then::Both(quant))
     } else {
         (vec![product], Then::F32)
     };
@@ -380,32 +356,16 @@ fn gate(model: &TypedModel, node: &TypedNode) -> TractResult<Option<TypedModelPa
     Ok(Some(patch))
 }
 
-/// `node` as tract's `QuantizeLinearU8` with a finite scale: the node and
-/// its parameters.
-fn quantizer(node: &TypedNode) -> Option<(&TypedNode, Quant)> {
-    let q = element_wise::<QuantizeLinearU8>(node).filter(|q| q.scale.is_finite())?;
-    Some((
-        node,
-        Quant {
-            inv_scale: q.scale,
-            zero_point: q.zero_point,
-        },
-    ))
-}
-
 /// A quantizer reading `mul`'s output beside exactly one other reader:
-/// that quantizer. The product stays an output too.
-fn beside<'m>(
-    model: &'m TypedModel,
-    mul: &TypedNode,
-) -> TractResult<Option<(&'m TypedNode, Quant)>> {
+/// that quantizer's id and parameters. The product stays an output too.
+fn beside(model: &TypedModel, mul: &TypedNode) -> TractResult<Option<(usize, Quant)>> {
     let readers = &mul.outputs[0].successors;
     if readers.len() != 2 {
         return Ok(None);
     }
     let found = readers
         .iter()
-        .filter_map(|r| quantizer(&model.nodes()[r.node]))
+        .filter_map(|r| quantizer(&model.nodes()[r.node]).map(|q| (r.node, q)))
         .collect::<Vec<_>>();
     Ok(match found[..] {
         [one] => Some(one),
@@ -417,12 +377,12 @@ fn beside<'m>(
 /// the ONNX export writes it (reshape to `[n, c, h, 1, w, 1]`, broadcast to
 /// `[n, c, h, 2, w, 2]`, reshape to `[n, c, 2h, 2w]`), an Add of an f32
 /// input of that shape, and a quantizer, each the only reader of the one
-/// before: the quantizer, the Add's other input and the quantizer's
+/// before: the quantizer's id, the Add's other input and the quantizer's
 /// parameters.
 fn up2_add<'m>(
     model: &'m TypedModel,
     mul: &TypedNode,
-) -> TractResult<Option<(&'m TypedNode, OutletId, Quant)>> {
+) -> TractResult<Option<(usize, OutletId, Quant)>> {
     let shape_of = |n: &TypedNode| -> TractResult<Option<Vec<usize>>> {
         let fact = model.outlet_fact(OutletId::new(n.id, 0))?;
         Ok(fact.shape.as_concrete().map(|s| s.to_vec()))
@@ -462,7 +422,5 @@ fn up2_add<'m>(
     let Some((add, skip)) = skip_add(model, r2)? else {
         return Ok(None);
     };
-    Ok(next(model, add)?
-        .and_then(quantizer)
-        .map(|(q, quant)| (q, skip, quant)))
+    Ok(next(model, add)?.and_then(|q| quantizer(q).map(|quant| (q.id, skip, quant))))
 }

@@ -95,9 +95,28 @@ thread_local! {
 pub(crate) enum Output {
     /// f32 (the chain ended at the bias or the activation).
     F32,
-    /// u8 by tract's `QuantizeLinearU8`: `inv_scale` is its (reciprocal)
-    /// scale, multiplied, as tract does.
-    U8 { inv_scale: f32, zero_point: u8 },
+    /// u8 by tract's `QuantizeLinearU8`.
+    U8(Quant),
+}
+
+/// tract's `QuantizeLinearU8`: `inv_scale` is its (reciprocal) scale,
+/// multiplied, as tract does.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Quant {
+    pub inv_scale: f32,
+    pub zero_point: u8,
+}
+
+impl Quant {
+    /// `v` quantized by tract's own function.
+    #[inline(always)]
+    pub fn apply(self, v: f32) -> u8 {
+        tract_onnx::tract_core::ops::quant::quantize_linear_f32_u8(
+            v,
+            self.inv_scale,
+            self.zero_point as i32,
+        )
+    }
 }
 
 /// The per-output-channel tail: `((sum + corr) as f32 * mul + add)`, then
@@ -193,7 +212,7 @@ impl QConv {
     pub(crate) fn output_type(&self) -> DatumType {
         match self.tail.output {
             Output::F32 => f32::datum_type(),
-            Output::U8 { .. } => u8::datum_type(),
+            Output::U8(_) => u8::datum_type(),
         }
     }
 
@@ -280,6 +299,8 @@ pub(super) fn each_band(
 pub(super) struct Input<'a> {
     /// Every image's planes, one after another.
     pub src: &'a [u8],
+    /// Input channels (planes per image).
+    pub cin: usize,
     /// Images, input height and width.
     pub n: usize,
     pub h: usize,
@@ -307,6 +328,7 @@ impl<'a> Input<'a> {
         let src = x.try_as_plain_ram()?.as_slice::<u8>()?;
         Ok(Input {
             src,
+            cin: geo.cin,
             n,
             h,
             w,
@@ -316,8 +338,8 @@ impl<'a> Input<'a> {
     }
 
     /// Image `i`'s planes.
-    pub fn image(&self, i: usize, cin: usize) -> &'a [u8] {
-        let len = cin * self.h * self.w;
+    pub fn image(&self, i: usize) -> &'a [u8] {
+        let len = self.cin * self.h * self.w;
         &self.src[i * len..(i + 1) * len]
     }
 }
@@ -375,7 +397,7 @@ impl EvalOp for QConv {
         let base = out.try_as_plain_ram_mut()?.as_bytes_mut().as_mut_ptr() as usize;
         for i in 0..n {
             let skip = skip.map(|s| &s[i * per..(i + 1) * per]);
-            let img = x.image(i, self.geo.cin);
+            let img = x.image(i);
             self.run_image(img, (x.h, x.w), (oh, ow), base + i * image, skip);
         }
         Ok(tvec!(out.into_tvalue()))

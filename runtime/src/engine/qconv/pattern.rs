@@ -15,7 +15,7 @@ use tract_onnx::tract_core::ops::nn::{DataFormat, LeakyRelu};
 use tract_onnx::tract_core::ops::quant::QuantizeLinearU8;
 
 use super::kernel::Kind;
-use super::op::{Geometry, Output, QConv, Tail};
+use super::op::{Geometry, Output, QConv, Quant, Tail};
 
 /// `model` (decluttered) with every chain this module recognises replaced
 /// by a [`QConv`] on the CPU's best kernel, where that kernel is exact on
@@ -33,13 +33,24 @@ pub(crate) fn fuse(model: TypedModel) -> TractResult<TypedModel> {
 /// it was (the chain it replaces becomes dummies, which are no convs), and
 /// a later conv reading a fused chain reads the new node. Then gated
 /// pairs of fused convs become one node ([`super::gated`]).
-pub(crate) fn fuse_with(mut model: TypedModel, kind: Kind) -> TractResult<TypedModel> {
+pub(crate) fn fuse_with(model: TypedModel, kind: Kind) -> TractResult<TypedModel> {
+    let model = rewrite(model, |m, node| chain(m, node, kind))?;
+    super::gated::fuse_gates(model)
+}
+
+/// `model` with the patch `patch` finds at each node, in evaluation order,
+/// applied (the nodes a patch replaces become dummies, which no finder
+/// takes), then compacted.
+pub(super) fn rewrite(
+    mut model: TypedModel,
+    patch: impl Fn(&TypedModel, &TypedNode) -> TractResult<Option<TypedModelPatch>>,
+) -> TractResult<TypedModel> {
     for id in model.eval_order()? {
-        if let Some(patch) = chain(&model, &model.nodes()[id], kind)? {
-            patch.apply(&mut model)?;
+        if let Some(p) = patch(&model, &model.nodes()[id])? {
+            p.apply(&mut model)?;
         }
     }
-    super::gated::fuse_gates(model.into_compact()?)
+    model.into_compact()
 }
 
 /// The patch replacing the chain that starts at `node`, if it is one.
@@ -76,14 +87,9 @@ fn chain(model: &TypedModel, node: &TypedNode, kind: Kind) -> TractResult<Option
     }
     let mut output = Output::F32;
     if let Some(n) = next(model, last)? {
-        if let Some(q) = element_wise::<QuantizeLinearU8>(n) {
-            if q.scale.is_finite() {
-                output = Output::U8 {
-                    inv_scale: q.scale,
-                    zero_point: q.zero_point,
-                };
-                last = n;
-            }
+        if let Some(q) = quantizer(n) {
+            output = Output::U8(q);
+            last = n;
         }
     }
     // An Add of an f32 tensor shaped as the output (an SR model's bicubic
@@ -324,6 +330,15 @@ fn per_channel<'m>(
         return Ok(None);
     }
     Ok(Some((node, values)))
+}
+
+/// `node` as tract's `QuantizeLinearU8` with a finite scale: its parameters.
+pub(super) fn quantizer(node: &TypedNode) -> Option<Quant> {
+    let q = element_wise::<QuantizeLinearU8>(node).filter(|q| q.scale.is_finite())?;
+    Some(Quant {
+        inv_scale: q.scale,
+        zero_point: q.zero_point,
+    })
 }
 
 /// `node`'s element-wise mini-op as `T`, if it is one.

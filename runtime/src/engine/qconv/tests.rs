@@ -8,7 +8,7 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::*;
 
 use super::kernel::{self, Kind};
-use super::op::{Geometry, Output, QConv, Tail};
+use super::op::{Geometry, Output, QConv, Quant, Tail};
 use crate::noise::Rng;
 
 /// The kernels to check here: the scalar one everywhere, every SIMD one
@@ -241,14 +241,13 @@ fn reference(q: &QConv, k: &[i8], x: &[u8], h: usize, w: usize, skip: &[f32]) ->
                 }
                 match q.tail.output {
                     Output::F32 => out.extend(v.to_ne_bytes()),
-                    Output::U8 {
-                        inv_scale,
-                        zero_point,
-                    } => out.push(tract_onnx::tract_core::ops::quant::quantize_linear_f32_u8(
-                        v,
-                        inv_scale,
-                        zero_point as i32,
-                    )),
+                    Output::U8(quant) => {
+                        out.push(tract_onnx::tract_core::ops::quant::quantize_linear_f32_u8(
+                            v,
+                            quant.inv_scale,
+                            quant.zero_point as i32,
+                        ))
+                    }
                 }
             }
         }
@@ -305,19 +304,19 @@ fn kernels_equal_the_definition_on_odd_geometries() {
         let half: Vec<i8> = full.iter().map(|&v| (v / 2).max(-64)).collect();
         let mut variants = Vec::new();
         for k in [&full, &half] {
-            let u8_out = Output::U8 {
+            let u8_out = Output::U8(Quant {
                 inv_scale: 1.0 / (40.0 + 60.0 * rng.unit()),
                 zero_point: rng.below(256) as u8,
-            };
+            });
             variants.push((k, u8_out, Some(0.1)));
             variants.push((k, Output::F32, None));
             variants.push((k, Output::F32, Some(0.2)));
             // Beyond tract's 2^22 clamp and beyond f32 (±inf), which the
             // AVX-512 tail reaches without the clamp.
-            let huge = Output::U8 {
+            let huge = Output::U8(Quant {
                 inv_scale: [3e5, 3e37][rng.below(2)],
                 zero_point: rng.below(256) as u8,
-            };
+            });
             variants.push((k, huge, None));
         }
         let (oh, ow) = geo.output(h, w).unwrap();

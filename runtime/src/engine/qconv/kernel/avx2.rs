@@ -10,7 +10,7 @@ use std::arch::x86_64::*;
 
 use super::Band;
 use super::MAGIC;
-use crate::engine::qconv::op::{Output, QConv};
+use crate::engine::qconv::op::{Output, QConv, Quant};
 
 /// Whether the CPU has AVX2 (and tract's `TRACT_CPU_ISA` does not mask it).
 pub(super) fn available() -> bool {
@@ -131,10 +131,10 @@ unsafe fn tail_store(
                 unsafe { _mm256_maskstore_ps((out as *mut f32).add(at + o * plane), mask, *v) };
             }
         }
-        Output::U8 {
+        Output::U8(Quant {
             inv_scale,
             zero_point,
-        } => {
+        }) => {
             // tract's NaN and 2^22 guards are left out, as in the AVX-512
             // tail (`Tail::bounded`): they cannot change a result.
             let magic = _mm256_set1_ps(MAGIC);

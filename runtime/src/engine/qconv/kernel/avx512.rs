@@ -8,7 +8,7 @@ use std::arch::x86_64::*;
 
 use super::Band;
 use super::MAGIC;
-use crate::engine::qconv::op::{Output, QConv};
+use crate::engine::qconv::op::{Output, QConv, Quant};
 
 /// Whether the CPU has every extension [`band`] uses (and tract's
 /// `TRACT_CPU_ISA` masks neither AVX-512 nor VNNI).
@@ -135,10 +135,10 @@ pub(super) unsafe fn tail_store(
     match t.output {
         // SAFETY (both stores): forwarded from the caller.
         Output::F32 => unsafe { _mm512_mask_storeu_ps(dst as *mut f32, mask, v) },
-        Output::U8 {
+        Output::U8(Quant {
             inv_scale,
             zero_point,
-        } => {
+        }) => {
             // tract zeroes NaNs and clamps |v| to 2^22 before rounding. Here
             // v is never NaN (`Tail::bounded`: the sum times `mul` plus
             // `add` is finite, and so is the LeakyRelu of it; times

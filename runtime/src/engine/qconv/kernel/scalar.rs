@@ -1,8 +1,6 @@
 //! The reference kernel: one output value at a time, the same integer sum
 //! and the same f32 tail as the SIMD kernels (and as tract's unfused ops).
 
-use tract_onnx::tract_core::ops::quant::quantize_linear_f32_u8;
-
 use super::Band;
 use crate::engine::qconv::op::{Output, Tail};
 
@@ -65,10 +63,7 @@ pub(super) unsafe fn band(b: Band) {
                 unsafe {
                     match q.tail.output {
                         Output::F32 => *(out as *mut f32).add(at) = v,
-                        Output::U8 {
-                            inv_scale,
-                            zero_point,
-                        } => *out.add(at) = quantize_linear_f32_u8(v, inv_scale, zero_point as i32),
+                        Output::U8(quant) => *out.add(at) = quant.apply(v),
                     }
                 }
             }
