@@ -34,7 +34,7 @@ pub mod source;
 pub mod sr;
 
 pub use card::{ModelCard, Precision, Task};
-pub use engine::plan::fuse_int8;
+pub use engine::plan::{fuse_graph, fuse_int8};
 pub use engine::shuffle::sum_before_shuffle;
 pub use error::{Result, RuntimeError};
 pub use sr::{Model, UpscaleOptions, Upscaler};

@@ -160,8 +160,9 @@ fn optimized(path: &str, side: usize, ch: usize) -> TractResult<TypedModel> {
         .with_input_fact(0, f32::fact([1, ch, side, side]).into())?
         .into_typed()?;
     // As the runtime builds its plans: int8 conv chains fused where the
-    // CPU has the kernel (EDGEGAN_QCONV=off for tract's own lowering).
-    edgegan_runtime::fuse_int8(plan)?.into_optimized()
+    // CPU has the kernel, f32 gated products as one pass
+    // (EDGEGAN_QCONV=off, EDGEGAN_GATE=off for tract's own lowering).
+    edgegan_runtime::fuse_graph(plan)?.into_optimized()
 }
 
 /// The input pattern (x·7 + y·3 + c) % 255 / 255.

@@ -5,7 +5,9 @@
 //! ([`slots`]) and precision `auto`'s measured choice ([`choice`]).
 
 pub(crate) mod choice;
+pub(crate) mod gate;
 pub(crate) mod graph;
+pub(crate) mod pattern;
 pub(crate) mod plan;
 pub(crate) mod qconv;
 pub(crate) mod shuffle;

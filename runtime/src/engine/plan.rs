@@ -55,20 +55,42 @@ pub(crate) fn optimized_plan(
         .and_then(|scope| {
             scope.enter(|| {
                 let typed = graph.clone().with_input_fact(0, fact)?.into_typed()?;
-                fuse_int8(typed)?.into_optimized()?.into_runnable()
+                fuse_graph(typed)?.into_optimized()?.into_runnable()
             })
         })
         .map_err(|e| RuntimeError::inference(onnx_path, e))
 }
 
+/// `typed` with every rewrite this runtime makes before tract optimizes a
+/// plan: the int8 conv chains fused ([`fuse_int8`]), then the f32 gated
+/// products left made one multi-threaded pass each (the inpainting
+/// network's `f · sigmoid(g)`, with its decoder's upsampling and skip Add;
+/// `EDGEGAN_GATE=off` leaves them). Every plan this runtime builds goes
+/// through it, and the benches call it to time the product's plan. The
+/// rewritten plan computes the same values as tract's, bit for bit. A graph
+/// with neither comes back as it was; one with a sigmoid is decluttered
+/// first, as the rewrites read the decluttered form.
+pub fn fuse_graph(typed: TypedModel) -> TractResult<TypedModel> {
+    use tract_onnx::tract_core::ops::element_wise::ElementWiseOp;
+    use tract_onnx::tract_core::ops::nn::Sigmoid;
+    let typed = fuse_int8(typed)?;
+    let sigmoid = typed.nodes().iter().any(|n| {
+        n.op_as::<ElementWiseOp>()
+            .is_some_and(|e| e.0.is::<Sigmoid>())
+    });
+    if sigmoid {
+        super::gate::fuse_gates(typed.into_decluttered()?)
+    } else {
+        Ok(typed)
+    }
+}
+
 /// `typed` with its int8 conv chains fused into one direct-convolution node
 /// each, where this CPU has a kernel for it (AVX-512 VNNI; AVX2 for weights
 /// within the export's pair bound) and `EDGEGAN_QCONV` is not `off`, nor
-/// the CPU feature masked by `TRACT_CPU_ISA`: every plan this runtime builds goes through
-/// it, and the benches call it to time the product's plan. The fused plan
-/// computes the same values as tract's, bit for bit. A graph with no
+/// the CPU feature masked by `TRACT_CPU_ISA`. The fused plan computes the same values as tract's, bit for bit. A graph with no
 /// quantized conv comes back untouched; one with some is decluttered first,
-/// as the fusion reads the decluttered form.
+/// as the fusion reads the decluttered form. [`fuse_graph`] calls it.
 ///
 /// ```
 /// use edgegan_runtime::fuse_int8;

@@ -23,13 +23,12 @@
 use tract_linalg::routines::Func;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::*;
-use tract_onnx::tract_core::ops::array::MultiBroadcastTo;
-use tract_onnx::tract_core::ops::change_axes::AxisOp;
 use tract_onnx::tract_core::ops::nn::Sigmoid;
 
 use super::kernel;
 use super::op::{each_band, Input, Output, QConv, Quant};
-use super::pattern::{binary_after, element_wise, next, quantizer, rewrite, skip_add};
+use super::pattern::quantizer;
+use crate::engine::pattern::{binary_after, element_wise, next, rewrite, up2_skip_add};
 
 /// About the f32 scratch a band's sub-bands fill (both halves): rows of
 /// it are gated while they are still in L2.
@@ -373,53 +372,11 @@ fn beside(model: &TypedModel, mul: &TypedNode) -> TractResult<Option<(usize, Qua
     })
 }
 
-/// After `mul` (f32, `[n, c, h, w]`): a nearest 2× upsampling spelt as
-/// the ONNX export writes it (reshape to `[n, c, h, 1, w, 1]`, broadcast to
-/// `[n, c, h, 2, w, 2]`, reshape to `[n, c, 2h, 2w]`), an Add of an f32
-/// input of that shape, and a quantizer, each the only reader of the one
-/// before: the quantizer's id, the Add's other input and the quantizer's
+/// After `mul`: [`up2_skip_add`], then a quantizer, the Add's only reader:
+/// the quantizer's id, the Add's other input and the quantizer's
 /// parameters.
-fn up2_add<'m>(
-    model: &'m TypedModel,
-    mul: &TypedNode,
-) -> TractResult<Option<(usize, OutletId, Quant)>> {
-    let shape_of = |n: &TypedNode| -> TractResult<Option<Vec<usize>>> {
-        let fact = model.outlet_fact(OutletId::new(n.id, 0))?;
-        Ok(fact.shape.as_concrete().map(|s| s.to_vec()))
-    };
-    let Some(s) = shape_of(mul)? else {
-        return Ok(None);
-    };
-    let [n, c, h, w] = s[..] else {
-        return Ok(None);
-    };
-    // Reshapes that keep the elements in order (no axis moved), as many
-    // as follow one another: the last of them.
-    let reshaped = |mut node: &'m TypedNode| -> TractResult<&'m TypedNode> {
-        while let Some(r) = next(model, node)? {
-            let keeps = matches!(
-                r.op_as::<AxisOp>(),
-                Some(AxisOp::Add(_) | AxisOp::Rm(_) | AxisOp::Reshape(..))
-            );
-            if !keeps {
-                break;
-            }
-            node = r;
-        }
-        Ok(node)
-    };
-    let r1 = reshaped(&model.nodes()[mul.id])?;
-    let Some(b) = next(model, r1)?.filter(|b| b.op_is::<MultiBroadcastTo>()) else {
-        return Ok(None);
-    };
-    let r2 = reshaped(b)?;
-    if shape_of(r1)? != Some(vec![n, c, h, 1, w, 1])
-        || shape_of(b)? != Some(vec![n, c, h, 2, w, 2])
-        || shape_of(r2)? != Some(vec![n, c, 2 * h, 2 * w])
-    {
-        return Ok(None);
-    }
-    let Some((add, skip)) = skip_add(model, r2)? else {
+fn up2_add(model: &TypedModel, mul: &TypedNode) -> TractResult<Option<(usize, OutletId, Quant)>> {
+    let Some((add, skip)) = up2_skip_add(model, mul)? else {
         return Ok(None);
     };
     Ok(next(model, add)?.and_then(|q| quantizer(q).map(|quant| (q.id, skip, quant))))

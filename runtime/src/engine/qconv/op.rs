@@ -256,8 +256,10 @@ impl QConv {
 
 /// Run `band(packed, y0, n)` for every band of output rows `y0 .. y0 + n`
 /// of one NCHW image `src` (`h`×`w`) of a conv of geometry `geo`, on the
-/// caller's rayon pool: `packed` holds the rows the band reads, packed by
-/// [`kernel::pack_rows`] with padding `zp`.
+/// caller's rayon pool (one after another on a thread outside any, as
+/// `engine::threads` promises: no thread started there): `packed` holds
+/// the rows the band reads, packed by [`kernel::pack_rows`] with padding
+/// `zp`.
 pub(super) fn each_band(
     geo: &Geometry,
     zp: u8,
@@ -266,7 +268,10 @@ pub(super) fn each_band(
     (oh, ow): (usize, usize),
     band: impl Fn(&[u8], usize, usize) + Sync,
 ) {
-    let threads = rayon::current_num_threads();
+    let threads = match rayon::current_thread_index() {
+        Some(_) => rayon::current_num_threads(),
+        None => 1,
+    };
     // Output rows per band: as many as keep the band's packed input
     // rows within about a megabyte (a core's L2: packed once, read by
     // every output channel block), and on several threads at most an

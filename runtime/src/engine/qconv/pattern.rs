@@ -7,15 +7,14 @@
 use std::sync::Arc;
 
 use tract_onnx::prelude::*;
-use tract_onnx::tract_core::ops::binary::TypedBinOp;
 use tract_onnx::tract_core::ops::cast::Cast;
 use tract_onnx::tract_core::ops::cnn::{Conv, KernelFormat, PaddingSpec};
-use tract_onnx::tract_core::ops::element_wise::{ElementWiseMiniOp, ElementWiseOp};
 use tract_onnx::tract_core::ops::nn::{DataFormat, LeakyRelu};
 use tract_onnx::tract_core::ops::quant::QuantizeLinearU8;
 
 use super::kernel::Kind;
 use super::op::{Geometry, Output, QConv, Quant, Tail};
+use crate::engine::pattern::{binary_after, element_wise, next, rewrite, skip_add};
 
 /// `model` (decluttered) with every chain this module recognises replaced
 /// by a [`QConv`] on the CPU's best kernel, where that kernel is exact on
@@ -36,21 +35,6 @@ pub(crate) fn fuse(model: TypedModel) -> TractResult<TypedModel> {
 pub(crate) fn fuse_with(model: TypedModel, kind: Kind) -> TractResult<TypedModel> {
     let model = rewrite(model, |m, node| chain(m, node, kind))?;
     super::gated::fuse_gates(model)
-}
-
-/// `model` with the patch `patch` finds at each node, in evaluation order,
-/// applied (the nodes a patch replaces become dummies, which no finder
-/// takes), then compacted.
-pub(super) fn rewrite(
-    mut model: TypedModel,
-    patch: impl Fn(&TypedModel, &TypedNode) -> TractResult<Option<TypedModelPatch>>,
-) -> TractResult<TypedModel> {
-    for id in model.eval_order()? {
-        if let Some(p) = patch(&model, &model.nodes()[id])? {
-            p.apply(&mut model)?;
-        }
-    }
-    model.into_compact()
 }
 
 /// The patch replacing the chain that starts at `node`, if it is one.
@@ -229,68 +213,6 @@ fn conv_parts(model: &TypedModel, node: &TypedNode, conv: &Conv) -> TractResult<
     Ok(Some((geo, zp_in, kernel, bias)))
 }
 
-/// The only reader of `node`'s single output, unless that output is also a
-/// model output.
-pub(super) fn next<'m>(
-    model: &'m TypedModel,
-    node: &TypedNode,
-) -> TractResult<Option<&'m TypedNode>> {
-    if model.output_outlets()?.contains(&OutletId::new(node.id, 0)) {
-        return Ok(None);
-    }
-    model.single_succ(node.id)
-}
-
-/// `prev`'s only reader, if it is the binary `name` ("Mul", "Add") of
-/// `prev`'s output and another wire: that node, its output fact and the
-/// other wire.
-pub(super) fn binary_after<'m>(
-    model: &'m TypedModel,
-    prev: &TypedNode,
-    name: &str,
-) -> TractResult<Option<(&'m TypedNode, &'m TypedFact, OutletId)>> {
-    let Some(node) = next(model, prev)? else {
-        return Ok(None);
-    };
-    let is_op = node
-        .op_as::<TypedBinOp>()
-        .is_some_and(|b| b.0.name() == name);
-    if !is_op || node.inputs.len() != 2 {
-        return Ok(None);
-    }
-    let wire = OutletId::new(prev.id, 0);
-    let Some(&other) = node.inputs.iter().find(|&&i| i != wire) else {
-        return Ok(None);
-    };
-    Ok(Some((
-        node,
-        model.outlet_fact(OutletId::new(node.id, 0))?,
-        other,
-    )))
-}
-
-/// `prev`'s only reader, if it is an `Add` of `prev`'s f32 output and
-/// another f32 wire of the same concrete shape (no broadcast): that node
-/// and the other wire.
-pub(super) fn skip_add<'m>(
-    model: &'m TypedModel,
-    prev: &TypedNode,
-) -> TractResult<Option<(&'m TypedNode, OutletId)>> {
-    let Some((node, out, other)) = binary_after(model, prev, "Add")? else {
-        return Ok(None);
-    };
-    let ours = model.outlet_fact(OutletId::new(prev.id, 0))?;
-    let same = |f: &TypedFact| {
-        f.datum_type == f32::datum_type()
-            && f.shape.as_concrete().is_some()
-            && f.shape == ours.shape
-    };
-    if !same(model.outlet_fact(other)?) || !same(out) {
-        return Ok(None);
-    }
-    Ok(Some((node, other)))
-}
-
 /// `prev`'s only reader, if it is the binary `name` ("Mul", "Add") of
 /// `prev`'s f32 output by a constant that is one value or one per channel
 /// (axis 1 of NCHW), with the output shaped as its input: that node and
@@ -339,10 +261,4 @@ pub(super) fn quantizer(node: &TypedNode) -> Option<Quant> {
         inv_scale: q.scale,
         zero_point: q.zero_point,
     })
-}
-
-/// `node`'s element-wise mini-op as `T`, if it is one.
-pub(super) fn element_wise<T: ElementWiseMiniOp>(node: &TypedNode) -> Option<&T> {
-    node.op_as::<ElementWiseOp>()
-        .and_then(|e| e.0.downcast_ref::<T>())
 }
