@@ -141,8 +141,12 @@ unsafe fn scalar(
         for i in from..len {
             for o in 0..4 {
                 let mut sum = bias[o];
+                // edgegan patch: one fused multiply-add per tap, as the vector points get, so a
+                // point's value does not depend on whether it falls in a vector or in the tail
+                // (nor on the kernel: AVX-512 has no scalar tail, NEON's is `len % 4` points).
                 for t in 0..n {
-                    sum += taps[o * n + t] * *input.offset(offsets[t] + i as isize * in_stride);
+                    let x = *input.offset(offsets[t] + i as isize * in_stride);
+                    sum = taps[o * n + t].mul_add(x, sum);
                 }
                 if let Some(alpha) = leaky {
                     sum = if sum > 0.0 { sum } else { alpha * sum };

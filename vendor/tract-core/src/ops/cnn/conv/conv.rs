@@ -698,7 +698,7 @@ impl Conv {
 
     /// Whether this convolution becomes a [`super::DirectSpatialConv`] on this host: group-1 f32
     /// NCHW over two spatial axes, at least two kernel taps, at most 64 inputs per output point
-    /// where AMX runs im2col's matrix products and 576 elsewhere, the kernels it needs, and an
+    /// where AMX runs im2col's matrix products and 1024 elsewhere, the kernels it needs, and an
     /// output row of at least `MIN_DIRECT_SPATIAL_W` points.
     fn can_direct_spatial(&self, input_fact: &TypedFact) -> bool {
         if self.q_params.is_some()
@@ -711,7 +711,9 @@ impl Conv {
             return false;
         }
         let kvol = self.pool_spec.kernel_shape.iter().product::<usize>();
-        let k_limit = if amx_owns_fat_spatial() { 64 } else { 576 };
+        // edgegan patch: 1024 (was 576), so the 96-channel 3x3 convs of the inpainting network's
+        // middle (864 inputs a point) run direct too (patch 14).
+        let k_limit = if amx_owns_fat_spatial() { 64 } else { 1024 };
         if kvol < 2 || self.input_channels() * kvol > k_limit {
             return false;
         }
@@ -1481,10 +1483,12 @@ const DEFAULT_LAZY_IM2COL_MIN_KERNEL: usize = 6;
 
 /// The shortest output row a direct spatial convolution takes: its taps are repacked per zone and
 /// per four output channels, which a shorter row does not pay back against im2col.
-/// edgegan: kept at 128 although rows have no zones now (vendor/README.md, patch 10): the
-/// lowering, and so the rounding, must not change between a whole image and its tiles, and 64
-/// put a 96-point image and its 48-point tiles on different sides.
-const MIN_DIRECT_SPATIAL_W: usize = 128;
+/// edgegan: 16 (was 128; patch 14). Rows have no zones now (vendor/README.md, patch 10). The
+/// lowering, and so the rounding, must not change between a whole image and its tiles; a tile
+/// is its core plus the model's halo on both sides, so at 16 only tiles under 16 points of an
+/// image wider than that straddle the line (at 128, every tile under 128 did). Below 16 points
+/// a row is mostly kernel tail.
+const MIN_DIRECT_SPATIAL_W: usize = 16;
 
 /// Whether AMX runs im2col's matrix products here: it wins the wide convolutions, so the direct
 /// spatial one only takes thin ones.

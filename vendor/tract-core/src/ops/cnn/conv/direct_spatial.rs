@@ -185,7 +185,21 @@ impl DirectSpatialConv {
                                     *v = *src.offset(j as isize * w_stride_i);
                                 }
                             }
-                            if sw > 1 {
+                            if sw == 2 {
+                                // edgegan patch: stride 2 dealt as pairs, which vectorises (the
+                                // generic walk below went element by element; patch 14).
+                                let half = wp / 2;
+                                let (even, odd) = line.split_at_mut(stride);
+                                let (even, odd) = (&mut even[..half], &mut odd[..half]);
+                                let pairs = &padded[..2 * half];
+                                for j in 0..half {
+                                    even[j] = pairs[2 * j];
+                                    odd[j] = pairs[2 * j + 1];
+                                }
+                                if wp % 2 == 1 {
+                                    line[half] = padded[wp - 1];
+                                }
+                            } else if sw > 1 {
                                 for (p, phase) in line.chunks_exact_mut(stride).enumerate() {
                                     for (v, x) in
                                         phase.iter_mut().zip(padded[p..].iter().step_by(sw))
