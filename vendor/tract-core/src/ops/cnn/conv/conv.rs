@@ -712,7 +712,7 @@ impl Conv {
         }
         let kvol = self.pool_spec.kernel_shape.iter().product::<usize>();
         // edgegan patch: 1024 (was 576), so the 96-channel 3x3 convs of the inpainting network's
-        // middle (864 inputs a point) run direct too (patch 14).
+        // middle (864 inputs a point) run direct too (patch 13).
         let k_limit = if amx_owns_fat_spatial() { 64 } else { 1024 };
         if kvol < 2 || self.input_channels() * kvol > k_limit {
             return false;
@@ -1483,7 +1483,7 @@ const DEFAULT_LAZY_IM2COL_MIN_KERNEL: usize = 6;
 
 /// The shortest output row a direct spatial convolution takes: its taps are repacked per zone and
 /// per four output channels, which a shorter row does not pay back against im2col.
-/// edgegan: 16 (was 128; patch 14). Rows have no zones now (vendor/README.md, patch 10). The
+/// edgegan: 16 (was 128; patch 13). Rows have no zones now (vendor/README.md, patch 10). The
 /// lowering, and so the rounding, must not change between a whole image and its tiles; a tile
 /// is its core plus the model's halo on both sides, so at 16 only tiles under 16 points of an
 /// image wider than that straddle the line (at 128, every tile under 128 did). Below 16 points

@@ -2,6 +2,12 @@ use crate::internal::*;
 use crate::ops::cnn::Patch;
 use crate::ops::nn::DataShape;
 
+thread_local! {
+    /// edgegan patch: each thread's buffer of padded input rows (and a strided row's scratch),
+    /// reused from one evaluation to the next instead of allocated per chunk of rows.
+    static ROW_BUFFER: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// A group-1 NCHW f32 convolution computed as a filter along W, four output channels at a time,
 /// instead of im2col and a matrix product. `Conv` builds it at codegen on hosts that have the
 /// `conv_w4` kernel, and the `depthwise_w` one too when the output channels are not a multiple
@@ -100,141 +106,149 @@ impl DirectSpatialConv {
         let h_stride_o = *self.output_shape.h_stride() as isize;
         ensure!(*self.output_shape.w_stride() == 1, "DirectSpatialConv writes rows");
         let mut output = unsafe { Tensor::uninitialized::<f32>(&self.output_shape.shape)? };
-        let mut groups: Vec<(usize, usize)> = Vec::with_capacity(oc.div_ceil(4));
-        let mut o = 0;
-        while o < oc {
-            let group = if o + 4 <= oc { 4 } else { 1 };
-            groups.push((o, group));
-            o += group;
-        }
+        // edgegan patch: the op's own allocations per evaluation are the output and the offsets
+        // (patch 13: it now takes short rows, whose tiles are many); groups and their taps are
+        // walked, not collected, and each thread reuses its row buffer.
+        // Output channels in groups of four, the last `oc % 4` one by one: (first, count).
+        let groups = || {
+            let mut o = 0;
+            std::iter::from_fn(move || {
+                let group = if o + 4 <= oc { 4 } else { 1 };
+                (o < oc).then(|| {
+                    o += group;
+                    (o - group, group)
+                })
+            })
+        };
         // The buffer holds `kh` padded input rows per channel, in slots. Without dilation the
         // rows an output row reads are consecutive, so they sit in the slots as a ring (input
         // row iy in slot iy mod kh): the next output row keeps the rows it shares with this one
         // and copies only the new ones. Tap t = (c, ky, kx) of an output row whose first input
-        // row is in slot r reads the buffer at `offsets[r][t]` plus the point's index.
+        // row is in slot r reads the buffer at `offsets[r * ic * kvol + t]` plus the point's index.
         let ring = dh == 1;
-        let offsets: Vec<Vec<isize>> = (0..if ring { kh } else { 1 })
-            .map(|r| {
-                let mut offsets = Vec::with_capacity(ic * kvol);
-                for c in 0..ic {
-                    for ky in 0..kh {
-                        let slot = if ring { (r + ky) % kh } else { ky };
-                        offsets.extend((0..kw).map(|kx| {
-                            let (phase, at) = ((kx * dw) % sw, (kx * dw) / sw);
-                            ((c * kh + slot) * line_len + phase * stride + at) as isize
-                        }));
-                    }
+        // One rotation after another, `ic * kvol` offsets each.
+        let mut offsets: Vec<isize> = Vec::with_capacity(if ring { kh } else { 1 } * ic * kvol);
+        for r in 0..if ring { kh } else { 1 } {
+            for c in 0..ic {
+                for ky in 0..kh {
+                    let slot = if ring { (r + ky) % kh } else { ky };
+                    offsets.extend((0..kw).map(|kx| {
+                        let (phase, at) = ((kx * dw) % sw, (kx * dw) / sw);
+                        ((c * kh + slot) * line_len + phase * stride + at) as isize
+                    }));
                 }
-                offsets
-            })
-            .collect();
+            }
+        }
         let kernel_ram = kernel.try_as_plain_ram()?;
         let kernel = kernel_ram.as_slice::<f32>()?;
         let bias_ram = bias.try_as_plain_ram()?;
         let bias = bias_ram.as_slice::<f32>()?;
         ensure!(kernel.len() == oc * ic * kvol && bias.len() >= oc);
-        // Each group's taps, channel after channel, in the order of `offsets`.
-        let taps: Vec<&[f32]> = groups
-            .iter()
-            .map(|&(o, group)| &kernel[o * ic * kvol..][..group * ic * kvol])
-            .collect();
+        // A group's taps, channel after channel, in the order of `offsets`.
+        let taps = |o: usize, group: usize| &kernel[o * ic * kvol..][..group * ic * kvol];
         let i_base = img.as_ptr::<f32>()? as usize;
         let o_base = output.as_ptr_mut::<f32>()? as usize;
         let total = output.len();
         // The rows carry no data of their own: the executor only splits their indices.
         let mut rows = vec![(); n * oh];
         tract_linalg::multithread::par_chunks_mut(&mut rows, 1, total, |first, chunk| {
-            let mut storage = vec![0f32; ic * kh * line_len + 16];
-            let align = storage.as_ptr().align_offset(64).min(16);
-            let buffer = &mut storage[align..];
-            // A strided row is padded here, then dealt into its phases.
-            let mut padded = vec![0f32; if sw > 1 { wp } else { 0 }];
-            // The (image, input row) each slot holds, with the ring.
-            let mut held = vec![(-1isize, 0isize); kh];
-            for row in first..first + chunk.len() {
-                let (ni, y) = ((row / oh) as isize, row % oh);
-                let top = (y * sh) as isize - pad_t;
-                unsafe {
-                    let iptr = (i_base as *const f32).offset(n_stride_i * ni);
-                    for ky in 0..kh {
-                        let iy = top + (ky * dh) as isize;
-                        let slot = if ring { iy.rem_euclid(kh as isize) as usize } else { ky };
-                        if ring && held[slot] == (ni, iy) {
-                            continue;
-                        }
-                        held[slot] = (ni, iy);
-                        for c in 0..ic {
-                            let line = &mut buffer[(c * kh + slot) * line_len..][..line_len];
-                            if iy < 0 || iy >= ih as isize || inside.is_empty() {
-                                line.fill(0.0);
+            ROW_BUFFER.with_borrow_mut(|storage| {
+                // Every slot a row reads is written (copied or zeroed) before it is read, and no
+                // point reads past its row's `wp` columns, so a reused buffer needs no clearing.
+                let buffer_len = ic * kh * line_len;
+                storage.resize(buffer_len + 16 + if sw > 1 { wp } else { 0 }, 0.0);
+                let align = storage.as_ptr().align_offset(64).min(16);
+                let (buffer, padded) = storage[align..].split_at_mut(buffer_len);
+                // A strided row is padded in `padded`, then dealt into its phases.
+                let padded = &mut padded[16 - align..];
+                // The (image, input row) each slot holds, with the ring.
+                let mut held: TVec<(isize, isize)> = tvec![(-1isize, 0isize); kh];
+                for row in first..first + chunk.len() {
+                    let (ni, y) = ((row / oh) as isize, row % oh);
+                    let top = (y * sh) as isize - pad_t;
+                    unsafe {
+                        let iptr = (i_base as *const f32).offset(n_stride_i * ni);
+                        for ky in 0..kh {
+                            let iy = top + (ky * dh) as isize;
+                            let slot = if ring { iy.rem_euclid(kh as isize) as usize } else { ky };
+                            if ring && held[slot] == (ni, iy) {
                                 continue;
                             }
-                            let row = if sw > 1 { &mut padded[..] } else { &mut line[..wp] };
-                            row[..inside.start].fill(0.0);
-                            row[inside.end..].fill(0.0);
-                            let src = iptr.offset(
-                                c as isize * c_stride_i
-                                    + iy * h_stride_i
-                                    + (inside.start as isize - pad_l) * w_stride_i,
-                            );
-                            if w_stride_i == 1 {
-                                row[inside.clone()]
-                                    .copy_from_slice(std::slice::from_raw_parts(src, inside.len()));
-                            } else {
-                                for (j, v) in row[inside.clone()].iter_mut().enumerate() {
-                                    *v = *src.offset(j as isize * w_stride_i);
+                            held[slot] = (ni, iy);
+                            for c in 0..ic {
+                                let line = &mut buffer[(c * kh + slot) * line_len..][..line_len];
+                                if iy < 0 || iy >= ih as isize || inside.is_empty() {
+                                    line.fill(0.0);
+                                    continue;
+                                }
+                                let row = if sw > 1 { &mut padded[..] } else { &mut line[..wp] };
+                                row[..inside.start].fill(0.0);
+                                row[inside.end..].fill(0.0);
+                                let src = iptr.offset(
+                                    c as isize * c_stride_i
+                                        + iy * h_stride_i
+                                        + (inside.start as isize - pad_l) * w_stride_i,
+                                );
+                                if w_stride_i == 1 {
+                                    row[inside.clone()]
+                                        .copy_from_slice(std::slice::from_raw_parts(src, inside.len()));
+                                } else {
+                                    for (j, v) in row[inside.clone()].iter_mut().enumerate() {
+                                        *v = *src.offset(j as isize * w_stride_i);
+                                    }
+                                }
+                                if sw == 2 {
+                                    // edgegan patch: stride 2 dealt as pairs, which vectorises (the
+                                    // generic walk below went element by element; patch 13).
+                                    let half = wp / 2;
+                                    let (even, odd) = line.split_at_mut(stride);
+                                    let (even, odd) = (&mut even[..half], &mut odd[..half]);
+                                    let pairs = &padded[..2 * half];
+                                    for j in 0..half {
+                                        even[j] = pairs[2 * j];
+                                        odd[j] = pairs[2 * j + 1];
+                                    }
+                                    if wp % 2 == 1 {
+                                        line[half] = padded[wp - 1];
+                                    }
+                                } else if sw > 1 {
+                                    for (p, phase) in line.chunks_exact_mut(stride).enumerate() {
+                                        for (v, x) in
+                                            phase.iter_mut().zip(padded[p..].iter().step_by(sw))
+                                        {
+                                            *v = *x;
+                                        }
+                                    }
                                 }
                             }
-                            if sw == 2 {
-                                // edgegan patch: stride 2 dealt as pairs, which vectorises (the
-                                // generic walk below went element by element; patch 14).
-                                let half = wp / 2;
-                                let (even, odd) = line.split_at_mut(stride);
-                                let (even, odd) = (&mut even[..half], &mut odd[..half]);
-                                let pairs = &padded[..2 * half];
-                                for j in 0..half {
-                                    even[j] = pairs[2 * j];
-                                    odd[j] = pairs[2 * j + 1];
-                                }
-                                if wp % 2 == 1 {
-                                    line[half] = padded[wp - 1];
-                                }
-                            } else if sw > 1 {
-                                for (p, phase) in line.chunks_exact_mut(stride).enumerate() {
-                                    for (v, x) in
-                                        phase.iter_mut().zip(padded[p..].iter().step_by(sw))
-                                    {
-                                        *v = *x;
+                        }
+                        let r = if ring { top.rem_euclid(kh as isize) as usize } else { 0 };
+                        let offsets = &offsets[r * ic * kvol..][..ic * kvol];
+                        let optr =
+                            (o_base as *mut f32).offset(n_stride_o * ni + h_stride_o * y as isize);
+                        let leaky = self.leaky_alpha.map(f32::from_bits);
+                        for (o, group) in groups() {
+                            let taps = taps(o, group);
+                            let op = optr.offset(c_stride_o * o as isize);
+                            if group == 4 {
+                                // the kernel applies the fused LeakyRelu as it stores
+                                let b4 = [bias[o], bias[o + 1], bias[o + 2], bias[o + 3]];
+                                let buf = buffer.as_ptr();
+                                conv_w4(buf, op, taps, offsets, &b4, ow, 1, c_stride_o, leaky);
+                            } else if let Some(conv_w1) = conv_w1 {
+                                conv_w1(buffer.as_ptr(), op, taps, offsets, bias[o], ow, 1);
+                                if let Some(alpha) = leaky {
+                                    // As the LeakyRelu op computes it: x > 0 ? x : alpha * x.
+                                    for v in std::slice::from_raw_parts_mut(op, ow) {
+                                        *v = if *v > 0.0 { *v } else { alpha * *v };
                                     }
                                 }
                             }
                         }
                     }
-                    let offsets =
-                        &offsets[if ring { top.rem_euclid(kh as isize) as usize } else { 0 }];
-                    let optr =
-                        (o_base as *mut f32).offset(n_stride_o * ni + h_stride_o * y as isize);
-                    let leaky = self.leaky_alpha.map(f32::from_bits);
-                    for (&(o, group), taps) in groups.iter().zip(&taps) {
-                        let op = optr.offset(c_stride_o * o as isize);
-                        if group == 4 {
-                            // the kernel applies the fused LeakyRelu as it stores
-                            let b4 = [bias[o], bias[o + 1], bias[o + 2], bias[o + 3]];
-                            let buf = buffer.as_ptr();
-                            conv_w4(buf, op, taps, offsets, &b4, ow, 1, c_stride_o, leaky);
-                        } else if let Some(conv_w1) = conv_w1 {
-                            conv_w1(buffer.as_ptr(), op, taps, offsets, bias[o], ow, 1);
-                            if let Some(alpha) = leaky {
-                                // As the LeakyRelu op computes it: x > 0 ? x : alpha * x.
-                                for v in std::slice::from_raw_parts_mut(op, ow) {
-                                    *v = if *v > 0.0 { *v } else { alpha * *v };
-                                }
-                            }
-                        }
-                    }
                 }
-            }
-            Ok(())
+                Ok(())
+            })
         })?;
         Ok(output)
     }
