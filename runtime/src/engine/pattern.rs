@@ -25,6 +25,19 @@ pub(crate) fn rewrite(
     model.into_compact()
 }
 
+/// [`rewrite`], unless the environment variable `knob` is `off` (the
+/// rewrites' switch for side-by-side runs): then `model` as it is.
+pub(crate) fn rewrite_unless_off(
+    knob: &str,
+    model: TypedModel,
+    patch: impl Fn(&TypedModel, &TypedNode) -> TractResult<Option<TypedModelPatch>>,
+) -> TractResult<TypedModel> {
+    if std::env::var(knob).as_deref() == Ok("off") {
+        return Ok(model);
+    }
+    rewrite(model, patch)
+}
+
 /// The only reader of `node`'s single output, unless that output is also a
 /// model output.
 pub(crate) fn next<'m>(

@@ -28,7 +28,7 @@ use tract_onnx::tract_core::ops::nn::Sigmoid;
 use super::kernel;
 use super::op::{each_band, Input, Output, QConv, Quant};
 use super::pattern::quantizer;
-use crate::engine::pattern::{binary_after, element_wise, next, rewrite, up2_skip_add};
+use crate::engine::pattern::{binary_after, element_wise, next, rewrite_unless_off, up2_skip_add};
 
 /// About the f32 scratch a band's sub-bands fill (both halves): rows of
 /// it are gated while they are still in L2.
@@ -289,10 +289,7 @@ impl TypedOp for QGated {
 /// lists, where it follows. `EDGEGAN_QGATED=off` leaves the pairs as two
 /// [`QConv`]s (for side-by-side runs).
 pub(crate) fn fuse_gates(model: TypedModel) -> TractResult<TypedModel> {
-    if std::env::var("EDGEGAN_QGATED").as_deref() == Ok("off") {
-        return Ok(model);
-    }
-    rewrite(model, gate)
+    rewrite_unless_off("EDGEGAN_QGATED", model, gate)
 }
 
 /// The patch for the gated pair whose gate conv is `node`, if it is one.
