@@ -1,9 +1,12 @@
-//! Precision `auto`'s measured choice, shared by the tasks that offer it
-//! (SR: `crate::sr::choose_precision`; inpainting:
-//! `crate::inpaint::choose_precision`): int8 only where it runs clearly
-//! faster (under 0.9× the f32 time) on this machine, the choice cached per
-//! machine, build profile, engine and model pair in
-//! `$XDG_CACHE_HOME/edgegan/precision.toml` (or `~/.cache/...`).
+//! Measured choices, cached per machine, build profile, engine and model in
+//! `$XDG_CACHE_HOME/edgegan/precision.toml` (or `~/.cache/...`): precision
+//! `auto`, shared by the tasks that offer it (SR:
+//! `crate::sr::choose_precision`; inpainting:
+//! `crate::inpaint::choose_precision`), int8 only where it runs clearly
+//! faster (under 0.9× the f32 time); and an SR model's conv path `auto`
+//! (`crate::sr::Model`), so that a machine keeps the lowering, and so the
+//! output bits, it measured once instead of re-timing two close plans on
+//! every run.
 
 use std::path::PathBuf;
 
@@ -14,8 +17,10 @@ use crate::error::RuntimeError;
 /// when vendor/'s tract patches change what int8 or f32 cost (patch-2:
 /// the f32 direct convolution of vendor/README.md patches 7–9; patch-3:
 /// strided rows direct, one-pass moves, patches 10–11; qconv: the fused
-/// int8 direct convolution of `engine::qconv`).
-const ENGINE: &str = "tract-0.23.9-edgegan-patch-3-qconv";
+/// int8 direct convolution of `engine::qconv`; patch-4: direct convs for
+/// short rows and the f32 gated product as one pass, patch 13 and
+/// `engine::gate`).
+const ENGINE: &str = "tract-0.23.9-edgegan-patch-4-qconv";
 
 fn cache_path() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CACHE_HOME")
@@ -47,6 +52,51 @@ pub(crate) fn best_ms(mut run: impl FnMut() -> bool) -> f64 {
     best
 }
 
+/// The cache key of a choice: the build profile and the engine (a choice
+/// measured by a debug build, or with another tract, must not outlive it),
+/// then `parts`.
+pub(crate) fn key(parts: &[&str]) -> String {
+    // Debug builds time differently: never share their decision with release.
+    let build = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    let mut key = format!("{build}-{ENGINE}");
+    for p in parts {
+        key.push('-');
+        key.push_str(p);
+    }
+    key
+}
+
+fn read_cache() -> toml::Table {
+    cache_path()
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .map(|s| read_precision_cache(&s))
+        .unwrap_or_default()
+}
+
+/// The value cached under `key`, if any.
+pub(crate) fn cached(key: &str) -> Option<String> {
+    read_cache().get(key)?.as_str().map(str::to_owned)
+}
+
+/// Cache `value` under `key` (read, updated and replaced whole; a failure
+/// is a warning: the choice is only measured again next time).
+pub(crate) fn remember(key: &str, value: &str) {
+    let Some(p) = cache_path() else { return };
+    let mut cache = read_cache();
+    cache.insert(key.to_owned(), value.into());
+    let text = toml::to_string(&cache).unwrap_or_default();
+    let written = crate::io::write_atomic(&p, true, |w| {
+        std::io::Write::write_all(w, text.as_bytes()).map_err(|e| RuntimeError::io(&p, e))
+    });
+    if let Err(e) = written {
+        tracing::warn!("measured choice not cached: {e}");
+    }
+}
+
 /// `int8` if it is cached as this machine's choice for the pair of graphs
 /// `files`, or else measured (`ms_per_run` times a model and hands it
 /// back) under 0.9× `f32`'s time; `f32` otherwise. `what` names the unit
@@ -58,27 +108,9 @@ pub(crate) fn choose<M>(
     what: &str,
     ms_per_run: impl Fn(M) -> (f64, M),
 ) -> M {
-    // Debug builds time differently: never share their decision with release.
-    let build = if cfg!(debug_assertions) {
-        "debug"
-    } else {
-        "release"
-    };
-    // The engine too: a choice measured with another tract (the unpatched
-    // int8 path was slower than f32 where the patched one is faster) must
-    // not outlive it.
-    let key = format!(
-        "{build}-{ENGINE}-{}-{}",
-        &files.f32.sha256,
-        files.int8.as_ref().map(|f| f.sha256.as_str()).unwrap_or("")
-    );
-    let path = cache_path();
-    let mut cache = path
-        .as_ref()
-        .and_then(|p| std::fs::read_to_string(p).ok())
-        .map(|s| read_precision_cache(&s))
-        .unwrap_or_default();
-    if let Some(v) = cache.get(&key).and_then(|v| v.as_str()) {
+    let int8_sha = files.int8.as_ref().map(|f| f.sha256.as_str()).unwrap_or("");
+    let key = key(&[&files.f32.sha256, int8_sha]);
+    if let Some(v) = cached(&key) {
         return if v == "int8" { int8 } else { f32 };
     }
     let (f, f32) = ms_per_run(f32);
@@ -90,16 +122,7 @@ pub(crate) fn choose<M>(
         Precision::F32
     };
     tracing::info!("auto precision: f32 {f:.1} ms, int8 {q:.1} ms per {what}: {pick}");
-    cache.insert(key, pick.to_string().into());
-    if let Some(p) = path {
-        let text = toml::to_string(&cache).unwrap_or_default();
-        let written = crate::io::write_atomic(&p, true, |w| {
-            std::io::Write::write_all(w, text.as_bytes()).map_err(|e| RuntimeError::io(&p, e))
-        });
-        if let Err(e) = written {
-            tracing::warn!("auto precision: choice not cached: {e}");
-        }
-    }
+    remember(&key, &pick.to_string());
     match pick {
         Precision::Int8 => int8,
         Precision::F32 => f32,

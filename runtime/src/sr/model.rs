@@ -4,7 +4,10 @@
 //! Conv path: the card's `runtime.conv_path` decides whether tract may use its
 //! `DirectSpatialConv` lowering. With `auto` (the default) the loader builds
 //! the first window shape both ways, times three runs of each, keeps the
-//! faster and logs the choice; every later plan of that model uses it.
+//! faster and logs the choice; every later plan of that model uses it, and
+//! the machine's cache of measured choices keeps it for later runs (the two
+//! lowerings round differently, so a re-measured close call could change
+//! output bits from run to run).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -12,6 +15,7 @@ use std::time::{Duration, Instant};
 use tract_onnx::prelude::*;
 
 use crate::card::{ConvPath, ModelCard, Precision, Task};
+use crate::engine::choice;
 use crate::engine::plan::{check_embedded, optimized_plan, read_model_dir, tract_defaults, Plan};
 use crate::engine::slots::Slots;
 use crate::error::{Result, RuntimeError};
@@ -261,6 +265,18 @@ impl Model {
     }
 
     fn choose_conv_path(&self, h: usize, w: usize) -> Result<(ConvPath, Arc<Plan>)> {
+        // This machine's earlier measurement for this graph and window
+        // shape, if any (engine::choice): the same lowering, the same bits.
+        let sha = self.card.file(self.precision).map(|f| f.sha256.as_str());
+        let key = choice::key(&["conv-path", sha.unwrap_or(""), &format!("{h}x{w}")]);
+        let known = match choice::cached(&key).as_deref() {
+            Some("direct") => Some(ConvPath::Direct),
+            Some("im2col") => Some(ConvPath::Im2col),
+            _ => None,
+        };
+        if let Some(path) = known {
+            return Ok((path, self.build(h, w, path)?));
+        }
         let im2col = self.build(h, w, ConvPath::Im2col)?;
         let direct = self.build(h, w, ConvPath::Direct)?;
         let uses_direct = direct
@@ -283,11 +299,18 @@ impl Model {
             t_im2col.as_secs_f64() * 1e3,
             t_direct.as_secs_f64() * 1e3
         );
-        Ok(if t_direct < t_im2col {
+        let chosen = if t_direct < t_im2col {
             (ConvPath::Direct, direct)
         } else {
             (ConvPath::Im2col, im2col)
-        })
+        };
+        let name = if chosen.0 == ConvPath::Direct {
+            "direct"
+        } else {
+            "im2col"
+        };
+        choice::remember(&key, name);
+        Ok(chosen)
     }
 
     fn time_plan(&self, plan: &Arc<Plan>, h: usize, w: usize) -> Result<Duration> {
